@@ -1,0 +1,38 @@
+// palsim network: export a built-in network in a given form as a YAML file.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/options.h"
+#include "frontend/ir/network_yaml.h"
+#include "frontend/util/atomic_file.h"
+
+namespace palsim::cli {
+
+int run_network(const std::vector<std::string>& args) {
+  NetworkOptions net;
+  std::string output;
+  po::options_description desc("palsim network options");
+  net.add_to(desc);
+  desc.add_options()("output,o", po::value(&output), "write the YAML here (default: stdout)");
+  po::positional_options_description pos;
+  pos.add("network", 1);
+  po::variables_map vm;
+  if (!parse_command_line(args, desc, pos, vm, "usage: palsim network NETWORK [options] [-o FILE.yaml]",
+                          "  palsim network resnet18 --method palquant --B 2 --G 2 -o r18_b2g2.yaml\n"
+                          "  palsim network resnet34 --method lsq --abits 4 --wbits 4")) {
+    return kExitOk;
+  }
+  const frontend::Network network = frontend::resolve_network(net.request(vm));
+  const std::string yaml = frontend::network_to_yaml(network);
+  if (output.empty()) {
+    std::cout << yaml;
+  } else {
+    write_file_atomically(output, yaml);
+    fmt::print(stderr, "wrote {} ({} layers)\n", output, network.size());
+  }
+  return kExitOk;
+}
+
+}  // namespace palsim::cli

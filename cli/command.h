@@ -1,0 +1,25 @@
+#pragma once
+// The subcommands of `palsim`. Each lives in its own cmd_*.cpp and registers
+// itself in commands.cpp.
+#include <string>
+#include <vector>
+
+namespace palsim::cli {
+
+// Exit codes: 0 success, 1 a failed run or bad input file, 2 a bad command line.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+struct Command {
+  std::string name;
+  std::string summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+const std::vector<Command>& commands();
+
+int run_bitops(const std::vector<std::string>& args);
+int run_network(const std::vector<std::string>& args);
+
+}  // namespace palsim::cli

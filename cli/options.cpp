@@ -1,0 +1,122 @@
+#include "cli/options.h"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "frontend/util/error.h"
+
+namespace palsim::cli {
+
+void NetworkOptions::add_to(po::options_description& desc) {
+  po::options_description net("Network and form");
+  net.add_options()
+      ("network", po::value(&network), "NETWORK: built-in name (resnet18, resnet34) or a YAML network file")
+      ("method", po::value(&method)->default_value("fp"),
+       "form of a built-in network: fp, lsq, ewgs, bitdecomposed, palquant")
+      ("abits", po::value(&abits)->default_value(4), "activation bits (lsq, ewgs, bitdecomposed), 2..8")
+      ("wbits", po::value(&wbits)->default_value(4), "weight bits (lsq, ewgs, bitdecomposed), 2..8")
+      ("slice-bits", po::value(&slice_bits)->default_value(2), "slice width of bitdecomposed: 1, 2 or 4")
+      ("quantizer", po::value(&quantizer)->default_value("lsq"), "quantizer of bitdecomposed: lsq or ewgs")
+      ("B", po::value(&B)->default_value(2), "palquant: bits of every quantized conv, 2..8")
+      ("G", po::value(&G)->default_value(1), "palquant: channel groups (channels widened G x)")
+      ("channel-shuffle", po::value(&channel_shuffle)->default_value("per_stage"),
+       "palquant: none, per_stage (first block of stages 2-4) or per_block")
+      ("no-cyclic", po::bool_switch(&no_cyclic), "palquant: leave out the cyclic shuffle modules")
+      ("no-permutation", po::bool_switch(&no_permutation),
+       "palquant: cyclic shuffle modules without the group permutation (ablation)")
+      ("permute-direction", po::value(&permute_direction)->default_value("paper"),
+       "palquant: paper (Eq. 8: group i -> i+1) or reference (the reference code's rotation)")
+      ("input-size", po::value(&input_size), "built-in: input height = width (default 224)")
+      ("input-channels", po::value(&input_channels), "built-in: input channels (default 3)")
+      ("classes", po::value(&classes), "built-in: classes (default 1000)")
+      ("base-width", po::value(&base_width), "built-in: channels of stage 1 before widening (default 64)")
+      ("stem", po::value(&stem), "built-in: imagenet (7x7/2 + max pool) or small (3x3/1)")
+      ("blocks", po::value(&blocks), "built-in: blocks per stage, e.g. 2,2,2,2");
+  desc.add(net);
+}
+
+frontend::NetworkRequest NetworkOptions::request(const po::variables_map& vm) const {
+  using namespace frontend;
+  if (network.empty()) throw UsageError("missing NETWORK");
+  NetworkRequest r;
+  r.network = network;
+  const char* method_opts[] = {"method", "abits", "wbits", "slice-bits", "quantizer", "B", "G", "channel-shuffle",
+                               "permute-direction"};
+  for (const char* o : method_opts) {
+    if (vm.count(o) && !vm[o].defaulted()) r.method_given = true;
+  }
+  if (no_cyclic || no_permutation) r.method_given = true;
+  MethodOptions& m = r.method;
+  m.method = parse_method(method);
+  m.a_bits = abits;
+  m.w_bits = wbits;
+  m.slice_bits = slice_bits;
+  if (quantizer == "lsq") m.decomposed_quantizer = Quantizer::kLsq;
+  else if (quantizer == "ewgs") m.decomposed_quantizer = Quantizer::kUniform;
+  else throw UsageError(fmt::format("--quantizer: must be lsq or ewgs, got '{}'", quantizer));
+  m.B = B;
+  m.G = G;
+  m.channel_shuffle = parse_shuffle_mode(channel_shuffle);
+  m.cyclic_shuffle = !no_cyclic;
+  m.cyclic_permutation = !no_permutation;
+  if (permute_direction == "paper") m.permute_direction = 1;
+  else if (permute_direction == "reference") m.permute_direction = -1;
+  else throw UsageError(fmt::format("--permute-direction: must be paper or reference, got '{}'", permute_direction));
+  if (m.method != Method::kPalQuant) {
+    for (const char* o : {"B", "G", "channel-shuffle", "permute-direction"}) {
+      if (vm.count(o) && !vm[o].defaulted()) {
+        throw UsageError(fmt::format("--{} applies to --method palquant only", o));
+      }
+    }
+    if (no_cyclic || no_permutation) throw UsageError("--no-cyclic/--no-permutation apply to --method palquant only");
+  }
+  if (m.method == Method::kPalQuant || m.method == Method::kFp) {
+    for (const char* o : {"abits", "wbits"}) {
+      if (vm.count(o) && !vm[o].defaulted()) {
+        throw UsageError(fmt::format("--{} applies to lsq, ewgs and bitdecomposed, not {}", o, method));
+      }
+    }
+  }
+  m.validate();
+  if (vm.count("input-size")) r.input_size = input_size;
+  if (vm.count("input-channels")) r.input_channels = input_channels;
+  if (vm.count("classes")) r.classes = classes;
+  if (vm.count("base-width")) r.base_width = base_width;
+  if (vm.count("stem")) r.stem = stem;
+  if (vm.count("blocks")) {
+    std::vector<int> b;
+    std::stringstream ss(blocks);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      try {
+        b.push_back(std::stoi(item));
+      } catch (...) {
+        throw UsageError(fmt::format("--blocks: '{}' is not a comma-separated list of integers", blocks));
+      }
+    }
+    r.blocks = b;
+  }
+  return r;
+}
+
+bool parse_command_line(const std::vector<std::string>& args, const po::options_description& desc,
+                        const po::positional_options_description& positional, po::variables_map& vm,
+                        const std::string& usage, const std::string& examples) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << usage << "\n\n" << desc << "\nExamples:\n" << examples << "\n";
+      return false;
+    }
+  }
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return true;
+}
+
+}  // namespace palsim::cli

@@ -1,0 +1,44 @@
+#pragma once
+// Command-line parsing shared by the subcommands (Boost.Program_options).
+#include <boost/program_options.hpp>
+
+#include <string>
+#include <vector>
+
+#include "frontend/builders/registry.h"
+
+namespace palsim::cli {
+
+namespace po = boost::program_options;
+
+// A bad command line; main prints it with the command's usage and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  explicit UsageError(const std::string& m) : std::runtime_error(m) {}
+};
+
+// The NETWORK positional argument and the options that choose its form.
+struct NetworkOptions {
+  std::string network;
+  std::string method = "fp";
+  int abits = 4, wbits = 4, slice_bits = 2, B = 2, G = 1;
+  std::string quantizer = "lsq";
+  std::string channel_shuffle = "per_stage";
+  bool no_cyclic = false, no_permutation = false;
+  std::string permute_direction = "paper";
+  int input_size = 0, input_channels = 0, classes = 0, base_width = 0;
+  std::string stem;
+  std::string blocks;
+
+  void add_to(po::options_description& desc);
+  // Builds the request; `vm` tells which options were given.
+  frontend::NetworkRequest request(const po::variables_map& vm) const;
+};
+
+// Parses `args` with `desc` (+ `positional`); prints help and returns false
+// when --help was given. Throws UsageError on a bad command line.
+bool parse_command_line(const std::vector<std::string>& args, const po::options_description& desc,
+                        const po::positional_options_description& positional, po::variables_map& vm,
+                        const std::string& usage, const std::string& examples);
+
+}  // namespace palsim::cli

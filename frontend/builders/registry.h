@@ -1,0 +1,34 @@
+#pragma once
+// Resolves the NETWORK argument of every command: a built-in network name
+// (resnet18, resnet34, ...) built in the requested form, or a path to a YAML
+// network file (which carries its own quantization).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frontend/builders/method.h"
+#include "frontend/ir/network.h"
+
+namespace palsim::frontend {
+
+struct NetworkRequest {
+  std::string network;  // built-in name or YAML path
+  MethodOptions method;
+  bool method_given = false;  // a --method was passed
+  // Built-in overrides (ImageNet defaults when absent).
+  std::optional<int> input_size;  // square input height = width
+  std::optional<int> input_channels;
+  std::optional<int> classes;
+  std::optional<int> base_width;
+  std::optional<std::string> stem;  // imagenet | small
+  std::optional<std::vector<int>> blocks;
+};
+
+const std::vector<std::string>& builtin_networks();
+bool is_builtin_network(const std::string& name);
+
+// Builds or loads the network. Throws InputError (unknown name, missing file,
+// options that do not apply to a YAML network, ...).
+Network resolve_network(const NetworkRequest& request);
+
+}  // namespace palsim::frontend

@@ -1,0 +1,33 @@
+#pragma once
+// ResNet builders (basic blocks) in every form of method.md section 3:
+// fp, lsq / ewgs (M-bit), bitdecomposed, and PalQuant (B, G) with its channel
+// and cyclic shuffles and their ablations. `plain` drops the residual
+// additions (Plain-18).
+#include <vector>
+
+#include "frontend/builders/method.h"
+#include "frontend/ir/network.h"
+
+namespace palsim::frontend {
+
+enum class StemKind {
+  kImageNet,  // 7x7 stride-2 conv, BN, ReLU, 3x3 stride-2 max pool
+  kSmall,     // 3x3 stride-1 conv, BN, ReLU (small inputs such as 28x28)
+};
+
+struct ResNetOptions {
+  std::vector<int> blocks = {2, 2, 2, 2};  // basic blocks per stage
+  int base_width = 64;                     // channels of stage 1 (before widening by G)
+  Shape input = {3, 224, 224};
+  int classes = 1000;
+  StemKind stem = StemKind::kImageNet;
+  bool plain = false;  // no residual additions (Plain-18 style)
+};
+
+ResNetOptions resnet_options_for_depth(int depth);  // 18 or 34
+
+// Builds and shape-checks the network. Throws InputError on bad options
+// (including G that does not divide a stage's channels).
+Network build_resnet(const std::string& name, const ResNetOptions& options, const MethodOptions& method);
+
+}  // namespace palsim::frontend

@@ -1,0 +1,36 @@
+#pragma once
+// Errors that reach the user. Every error caused by an input names where the
+// input is wrong: file, line and key for files, the option for command lines.
+#include <stdexcept>
+#include <string>
+
+namespace palsim {
+
+// A mistake in something the user gave us (a file, an option, a combination).
+class InputError : public std::runtime_error {
+ public:
+  explicit InputError(const std::string& message) : std::runtime_error(message) {}
+};
+
+// A mistake located in a file: "FILE:LINE:COL: KEY: MESSAGE".
+class FileError : public InputError {
+ public:
+  FileError(const std::string& file, int line, int column, const std::string& key,
+            const std::string& message);
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string file_;
+  int line_;
+  std::string key_;
+};
+
+// A broken invariant inside palsim itself (a bug, never the user's fault).
+class InternalError : public std::logic_error {
+ public:
+  explicit InternalError(const std::string& message) : std::logic_error(message) {}
+};
+
+}  // namespace palsim
