@@ -23,7 +23,9 @@ int conv_output_size(int input, int kernel, int stride, int pad);
 // out[n][o][y][x] = sum over c in o's group, ky, kx of
 //   in[n][g*Cg + c][y*s - p + ky][x*s - p + kx] * w[o][c][ky][kx]
 // with in channels = groups * w.c(), out channels = w.n() (a multiple of groups).
-// Throws std::invalid_argument on inconsistent shapes.
+// Throws std::invalid_argument on inconsistent shapes, std::overflow_error if
+// max|in| * max|w| * (w.c() * kh * kw) could exceed the 64-bit accumulator
+// (linear likewise).
 AccTensor conv2d(const IntTensor& input, const IntTensor& weight, const Conv2dParams& params);
 
 // FC: input (N, C, 1, 1) or (N, C, H, W) flattened in C,H,W order; weight
@@ -31,9 +33,11 @@ AccTensor conv2d(const IntTensor& input, const IntTensor& weight, const Conv2dPa
 AccTensor linear(const IntTensor& input, const IntTensor& weight);
 
 // Max pooling over a k x k window; padded positions never win (PyTorch semantics).
+// As in PyTorch, pad must be in 0..kernel/2 (std::invalid_argument otherwise).
 IntTensor max_pool2d(const IntTensor& input, int kernel, int stride, int pad);
 // Sum over a k x k window (the division of average pooling is folded into the
-// following requantization); padded positions count as pad_value.
+// following requantization); padded positions count as zero (count_include_pad:
+// the divisor is always k*k). Same pad limit as max_pool2d.
 AccTensor sum_pool2d(const IntTensor& input, int kernel, int stride, int pad);
 // Sum over the whole spatial extent: (N, C, H, W) -> (N, C, 1, 1).
 AccTensor global_sum_pool(const IntTensor& input);

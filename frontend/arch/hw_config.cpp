@@ -1,0 +1,246 @@
+#include "frontend/arch/hw_config.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include "frontend/util/error.h"
+
+namespace palsim::frontend {
+
+namespace fs = std::filesystem;
+
+std::string to_string(AcceleratorKind k) { return k == AcceleratorKind::kBitFusion ? "bitfusion" : "bpvec"; }
+
+int64_t HwConfig::multipliers() const {
+  const int64_t units = int64_t(array.rows) * array.cols;
+  return kind == AcceleratorKind::kBitFusion ? units * array.bitbricks_per_unit
+                                              : units * array.nbves_per_unit * array.nbve_length;
+}
+
+namespace {
+
+constexpr const char* kHwFormat = "palsim-hw-1";
+
+void read_buffer(YamlMap& buffers, const std::string& key, BufferConfig& b) {
+  b.name = key;
+  YamlMap m = buffers.child(key);
+  m.read("size_bytes", b.size_bytes, 1, int64_t(1) << 40);
+  m.read("banks", b.banks, 1, 1 << 16);
+  m.read("double_buffered", b.double_buffered);
+  m.read("read_pj_per_bit", b.read_pj_per_bit, 0.0, 1e6);
+  m.read("write_pj_per_bit", b.write_pj_per_bit, 0.0, 1e6);
+  m.finish();
+}
+
+void read_ddr4(YamlMap& m, Ddr4Config& d) {
+  m.read("tck_ns", d.tck_ns, 1e-3, 1e3);
+  m.read("channel_width_bits", d.channel_width_bits, 8, 1024);
+  m.read("device_width_bits", d.device_width_bits, 4, 64);
+  m.read("bank_groups", d.bank_groups, 1, 16);
+  m.read("banks_per_group", d.banks_per_group, 1, 16);
+  m.read("rows", d.rows, 1, int64_t(1) << 24);
+  m.read("columns", d.columns, 8, 1 << 16);
+  m.read("burst_length", d.burst_length, 1, 64);
+  const std::pair<const char*, int*> timings[] = {
+      {"CL", &d.CL},         {"CWL", &d.CWL},       {"tRCD", &d.tRCD},     {"tRP", &d.tRP},
+      {"tRAS", &d.tRAS},     {"tRRD_S", &d.tRRD_S}, {"tRRD_L", &d.tRRD_L}, {"tCCD_S", &d.tCCD_S},
+      {"tCCD_L", &d.tCCD_L}, {"tWTR_S", &d.tWTR_S}, {"tWTR_L", &d.tWTR_L}, {"tRTP", &d.tRTP},
+      {"tWR", &d.tWR},       {"tFAW", &d.tFAW},     {"tRFC", &d.tRFC},     {"tREFI", &d.tREFI}};
+  for (const auto& [key, field] : timings) m.read(key, *field, 1, 1 << 20);
+  const std::pair<const char*, double*> currents[] = {{"IDD0", &d.IDD0},   {"IDD2N", &d.IDD2N}, {"IDD3N", &d.IDD3N},
+                                                      {"IDD4R", &d.IDD4R}, {"IDD4W", &d.IDD4W}, {"IDD5AB", &d.IDD5AB},
+                                                      {"VDD", &d.VDD}};
+  for (const auto& [key, field] : currents) m.read(key, *field, 0.0, 1e6);
+  m.read_choice("page_policy", d.page_policy, {"open", "closed"});
+  m.finish();
+}
+
+void read_fields(YamlMap& doc, HwConfig& c) {
+  doc.read("name", c.name);
+  std::string kind = to_string(c.kind);
+  doc.read_choice("accelerator", kind, {"bitfusion", "bpvec"});
+  c.kind = kind == "bitfusion" ? AcceleratorKind::kBitFusion : AcceleratorKind::kBpvec;
+  doc.read("clock_mhz", c.clock_mhz, 1e-3, 1e6);
+  {
+    YamlMap a = doc.child("array");
+    a.read("rows", c.array.rows, 1, 4096);
+    a.read("cols", c.array.cols, 1, 4096);
+    a.read("weight_load_cycles", c.array.weight_load_cycles, 1, 1 << 16);
+    if (c.kind == AcceleratorKind::kBitFusion) {
+      a.read("bitbricks_per_unit", c.array.bitbricks_per_unit, 1, 1024);
+      a.read("fusion_bits", c.array.fusion_bits, 1, 64);
+    } else {
+      a.read("nbves_per_unit", c.array.nbves_per_unit, 1, 1024);
+      a.read("nbve_length", c.array.nbve_length, 1, 1 << 16);
+      a.read("fusion_bits", c.array.fusion_bits, 1, 64);
+    }
+    a.finish();
+  }
+  {
+    YamlMap b = doc.child("buffers");
+    read_buffer(b, "ibuf", c.ibuf);
+    read_buffer(b, "wbuf", c.wbuf);
+    read_buffer(b, "obuf", c.obuf);
+    b.read("accumulator_bits", c.accumulator_bits, 8, 64);
+    b.finish();
+  }
+  {
+    YamlMap o = doc.child("offchip");
+    o.read_choice("model", c.offchip.model, {"bandwidth", "ddr4"});
+    o.read("bits_per_cycle", c.offchip.bits_per_cycle, 1, 1 << 20);
+    o.read("latency_cycles", c.offchip.latency_cycles, 0, 1 << 20);
+    o.read("pj_per_bit", c.offchip.pj_per_bit, 0.0, 1e6);
+    YamlMap d = o.child("ddr4");
+    read_ddr4(d, c.offchip.ddr4);
+    o.finish();
+  }
+  {
+    YamlMap e = doc.child("energy");
+    e.read("unit_dynamic_pj_per_cycle", c.energy.unit_dynamic_pj_per_cycle, 0.0, 1e9);
+    e.read("unit_leakage_pj_per_cycle", c.energy.unit_leakage_pj_per_cycle, 0.0, 1e9);
+    e.read("activation_sum_pj_per_cycle", c.energy.activation_sum_pj_per_cycle, 0.0, 1e9);
+    e.read("ppu_pj_per_element", c.energy.ppu_pj_per_element, 0.0, 1e9);
+    e.finish();
+  }
+  {
+    YamlMap p = doc.child("ppu");
+    p.read("lanes", c.ppu.lanes, 1, 1 << 16);
+    p.finish();
+  }
+}
+
+void validate(const HwConfig& c) {
+  const Provenance& p = c.provenance;
+  std::set<int> allowed = {2, 4, 8};
+  if (c.array.fusion_bits.empty()) p.fail("array.fusion_bits", "list at least the 2-bit mode");
+  bool has2 = false;
+  for (int b : c.array.fusion_bits) {
+    if (!allowed.count(b)) p.fail("array.fusion_bits", fmt::format("operand widths must be 2, 4 or 8, got {}", b));
+    has2 = has2 || b == 2;
+  }
+  if (!has2) p.fail("array.fusion_bits", "the 2-bit mode (2) must be allowed");
+  if (c.kind == AcceleratorKind::kBitFusion) {
+    if (c.array.bitbricks_per_unit != 16) {
+      p.fail("array.bitbricks_per_unit", "a Bit Fusion unit has 16 BitBricks (8-bit max operands, 2-bit min)");
+    }
+  } else {
+    const int n = c.array.nbves_per_unit;
+    if (n < 16 || (n & (n - 1)) != 0) {
+      p.fail("array.nbves_per_unit", "must be a power of two of at least 16 (one NBVE per slice pair of 8-bit operands)");
+    }
+  }
+  for (const BufferConfig* b : {&c.ibuf, &c.wbuf, &c.obuf}) {
+    if (b->size_bytes < 64) p.fail("buffers." + b->name + ".size_bytes", "a buffer needs at least 64 bytes");
+  }
+  if (c.offchip.model == "ddr4") {
+    const Ddr4Config& d = c.offchip.ddr4;
+    if (d.channel_width_bits % d.device_width_bits != 0) {
+      p.fail("offchip.ddr4.channel_width_bits", "must be a multiple of device_width_bits");
+    }
+    if (d.tRAS + d.tRP > d.tREFI) p.fail("offchip.ddr4.tREFI", "must exceed tRAS + tRP");
+  }
+}
+
+void load_into(const std::string& path, HwConfig& cfg, std::vector<std::string>& chain) {
+  const std::string canonical = fs::weakly_canonical(fs::path(path)).string();
+  for (const auto& seen : chain) {
+    if (seen == canonical) throw InputError(fmt::format("{}: 'base' chain loops back to this file", path));
+  }
+  chain.push_back(canonical);
+  YAML::Node root = load_yaml_file(path);
+  YamlMap doc(root, path, "", false, nullptr);
+  std::string format;
+  doc.read("format", format);
+  if (format != kHwFormat) {
+    doc.fail("format", fmt::format("unsupported hardware format '{}' (this palsim reads '{}')", format, kHwFormat));
+  }
+  bool overlay = false;
+  if (doc.has("base")) {
+    std::string base;
+    doc.read("base", base);
+    const fs::path base_path = fs::path(path).parent_path() / base;
+    if (!fs::exists(base_path)) doc.fail("base", fmt::format("base file '{}' does not exist", base_path.string()));
+    load_into(base_path.string(), cfg, chain);
+    overlay = true;
+  }
+  YamlMap fields(root, path, "", overlay, &cfg.provenance);
+  fields.read("format", format);
+  if (overlay) {
+    std::string base;
+    fields.read("base", base);
+  }
+  read_fields(fields, cfg);
+  fields.finish();
+}
+
+}  // namespace
+
+HwConfig load_hw_config(const std::string& path) {
+  HwConfig cfg;
+  cfg.provenance.set_fallback_file(path);
+  std::vector<std::string> chain;
+  load_into(path, cfg, chain);
+  cfg.file = path;
+  validate(cfg);
+  return cfg;
+}
+
+void apply_hw_override(HwConfig& cfg, const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError(fmt::format("--set '{}': expected KEY=VALUE, e.g. buffers.ibuf.size_bytes=16384", assignment));
+  }
+  const std::string key = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  // Build the nested overlay document {a: {b: {c: value}}} and read it as an overlay.
+  YAML::Node leaf = YAML::Load(value.empty() ? "''" : value);
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  YAML::Node node = leaf;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    YAML::Node parent(YAML::NodeType::Map);
+    parent[*it] = node;
+    node = parent;
+  }
+  const std::string where = fmt::format("--set {}", assignment);
+  YamlMap doc(node, where, "", true, &cfg.provenance);
+  read_fields(doc, cfg);
+  doc.finish();
+  validate(cfg);
+}
+
+std::string HwConfig::fingerprint() const {
+  const auto& a = array;
+  std::string s = fmt::format("{}|{}|{}x{}|bb{}|fb{}|nb{}x{}|wl{}|", to_string(kind), clock_mhz, a.rows, a.cols,
+                              a.bitbricks_per_unit, fmt::join(a.fusion_bits, ","), a.nbves_per_unit, a.nbve_length,
+                              a.weight_load_cycles);
+  for (const BufferConfig* b : {&ibuf, &wbuf, &obuf}) {
+    s += fmt::format("{}:{}:{}:{}:{}:{}|", b->name, b->size_bytes, b->banks, b->double_buffered, b->read_pj_per_bit,
+                     b->write_pj_per_bit);
+  }
+  const auto& o = offchip;
+  const auto& d = o.ddr4;
+  s += fmt::format("acc{}|{}:{}:{}:{}|", accumulator_bits, o.model, o.bits_per_cycle, o.latency_cycles, o.pj_per_bit);
+  if (o.model == "ddr4") {
+    s += fmt::format("{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}|", d.tck_ns,
+                     d.channel_width_bits, d.device_width_bits, d.bank_groups, d.banks_per_group, d.rows, d.columns,
+                     d.burst_length, d.CL, d.CWL, d.tRCD, d.tRP, d.tRAS, d.tRRD_S, d.tRRD_L, d.tCCD_S, d.tCCD_L,
+                     d.tWTR_S, d.tWTR_L, d.tRTP, d.tWR, d.tFAW, d.tRFC, d.tREFI);
+    s += d.page_policy + "|";
+  }
+  const auto& e = energy;
+  s += fmt::format("{}:{}:{}:{}|ppu{}", e.unit_dynamic_pj_per_cycle, e.unit_leakage_pj_per_cycle,
+                   e.activation_sum_pj_per_cycle, e.ppu_pj_per_element, ppu.lanes);
+  return s;
+}
+
+}  // namespace palsim::frontend

@@ -1,0 +1,92 @@
+#pragma once
+// The network as the accelerator runs it: IR layers fused into hardware
+// operations. A convolution (or FC) absorbs the layers its post-processing
+// unit can apply on the way out — batch norm (folded into the requantization),
+// ReLU before or after a residual addition, the channel shuffle at the end of
+// a PalQuant block (an output permutation), the residual addition itself —
+// and the cyclic group permutation before it (an input group rotation).
+// Pools run on the post-processing unit alone. Every tensor that crosses
+// operations lives in DRAM with one integer encoding (bits per element).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "frontend/ir/network.h"
+
+namespace palsim::frontend {
+
+// How the full-precision stem and classifier run on a 2-bit machine: the paper
+// does not say (hardware.md s.1), so it is an explicit option.
+enum class FpLayerTreatment {
+  kExclude,  // not simulated: the body starts from the stem's output in DRAM
+  kInt8,     // quantized to 8-bit (LSQ-style) and bit-decomposed like any layer
+};
+std::string to_string(FpLayerTreatment t);
+FpLayerTreatment parse_fp_layer_treatment(const std::string& s);
+
+struct LoweringOptions {
+  FpLayerTreatment fp_layers = FpLayerTreatment::kExclude;
+  int batch = 1;
+  // Keep a block's intermediate (first conv -> second conv of the same groups)
+  // on chip when it fits, instead of a DRAM round trip.
+  bool onchip_intermediates = true;
+};
+
+struct HwTensor {
+  int id = 0;
+  std::string name;  // the IR layer whose output it is
+  Shape shape;       // per sample
+  int batch = 1;
+  int bits = 8;      // unsigned integer encoding
+  uint64_t dram_bit = 0;  // base address (bits), NCHW, elements packed
+  uint64_t size_bits() const { return static_cast<uint64_t>(shape.elements()) * batch * bits; }
+};
+
+enum class HwOpKind { kConv, kMaxPool, kAvgPool, kGlobalAvgPool };
+std::string to_string(HwOpKind k);
+
+struct HwOp {
+  std::string name;                 // name of the IR layer producing the output
+  std::vector<std::string> layers;  // every IR layer the op covers
+  HwOpKind kind = HwOpKind::kConv;
+  LayerRole role = LayerRole::kBody;
+  int input = -1;   // tensor ids
+  int output = -1;
+  int residual = -1;  // -1: none
+  // Geometry (conv / pool windows). FC is a conv whose kernel covers the input.
+  Shape in, out;
+  int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, groups = 1;
+  // Operands as the multipliers see them.
+  int a_bits = 8, w_bits = 8;
+  bool w_signed = true;
+  bool uniform_quantizer = false;  // weights are unsigned levels; needs the activation sum
+  // Input group rotation from a cyclic permutation: conv group g reads input
+  // group (g - in_group_rotate) mod groups.
+  int in_group_rotate = 0;
+  // Post-processing.
+  bool relu_before_residual = false;
+  bool relu_after_residual = false;
+  int out_shuffle_groups = 0;  // > 1: output channel c is written at its shuffled position
+  uint64_t weight_dram_bit = 0;
+  uint64_t weight_bits() const;  // all weights, packed
+  int64_t macs() const;          // per batch element
+  int in_channels_per_group() const { return in.c / groups; }
+  int out_channels_per_group() const { return out.c / groups; }
+};
+
+struct HwGraph {
+  std::string network;
+  LoweringOptions options;
+  std::vector<HwTensor> tensors;
+  std::vector<HwOp> ops;  // in execution order
+  int input_tensor = -1;  // what the host writes before the run
+  int output_tensor = -1;
+  std::vector<std::string> excluded_layers;  // not simulated (fp treatment)
+  uint64_t dram_bits = 0;                    // end of the allocated address space
+};
+
+// Fuses and lays out `net`. Throws InputError for a network the accelerator
+// cannot run (a full-precision conv in the body, a layer it cannot fuse, ...).
+HwGraph build_hw_graph(const Network& net, const LoweringOptions& options);
+
+}  // namespace palsim::frontend
