@@ -235,6 +235,7 @@ std::string HwConfig::fingerprint() const {
                      d.channel_width_bits, d.device_width_bits, d.bank_groups, d.banks_per_group, d.rows, d.columns,
                      d.burst_length, d.CL, d.CWL, d.tRCD, d.tRP, d.tRAS, d.tRRD_S, d.tRRD_L, d.tCCD_S, d.tCCD_L,
                      d.tWTR_S, d.tWTR_L, d.tRTP, d.tWR, d.tFAW, d.tRFC, d.tREFI);
+    s += fmt::format("{}:{}:{}:{}:{}:{}:{}|", d.IDD0, d.IDD2N, d.IDD3N, d.IDD4R, d.IDD4W, d.IDD5AB, d.VDD);
     s += d.page_policy + "|";
   }
   const auto& e = energy;
