@@ -1,8 +1,11 @@
 #include "frontend/bitops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 
 namespace palsim::frontend {
 
@@ -11,7 +14,8 @@ int64_t layer_macs(const Network& net, int index) {
   const auto in = [&](size_t k) { return net.layer(l.inputs[k]).out; };
   if (l.is<ConvAttrs>()) {
     const auto& a = l.as<ConvAttrs>();
-    const int64_t per_output = static_cast<int64_t>(in(0).c / a.groups) * a.kernel_h * a.kernel_w + (a.bias ? 1 : 0);
+    // method.md s.4: C_out x H_out x W_out x (C_in / groups) x k^2, no bias term.
+    const int64_t per_output = static_cast<int64_t>(in(0).c / a.groups) * a.kernel_h * a.kernel_w;
     return l.out.elements() * per_output;
   }
   if (l.is<BatchNormAttrs>()) return 2 * l.out.elements();
@@ -25,13 +29,45 @@ int64_t layer_macs(const Network& net, int index) {
 }
 
 double round_decimal(double value, int decimals) {
-  // Printing with many digits then rounding the decimal string avoids binary
-  // artefacts such as 116.415 being stored as 116.41499999.
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals + 6, value);
-  const double scaled = std::strtod(buf, nullptr) * std::pow(10.0, decimals);
-  const double rounded = std::floor(std::fabs(scaled) + 0.5 + 1e-9) * (scaled < 0 ? -1 : 1);
-  return rounded / std::pow(10.0, decimals);
+  // The decimal value of a double is its shortest round-trip representation
+  // (116.415, not 116.41499999999999). Rounding that digit string half away
+  // from zero avoids both binary artefacts and double rounding (printing with
+  // a fixed number of extra digits first would turn 1.0049999996 into 1.01).
+  if (!std::isfinite(value) || decimals < 0 || decimals > 15 || std::fabs(value) >= 1e15) return value;
+  char buf[512];  // "%.*f" of the smallest doubles needs ~340 fraction digits
+  int digits = 1;
+  for (; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*e", digits - 1, value);
+    if (std::strtod(buf, nullptr) == value) break;
+  }
+  // The same significant digits in fixed notation (|value| < 1e15, so this fits).
+  const int exponent = std::atoi(std::strchr(buf, 'e') + 1);
+  const int fraction = std::max(0, digits - 1 - exponent);
+  if (fraction <= decimals) return value;
+  std::snprintf(buf, sizeof buf, "%.*f", fraction, value);
+  std::string s(buf);
+  const bool negative = s[0] == '-';
+  if (negative) s.erase(0, 1);
+  const size_t point = s.find('.');
+  const bool round_up = s[point + 1 + static_cast<size_t>(decimals)] >= '5';
+  s.erase(point + 1 + static_cast<size_t>(decimals));  // keep `decimals` fraction digits
+  if (decimals == 0) s.erase(point);
+  if (round_up) {
+    // Add one unit in the last kept place to the digit string.
+    int i = static_cast<int>(s.size()) - 1;
+    for (; i >= 0; --i) {
+      if (s[static_cast<size_t>(i)] == '.') continue;
+      if (s[static_cast<size_t>(i)] == '9') {
+        s[static_cast<size_t>(i)] = '0';
+        continue;
+      }
+      ++s[static_cast<size_t>(i)];
+      break;
+    }
+    if (i < 0) s.insert(0, "1");
+  }
+  const double rounded = std::strtod(s.c_str(), nullptr);
+  return negative ? -rounded : rounded;
 }
 
 BitOpsReport count_bitops(const Network& net, int w_bits, int a_bits) {

@@ -163,6 +163,14 @@ void load_into(const std::string& path, HwConfig& cfg, std::vector<std::string>&
     doc.read("base", base);
     const fs::path base_path = fs::path(path).parent_path() / base;
     if (!fs::exists(base_path)) doc.fail("base", fmt::format("base file '{}' does not exist", base_path.string()));
+    // Report a loop at the `base:` line that closes it.
+    const std::string base_canonical = fs::weakly_canonical(base_path).string();
+    for (const auto& seen : chain) {
+      if (seen == base_canonical) {
+        doc.fail("base", fmt::format("'base' chain loops back to '{}' ({})", base_path.string(),
+                                     fmt::join(chain, " -> ")));
+      }
+    }
     load_into(base_path.string(), cfg, chain);
     overlay = true;
   }
@@ -196,7 +204,12 @@ void apply_hw_override(HwConfig& cfg, const std::string& assignment) {
   const std::string key = assignment.substr(0, eq);
   const std::string value = assignment.substr(eq + 1);
   // Build the nested overlay document {a: {b: {c: value}}} and read it as an overlay.
-  YAML::Node leaf = YAML::Load(value.empty() ? "''" : value);
+  YAML::Node leaf;
+  try {
+    leaf = YAML::Load(value.empty() ? "''" : value);
+  } catch (const YAML::Exception& e) {
+    throw InputError(fmt::format("--set {}: the value '{}' is not valid YAML: {}", assignment, value, e.msg));
+  }
   std::vector<std::string> parts;
   size_t start = 0;
   while (true) {

@@ -55,7 +55,7 @@ LayerAttrs read_attrs(YamlMap& m, const std::string& op) {
   if (op == "conv") {
     ConvAttrs a;
     m.read("out_channels", a.out_channels, 1, 1 << 20);
-    if (!m.has("kernel")) m.fail_here("missing required key 'kernel'");
+    if (!m.has("kernel")) m.fail("kernel", "missing required key 'kernel'");
     read_pair(m, "kernel", a.kernel_h, a.kernel_w, 1);
     read_pair(m, "stride", a.stride_h, a.stride_w, 1);
     read_pair(m, "padding", a.pad_h, a.pad_w, 0);
@@ -120,6 +120,7 @@ Network parse_network_yaml(const std::string& text, const std::string& file) {
   for (auto& m : layers) {
     Layer l;
     m.read("name", l.name);
+    if (l.name.empty()) m.fail("name", "a layer name must not be empty");
     std::string op;
     m.read_choice("op", op, op_names());
     l.attrs = read_attrs(m, op);

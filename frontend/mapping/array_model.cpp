@@ -57,6 +57,7 @@ std::vector<ArrayMode> array_modes(const HwConfig& hw, int a_bits, int w_bits) {
 
 ComputeCost& ComputeCost::operator+=(const ComputeCost& o) {
   cycles += o.cycles;
+  latency = std::max(latency, o.latency);
   folds += o.folds;
   unit_busy_cycles += o.unit_busy_cycles;
   asu_busy_cycles += o.asu_busy_cycles;
@@ -77,7 +78,8 @@ ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const C
   const int64_t m_blocks = ceil_div(t.m, mode.m_lanes());
   const int64_t passes = mode.passes();
   c.folds = passes * m_blocks * k_folds;
-  c.cycles = W + (c.folds - 1) * std::max(P, W) + P + mode.unit_rows + mode.unit_cols - 2;
+  c.cycles = W + (c.folds - 1) * std::max(P, W) + P;
+  c.latency = mode.unit_rows + mode.unit_cols - 2;
   c.macs = P * t.k_elems * t.m * passes;
   const int acc = hw.accumulator_bits;
 

@@ -48,7 +48,10 @@ struct ComputeTile {
 };
 
 struct ComputeCost {
+  // Cycles the array is occupied (it accepts the next tile after them) and
+  // the further latency until the tile's last partial sum reaches the OBUF.
   int64_t cycles = 0;
+  int64_t latency = 0;
   int64_t folds = 0;              // weight sets loaded (passes x m blocks x k folds)
   int64_t unit_busy_cycles = 0;   // sum over units of cycles with valid work
   int64_t asu_busy_cycles = 0;    // activation-sum unit
@@ -60,10 +63,12 @@ struct ComputeCost {
   ComputeCost& operator+=(const ComputeCost& o);
 };
 
-// Cycles: W + (F - 1) * max(P, W) + P + rows + cols - 2, with W the weight
-// load cycles and F the folds: the first weights load, folds stream back to
-// back (weights double-buffered in the units), and the last pixel skews
-// through the rows and columns.
+// Occupancy: W + (F - 1) * max(P, W) + P, with W the weight load cycles, F
+// the folds and P the pixels: the first weights load, then folds stream back
+// to back (weights are double-buffered in the units). Latency: rows + cols - 2,
+// the skew of the last pixel through the rows and columns. The next tile may
+// enter while this one drains (its partial sums go to the other OBUF half or,
+// for the same outputs, arrive later than this tile's).
 ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const ComputeTile& tile);
 
 // The post-processing unit on one finished output tile of `elements` values.

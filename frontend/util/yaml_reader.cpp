@@ -59,6 +59,17 @@ YamlMap::YamlMap(const YAML::Node& node, std::string file, std::string path, boo
     throw FileError(loc.file, loc.line, loc.column, path_.empty() ? "(document)" : path_,
                     "expected a mapping of keys to values");
   }
+  // yaml-cpp keeps both entries of a repeated key; the reader would silently
+  // use the first, so a repeated key is an error at its second occurrence.
+  std::set<std::string> seen;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    if (!it->first.IsScalar()) continue;
+    if (!seen.insert(it->first.Scalar()).second) {
+      const SourceLocation loc = palsim::location_of(it->first, file_);
+      throw FileError(loc.file, loc.line, loc.column, path_of(it->first.Scalar()),
+                      "key given more than once");
+    }
+  }
   if (provenance_) provenance_->set(path_, palsim::location_of(node_, file_));
 }
 
@@ -93,7 +104,8 @@ void YamlMap::fail_here(const std::string& message) const {
 YAML::Node YamlMap::require(const std::string& key) {
   known_.insert(key);
   const std::optional<YAML::Node> n = find(key);
-  if (!n) fail_here(fmt::format("missing required key '{}'", key));
+  // Named by its full path, located at the map that lacks it.
+  if (!n) fail(key, fmt::format("missing required key '{}'", key));
   record(key, *n);
   return *n;
 }

@@ -1,0 +1,435 @@
+#include "frontend/mapping/mapper.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "frontend/util/error.h"
+
+namespace palsim::frontend {
+
+namespace {
+
+constexpr std::array<std::array<LoopDim, kLoopDims>, 6> kOrders = {{
+    {LoopDim::kN, LoopDim::kH, LoopDim::kW, LoopDim::kM, LoopDim::kC},
+    {LoopDim::kN, LoopDim::kH, LoopDim::kW, LoopDim::kC, LoopDim::kM},
+    {LoopDim::kM, LoopDim::kN, LoopDim::kH, LoopDim::kW, LoopDim::kC},
+    {LoopDim::kM, LoopDim::kC, LoopDim::kN, LoopDim::kH, LoopDim::kW},
+    {LoopDim::kC, LoopDim::kN, LoopDim::kH, LoopDim::kW, LoopDim::kM},
+    {LoopDim::kC, LoopDim::kM, LoopDim::kN, LoopDim::kH, LoopDim::kW},
+}};
+
+int extent(const MappingProblem& p, LoopDim d) {
+  switch (d) {
+    case LoopDim::kN: return p.batch;
+    case LoopDim::kH: return p.out_h;
+    case LoopDim::kW: return p.out_w;
+    case LoopDim::kM: return p.cout_g;
+    case LoopDim::kC: return p.pool ? 1 : p.cin_g;
+  }
+  return 1;
+}
+
+bool relevant(const MappingProblem& p, Operand x, LoopDim d) {
+  switch (x) {
+    case Operand::kInput:
+      if (d == LoopDim::kM) return p.pool;  // pools: input channels are output channels
+      return true;                          // N, H, W, C (C is trivial for pools)
+    case Operand::kWeight: return !p.pool && (d == LoopDim::kM || d == LoopDim::kC);
+    case Operand::kOutput: return d != LoopDim::kC;
+  }
+  return false;
+}
+
+// Per-dimension facts for one tiling, computed once per candidate.
+struct DimInfo {
+  int64_t trips = 1;
+  int64_t tile = 1;
+  // Input extent along H/W: of the largest tile and summed over all tiles.
+  int64_t in_tile = 1, in_sum = 1, in_full = 1;
+};
+
+struct Tiling {
+  std::array<DimInfo, kLoopDims> d;
+};
+
+Tiling make_tiling(const MappingProblem& p, const Mapping& m) {
+  Tiling t;
+  for (int i = 0; i < kLoopDims; ++i) {
+    const LoopDim dim = static_cast<LoopDim>(i);
+    DimInfo& di = t.d[static_cast<size_t>(i)];
+    const int e = extent(p, dim);
+    di.tile = std::min(m.tile(dim), e);
+    di.trips = ceil_div64(e, di.tile);
+    di.in_tile = di.tile;
+    di.in_sum = e;
+    di.in_full = e;
+    if (dim == LoopDim::kH || dim == LoopDim::kW) {
+      const bool h = dim == LoopDim::kH;
+      const int s = h ? p.sh : p.sw, k = h ? p.kh : p.kw, pad = h ? p.ph : p.pw, in = h ? p.in_h : p.in_w;
+      di.in_tile = 0;
+      di.in_sum = 0;
+      for (int64_t o = 0; o < e; o += di.tile) {
+        const int64_t span = input_span(o, std::min<int64_t>(di.tile, e - o), s, k, pad, in);
+        di.in_tile = std::max(di.in_tile, span);
+        di.in_sum += span;
+      }
+      di.in_full = input_span(0, e, s, k, pad, in);
+    }
+  }
+  return t;
+}
+
+int position(const Mapping& m, LoopDim d) {
+  for (int i = 0; i < kLoopDims; ++i) {
+    if (m.order[static_cast<size_t>(i)] == d) return i;
+  }
+  return 0;
+}
+
+// Elements of operand x held per DMA execution at `level` (largest tile) and
+// moved in total over the whole loop nest.
+struct OperandVolume {
+  int64_t tile_elems = 0;
+  int64_t total_elems = 0;
+  int64_t executions = 0;
+  int64_t spill_factor = 1;  // output only: visits per output tile
+};
+
+OperandVolume volume(const MappingProblem& p, const Mapping& m, const Tiling& t, Operand x, int level) {
+  OperandVolume v;
+  v.tile_elems = 1;
+  v.total_elems = 1;
+  v.executions = 1;
+  for (int i = 0; i < kLoopDims; ++i) {
+    const LoopDim dim = m.order[static_cast<size_t>(i)];
+    const DimInfo& di = t.d[static_cast<size_t>(dim)];
+    const bool inside = i >= level;
+    if (!inside) v.executions *= di.trips;
+    if (!relevant(p, x, dim)) {
+      if (!inside) {
+        v.total_elems *= di.trips;
+        if (x == Operand::kOutput) v.spill_factor *= di.trips;
+      }
+      continue;
+    }
+    const bool spatial_in = x == Operand::kInput && (dim == LoopDim::kH || dim == LoopDim::kW);
+    int64_t tile_e, total_e;
+    if (spatial_in) {
+      tile_e = inside ? di.in_full : di.in_tile;
+      total_e = inside ? di.in_full * 1 : di.in_sum;
+    } else {
+      const int64_t e = extent(p, dim);
+      tile_e = inside ? e : di.tile;
+      total_e = e;
+    }
+    v.tile_elems *= tile_e;
+    v.total_elems *= total_e;
+  }
+  if (x == Operand::kWeight) {
+    v.tile_elems *= p.kh * p.kw;
+    v.total_elems *= p.kh * p.kw;
+  }
+  return v;
+}
+
+}  // namespace
+
+TileFootprint tile_capacity(const HwConfig& hw, const MappingProblem& p) {
+  TileFootprint c;
+  const int64_t ibuf_total = hw.ibuf.size_bytes * 8 - p.ibuf_reserved_bits;
+  c.ibuf_bits = std::max<int64_t>(0, ibuf_total) / (hw.ibuf.double_buffered ? 2 : 1);
+  c.wbuf_bits = hw.wbuf.tile_capacity_bits();
+  c.obuf_bits = hw.obuf.tile_capacity_bits();
+  return c;
+}
+
+TileFootprint tile_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
+  const Tiling t = make_tiling(p, m);
+  TileFootprint f;
+  const OperandVolume in = volume(p, m, t, Operand::kInput, m.level[0]);
+  const OperandVolume out = volume(p, m, t, Operand::kOutput, m.level[2]);
+  if (!p.onchip_input) f.ibuf_bits = in.tile_elems * p.in_bits;
+  f.ibuf_bits += out.tile_elems * p.res_bits;  // the residual tile rides with the output
+  if (p.pool) {
+    f.obuf_bits = out.tile_elems * p.out_bits;
+  } else {
+    const OperandVolume wt = volume(p, m, t, Operand::kWeight, m.level[1]);
+    f.wbuf_bits = wt.tile_elems * p.w_bits;
+    // Accumulators, plus one activation sum per output position.
+    const int64_t positions = out.tile_elems / std::max<int64_t>(1, m.level[2] <= position(m, LoopDim::kM)
+                                                                          ? p.cout_g
+                                                                          : t.d[static_cast<size_t>(LoopDim::kM)].tile);
+    f.obuf_bits = (out.tile_elems + (p.uniform ? positions : 0)) * hw.accumulator_bits;
+  }
+  return f;
+}
+
+namespace {
+
+// The order-independent work of one tiling: array and post-processing costs
+// summed exactly over the tile classes of every dimension (full tiles and one
+// remainder tile), and over the C tiles (the first starts the partial sums).
+struct TilingWork {
+  ComputeCost compute;
+  PostCost post;
+};
+
+TilingWork tiling_work(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
+  TilingWork w;
+  const Tiling t = make_tiling(p, m);
+  struct Cls {
+    int64_t size, count;
+  };
+  auto classes = [&](LoopDim d) {
+    std::vector<Cls> c;
+    const int64_t E = extent(p, d), T = t.d[static_cast<size_t>(d)].tile;
+    if (E / T > 0) c.push_back({T, E / T});
+    if (E % T) c.push_back({E % T, 1});
+    return c;
+  };
+  // C tiles: the first (no accumulation), then the accumulating ones.
+  std::vector<std::pair<Cls, bool>> c_classes;
+  {
+    const int64_t C = extent(p, LoopDim::kC), T = t.d[static_cast<size_t>(LoopDim::kC)].tile;
+    const int64_t full = C / T, rem = C % T;
+    if (full > 0) {
+      c_classes.push_back({{T, 1}, false});
+      if (full > 1) c_classes.push_back({{T, full - 1}, true});
+      if (rem) c_classes.push_back({{rem, 1}, true});
+    } else {
+      c_classes.push_back({{rem, 1}, false});
+    }
+  }
+  const auto cn = classes(LoopDim::kN), ch = classes(LoopDim::kH), cw = classes(LoopDim::kW), cm = classes(LoopDim::kM);
+  for (const auto& a : cn) {
+    for (const auto& b : ch) {
+      for (const auto& c : cw) {
+        const int64_t pixels = a.size * b.size * c.size;
+        const int64_t ptiles = a.count * b.count * c.count;
+        for (const auto& d : cm) {
+          const int64_t count = ptiles * d.count;
+          PostTile pt;
+          pt.elements = pixels * d.size;
+          pt.out_bits = p.out_bits;
+          if (p.pool) {
+            pt.window = static_cast<int64_t>(p.kh) * p.kw;
+            pt.in_bits = p.in_bits;
+            pt.from_obuf = false;
+          } else {
+            for (const auto& [cc, acc] : c_classes) {
+              ComputeTile ct;
+              ct.pixels = pixels;
+              ct.k_elems = cc.size * p.kh * p.kw;
+              ct.m = d.size;
+              ct.accumulate = acc;
+              ct.activation_sum = p.uniform;
+              ComputeCost one = compute_tile_cost(hw, m.mode, ct);
+              const int64_t reps = count * cc.count;
+              one.cycles *= reps;
+              one.folds *= reps;
+              one.unit_busy_cycles *= reps;
+              one.asu_busy_cycles *= reps;
+              one.macs *= reps;
+              one.ibuf_read_bits *= reps;
+              one.wbuf_read_bits *= reps;
+              one.obuf_read_bits *= reps;
+              one.obuf_write_bits *= reps;
+              w.compute += one;
+            }
+            pt.in_bits = hw.accumulator_bits;
+            pt.residual_bits = p.res_bits;
+            pt.activation_sums = p.uniform ? pixels : 0;
+          }
+          PostCost pc = post_tile_cost(hw, pt);
+          pc.cycles *= count;
+          pc.elements *= count;
+          pc.ibuf_read_bits *= count;
+          pc.obuf_read_bits *= count;
+          pc.obuf_write_bits *= count;
+          w.post += pc;
+        }
+      }
+    }
+  }
+  return w;
+}
+
+MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const TilingWork& w) {
+  const Tiling t = make_tiling(p, m);
+  MappingEstimate e;
+  const OperandVolume in = volume(p, m, t, Operand::kInput, m.level[0]);
+  const OperandVolume out = volume(p, m, t, Operand::kOutput, m.level[2]);
+  const OperandVolume wt = p.pool ? OperandVolume{} : volume(p, m, t, Operand::kWeight, m.level[1]);
+  const int acc = hw.accumulator_bits;
+  const int64_t outputs = static_cast<int64_t>(p.batch) * p.out_h * p.out_w * p.cout_g;
+
+  const int64_t in_bits = p.onchip_input ? 0 : in.total_elems * p.in_bits;
+  const int64_t wt_bits = wt.total_elems * p.w_bits;
+  const int64_t final_out_bits = p.onchip_output ? 0 : outputs * p.out_bits;
+  const int64_t spill_bits = (out.spill_factor - 1) * outputs * acc * 2;
+  const int64_t res_bits = outputs * p.res_bits;
+  e.dram_bits = in_bits + wt_bits + final_out_bits + spill_bits + res_bits;
+  const int64_t dma_count = (p.onchip_input ? 0 : in.executions) + (p.pool ? 0 : wt.executions) +
+                            out.executions * (p.res_bits ? 2 : 1) + (out.spill_factor - 1) * out.executions;
+  const double bw = hw.offchip.bits_per_cycle;
+  e.dram_cycles = static_cast<int64_t>(static_cast<double>(e.dram_bits) / bw) + dma_count * hw.offchip.latency_cycles;
+  e.compute_cycles = w.compute.cycles;
+  const TileFootprint f = tile_footprint(hw, p, m);
+  const int64_t prologue =
+      static_cast<int64_t>(static_cast<double>(f.ibuf_bits + f.wbuf_bits) / bw) + hw.offchip.latency_cycles;
+  const int64_t epilogue = static_cast<int64_t>(static_cast<double>(f.obuf_bits) / bw) + hw.offchip.latency_cycles;
+  e.cycles = std::max({w.compute.cycles, e.dram_cycles, w.post.cycles}) + w.compute.latency + prologue + epilogue;
+
+  // Energy: action counts times the configured costs.
+  const double ibuf_wr = static_cast<double>(in_bits + res_bits);
+  const double ibuf_rd = static_cast<double>(w.compute.ibuf_read_bits + w.post.ibuf_read_bits);
+  const double wbuf_wr = static_cast<double>(wt_bits), wbuf_rd = static_cast<double>(w.compute.wbuf_read_bits);
+  const double obuf_wr = static_cast<double>(w.compute.obuf_write_bits + w.post.obuf_write_bits + spill_bits / 2);
+  const double obuf_rd = static_cast<double>(w.compute.obuf_read_bits + w.post.obuf_read_bits + final_out_bits +
+                                             spill_bits / 2);
+  const double units = static_cast<double>(hw.array.rows) * hw.array.cols;
+  e.energy_pj = static_cast<double>(e.dram_bits) * hw.offchip.pj_per_bit + ibuf_wr * hw.ibuf.write_pj_per_bit +
+                ibuf_rd * hw.ibuf.read_pj_per_bit + wbuf_wr * hw.wbuf.write_pj_per_bit +
+                wbuf_rd * hw.wbuf.read_pj_per_bit + obuf_wr * hw.obuf.write_pj_per_bit +
+                obuf_rd * hw.obuf.read_pj_per_bit +
+                static_cast<double>(w.compute.unit_busy_cycles) * hw.energy.unit_dynamic_pj_per_cycle +
+                static_cast<double>(e.cycles) * units * hw.energy.unit_leakage_pj_per_cycle +
+                static_cast<double>(w.compute.asu_busy_cycles) * hw.energy.activation_sum_pj_per_cycle +
+                static_cast<double>(w.post.elements) * hw.energy.ppu_pj_per_element;
+  return e;
+}
+
+}  // namespace
+
+MappingEstimate estimate_mapping(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
+  return finish_estimate(hw, p, m, tiling_work(hw, p, m));
+}
+
+Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::string& op_name) {
+  const TileFootprint cap = tile_capacity(hw, p);
+  std::vector<ArrayMode> modes;
+  if (p.pool) {
+    modes.push_back(ArrayMode{});
+  } else {
+    modes = array_modes(hw, p.a_bits, p.w_bits);
+    if (modes.empty()) {
+      throw InputError(fmt::format("operation '{}': no array mode of '{}' handles {}-bit x {}-bit operands", op_name,
+                                   hw.name, p.a_bits, p.w_bits));
+    }
+  }
+  const auto cn = tile_candidates(p.batch), ch = tile_candidates(p.out_h), cw = tile_candidates(p.out_w);
+  const auto cm = tile_candidates(p.cout_g);
+  const auto cc = p.pool ? std::vector<int>{1} : tile_candidates(p.cin_g);
+
+  Mapping best;
+  bool found = false;
+  int64_t evaluated = 0, rejected = 0;
+  auto better = [](const MappingEstimate& a, const MappingEstimate& b) {
+    if (a.cycles != b.cycles) return a.cycles < b.cycles;
+    if (a.energy_pj != b.energy_pj) return a.energy_pj < b.energy_pj - 1e-9 * std::abs(b.energy_pj);
+    return a.dram_bits < b.dram_bits;
+  };
+  for (const ArrayMode& mode : modes) {
+    for (int n : cn) {
+      for (int h : ch) {
+        for (int w : cw) {
+          for (int mt : cm) {
+            for (int c : cc) {
+              Mapping base;
+              base.mode = mode;
+              base.n_t = n;
+              base.h_t = h;
+              base.w_t = w;
+              base.m_t = mt;
+              base.c_t = c;
+              const TilingWork work = tiling_work(hw, p, base);
+              // Every order of this tiling takes at least its compute time.
+              if (found && std::max(work.compute.cycles, work.post.cycles) > best.estimate.cycles) {
+                rejected += static_cast<int64_t>(kOrders.size());
+                continue;
+              }
+              for (const auto& order : kOrders) {
+                Mapping m;
+                m.mode = mode;
+                m.n_t = n;
+                m.h_t = h;
+                m.w_t = w;
+                m.m_t = mt;
+                m.c_t = c;
+                m.order = order;
+                // Each operand's DMA goes to the level with the least traffic
+                // that fits its buffer (ties: the innermost, smallest tile).
+                const Tiling t = make_tiling(p, m);
+                bool ok = true;
+                for (int x = 0; x < 3 && ok; ++x) {
+                  const Operand op = static_cast<Operand>(x);
+                  if (op == Operand::kWeight && p.pool) continue;
+                  int64_t best_traffic = std::numeric_limits<int64_t>::max();
+                  int best_level = -1;
+                  for (int level = kLoopDims; level >= 0; --level) {
+                    m.level[static_cast<size_t>(x)] = level;
+                    const OperandVolume v = volume(p, m, t, op, level);
+                    int64_t bits = 0, traffic = 0;
+                    if (op == Operand::kInput) {
+                      bits = p.onchip_input ? 0 : v.tile_elems * p.in_bits;
+                      traffic = v.total_elems;
+                    } else if (op == Operand::kWeight) {
+                      bits = v.tile_elems * p.w_bits;
+                      traffic = v.total_elems;
+                    } else {
+                      const TileFootprint f = tile_footprint(hw, p, m);
+                      if (f.obuf_bits > cap.obuf_bits) continue;
+                      bits = v.tile_elems * p.res_bits;
+                      traffic = v.spill_factor;
+                      if (p.onchip_output && v.spill_factor > 1) continue;
+                    }
+                    const int64_t limit = op == Operand::kWeight ? cap.wbuf_bits : cap.ibuf_bits;
+                    if (op != Operand::kOutput && bits > limit) continue;
+                    if (traffic < best_traffic) {
+                      best_traffic = traffic;
+                      best_level = level;
+                    }
+                  }
+                  if (best_level < 0) {
+                    ok = false;
+                  } else {
+                    m.level[static_cast<size_t>(x)] = best_level;
+                  }
+                }
+                if (ok) {
+                  const TileFootprint f = tile_footprint(hw, p, m);
+                  ok = f.ibuf_bits <= cap.ibuf_bits && f.wbuf_bits <= cap.wbuf_bits && f.obuf_bits <= cap.obuf_bits;
+                }
+                if (!ok) {
+                  ++rejected;
+                  continue;
+                }
+                ++evaluated;
+                m.estimate = finish_estimate(hw, p, m, work);
+                if (!found || better(m.estimate, best.estimate)) {
+                  best = m;
+                  found = true;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  if (!found) {
+    throw InputError(fmt::format(
+        "operation '{}': no tiling fits the buffers of '{}' (IBUF {} B, WBUF {} B, OBUF {} B{}); the smallest tile "
+        "needs one output position, one channel and a {}x{} kernel",
+        op_name, hw.name, hw.ibuf.size_bytes, hw.wbuf.size_bytes, hw.obuf.size_bytes,
+        p.ibuf_reserved_bits ? fmt::format(", {} B of IBUF held on chip", p.ibuf_reserved_bits / 8) : "", p.kh,
+        p.kw));
+  }
+  best.candidates_evaluated = evaluated;
+  best.candidates_rejected_capacity = rejected;
+  return best;
+}
+
+}  // namespace palsim::frontend
