@@ -30,6 +30,11 @@ int run_bitops(const std::vector<std::string>& args) {
                           "  palsim bitops workloads/examples/tiny.yaml --json")) {
     return kExitOk;
   }
+  for (const char* o : {"count-wbits", "count-abits"}) {
+    if (vm.count(o) && (vm[o].as<int>() < 1 || vm[o].as<int>() > 32)) {
+      throw UsageError(fmt::format("--{}: must be between 1 and 32, got {}", o, vm[o].as<int>()));
+    }
+  }
   const frontend::NetworkRequest req = net.request(vm);
   const frontend::Network network = frontend::resolve_network(req);
 

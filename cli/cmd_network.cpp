@@ -24,7 +24,10 @@ int run_network(const std::vector<std::string>& args) {
                           "  palsim network resnet34 --method lsq --abits 4 --wbits 4")) {
     return kExitOk;
   }
-  const frontend::Network network = frontend::resolve_network(net.request(vm));
+  const frontend::NetworkRequest request = net.request(vm);
+  // A missing or unwritable output directory fails before any work is done.
+  if (!output.empty()) check_output_path(output, "-o/--output");
+  const frontend::Network network = frontend::resolve_network(request);
   const std::string yaml = frontend::network_to_yaml(network);
   if (output.empty()) {
     std::cout << yaml;

@@ -21,5 +21,8 @@ const std::vector<Command>& commands();
 
 int run_bitops(const std::vector<std::string>& args);
 int run_network(const std::vector<std::string>& args);
+int run_compile(const std::vector<std::string>& args);
+int run_disasm(const std::vector<std::string>& args);
+int run_simulate(const std::vector<std::string>& args);
 
 }  // namespace palsim::cli

@@ -6,6 +6,9 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       {"bitops", "BitOps of a network in a given form (method.md section 4)", run_bitops},
       {"network", "write a built-in network, in a given form, as a YAML network file", run_network},
+      {"compile", "map a network onto an accelerator and write its instruction stream", run_compile},
+      {"disasm", "print the readable listing of a compiled program", run_disasm},
+      {"simulate", "cycles, energy and per-layer statistics of one inference", run_simulate},
   };
   return all;
 }

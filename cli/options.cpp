@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -38,8 +39,36 @@ void NetworkOptions::add_to(po::options_description& desc) {
 }
 
 frontend::NetworkRequest NetworkOptions::request(const po::variables_map& vm) const {
+  // A bad option value is a bad command line (exit 2), though the library
+  // reports it as an InputError naming the option.
+  try {
+    return request_unchecked(vm);
+  } catch (const InputError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_map& vm) const {
   using namespace frontend;
   if (network.empty()) throw UsageError("missing NETWORK");
+  if (!is_builtin_network(network)) {
+    // A network file carries its own form: the options that build one are misused.
+    const bool looks_like_file = network.find('/') != std::string::npos ||
+                                 (network.size() > 5 && network.substr(network.size() - 5) == ".yaml");
+    if (!looks_like_file && !std::filesystem::exists(network)) {
+      throw UsageError(fmt::format("NETWORK: unknown network '{}' (built-in: {}; or a path to a .yaml network file)",
+                                   network, fmt::join(builtin_networks(), ", ")));
+    }
+    for (const char* o : {"method", "abits", "wbits", "slice-bits", "quantizer", "B", "G", "channel-shuffle",
+                          "permute-direction", "no-cyclic", "no-permutation", "input-size", "input-channels",
+                          "classes", "base-width", "stem", "blocks"}) {
+      if (vm.count(o) && !vm[o].defaulted()) {
+        throw UsageError(fmt::format("--{} applies to built-in networks only; the network file '{}' carries its "
+                                     "own quantization and shapes",
+                                     o, network));
+      }
+    }
+  }
   NetworkRequest r;
   r.network = network;
   const char* method_opts[] = {"method", "abits", "wbits", "slice-bits", "quantizer", "B", "G", "channel-shuffle",
@@ -99,6 +128,35 @@ frontend::NetworkRequest NetworkOptions::request(const po::variables_map& vm) co
     r.blocks = b;
   }
   return r;
+}
+
+void HardwareOptions::add_to(po::options_description& desc) {
+  po::options_description hwd("Accelerator and lowering");
+  hwd.add_options()
+      ("hw", po::value(&hw)->default_value(hw), "hardware configuration YAML (configs/bitfusion.yaml, configs/bpvec.yaml)")
+      ("set", po::value(&overrides)->composing(),
+       "override a configuration value, e.g. --set buffers.ibuf.size_bytes=16384 (repeatable)")
+      ("fp-layers", po::value(&fp_layers)->default_value("exclude"),
+       "the full-precision stem and classifier: exclude (not simulated) or int8 (8-bit, bit-decomposed)")
+      ("batch", po::value(&batch)->default_value(1), "images per inference")
+      ("no-onchip", po::bool_switch(&no_onchip),
+       "never keep a block's intermediate tensor on chip (measure what it saves)");
+  desc.add(hwd);
+}
+
+frontend::HwConfig HardwareOptions::load() const {
+  frontend::HwConfig cfg = frontend::load_hw_config(hw);
+  for (const auto& o : overrides) frontend::apply_hw_override(cfg, o);
+  return cfg;
+}
+
+frontend::LoweringOptions HardwareOptions::lowering() const {
+  frontend::LoweringOptions o;
+  o.fp_layers = frontend::parse_fp_layer_treatment(fp_layers);
+  if (batch < 1 || batch > 4096) throw UsageError(fmt::format("--batch: must be between 1 and 4096, got {}", batch));
+  o.batch = batch;
+  o.onchip_intermediates = !no_onchip;
+  return o;
 }
 
 bool parse_command_line(const std::vector<std::string>& args, const po::options_description& desc,

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "frontend/arch/hw_config.h"
 #include "frontend/builders/registry.h"
+#include "frontend/lowering/hw_graph.h"
 
 namespace palsim::cli {
 
@@ -32,7 +34,25 @@ struct NetworkOptions {
 
   void add_to(po::options_description& desc);
   // Builds the request; `vm` tells which options were given.
+  // Throws UsageError naming the option (bad value, or an option that does not
+  // apply to a network file).
   frontend::NetworkRequest request(const po::variables_map& vm) const;
+
+ private:
+  frontend::NetworkRequest request_unchecked(const po::variables_map& vm) const;
+};
+
+// The accelerator and how the network is lowered onto it.
+struct HardwareOptions {
+  std::string hw = PALSIM_SOURCE_DIR "/configs/bitfusion.yaml";
+  std::vector<std::string> overrides;
+  std::string fp_layers = "exclude";
+  int batch = 1;
+  bool no_onchip = false;
+
+  void add_to(po::options_description& desc);
+  frontend::HwConfig load() const;
+  frontend::LoweringOptions lowering() const;
 };
 
 // Parses `args` with `desc` (+ `positional`); prints help and returns false

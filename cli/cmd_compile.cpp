@@ -1,0 +1,65 @@
+// palsim compile / disasm: the instruction stream of a network.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/options.h"
+#include "frontend/lowering/compile.h"
+#include "frontend/util/atomic_file.h"
+
+namespace palsim::cli {
+
+int run_compile(const std::vector<std::string>& args) {
+  NetworkOptions net;
+  HardwareOptions hw;
+  std::string output, listing;
+  po::options_description desc("palsim compile options");
+  net.add_to(desc);
+  hw.add_to(desc);
+  desc.add_options()("output,o", po::value(&output), "write the program binary here")(
+      "listing", po::value(&listing), "also write the readable listing here (- for stdout)");
+  po::positional_options_description pos;
+  pos.add("network", 1);
+  po::variables_map vm;
+  if (!parse_command_line(args, desc, pos, vm, "usage: palsim compile NETWORK [form options] --hw CONFIG -o prog.bin",
+                          "  palsim compile resnet18 --method palquant --B 2 --G 2 --hw configs/bitfusion.yaml -o r18.bin\n"
+                          "  palsim compile resnet18 --method lsq --abits 4 --wbits 4 --listing -")) {
+    return kExitOk;
+  }
+  if (output.empty() && listing.empty()) throw UsageError("give -o FILE and/or --listing FILE");
+  if (!output.empty()) check_output_path(output, "-o");
+  if (!listing.empty() && listing != "-") check_output_path(listing, "--listing");
+  const frontend::HwConfig cfg = hw.load();
+  const frontend::Network network = frontend::resolve_network(net.request(vm));
+  const frontend::Compiled c = frontend::compile_network(cfg, network, hw.lowering());
+  if (!output.empty()) {
+    isa::save_program(c.program, output);
+    fmt::print(stderr, "wrote {}: {} instructions for {} operations ({} block intermediates on chip)\n", output,
+               c.program.code.size(), c.program.info.ops.size(), c.plan.fused_pairs);
+  }
+  if (listing == "-") {
+    std::cout << isa::listing(c.program);
+  } else if (!listing.empty()) {
+    write_file_atomically(listing, isa::listing(c.program));
+  }
+  return kExitOk;
+}
+
+int run_disasm(const std::vector<std::string>& args) {
+  std::string program;
+  po::options_description desc("palsim disasm options");
+  desc.add_options()("program", po::value(&program), "PROGRAM: a file written by palsim compile -o");
+  po::positional_options_description pos;
+  pos.add("program", 1);
+  po::variables_map vm;
+  if (!parse_command_line(args, desc, pos, vm, "usage: palsim disasm PROGRAM",
+                          "  palsim disasm r18.bin | less")) {
+    return kExitOk;
+  }
+  if (program.empty()) throw UsageError("missing PROGRAM");
+  std::cout << isa::listing(isa::load_program(program));
+  return kExitOk;
+}
+
+}  // namespace palsim::cli

@@ -1,0 +1,80 @@
+// palsim simulate: cycles, energy and statistics of one inference.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/options.h"
+#include "frontend/lowering/compile.h"
+#include "frontend/util/atomic_file.h"
+#include "frontend/util/progress.h"
+#include "sim/report.h"
+#include "sim/simulator.h"
+
+namespace palsim::cli {
+
+int run_simulate(const std::vector<std::string>& args) {
+  NetworkOptions net;
+  HardwareOptions hw;
+  std::string mode = "fast", csv, json_file, program_file, trace;
+  bool json = false, per_layer = false, quiet = false;
+  po::options_description desc("palsim simulate options");
+  net.add_to(desc);
+  hw.add_to(desc);
+  desc.add_options()("mode", po::value(&mode)->default_value("fast"),
+                     "fast (job-level timing) or detailed (SystemC, every unit stepped, real values)")(
+      "program", po::value(&program_file), "simulate this compiled program instead of compiling NETWORK")(
+      "json", po::bool_switch(&json), "print one JSON object (cycles, energy_pj, energy_breakdown_pj, layers, ...)")(
+      "json-file", po::value(&json_file), "write the JSON object to this file")(
+      "csv", po::value(&csv), "write the per-layer table as CSV to this file")(
+      "per-layer", po::bool_switch(&per_layer), "print the per-layer table")(
+      "trace", po::value(&trace), "detailed mode: write a VCD trace (small runs)")(
+      "quiet,q", po::bool_switch(&quiet), "no progress on stderr");
+  po::positional_options_description pos;
+  pos.add("network", 1);
+  po::variables_map vm;
+  if (!parse_command_line(
+          args, desc, pos, vm, "usage: palsim simulate NETWORK [form options] --hw CONFIG [--mode fast|detailed]",
+          "  palsim simulate resnet18 --method palquant --B 2 --G 2 --hw configs/bitfusion.yaml --json\n"
+          "  palsim simulate resnet18 --method lsq --abits 4 --wbits 4 --hw configs/bpvec.yaml --per-layer\n"
+          "  palsim simulate resnet18 --method palquant --G 4 --no-onchip --csv layers.csv")) {
+    return kExitOk;
+  }
+  if (!csv.empty()) check_output_path(csv, "--csv");
+  if (!json_file.empty()) check_output_path(json_file, "--json-file");
+  if (!trace.empty() && mode != "detailed") throw UsageError("--trace needs --mode detailed");
+  if (!trace.empty()) check_output_path(trace, "--trace");
+  sim::SimOptions so;
+  so.mode = sim::parse_sim_mode(mode);
+  so.progress = !quiet;
+  so.vcd_trace = trace;
+  const frontend::HwConfig cfg = hw.load();
+  isa::Program program;
+  if (!program_file.empty()) {
+    if (!net.network.empty()) throw UsageError("give NETWORK or --program, not both");
+    program = isa::load_program(program_file);
+  } else {
+    const frontend::Network network = frontend::resolve_network(net.request(vm));
+    program = frontend::compile_network(cfg, network, hw.lowering()).program;
+  }
+  const sim::RunStats r = sim::simulate(cfg, program, so);
+  nlohmann::json j = sim::run_to_json(r);
+  j["network"] = program.info.network;
+  j["hardware"] = cfg.name;
+  j["fp_layers"] = program.info.fp_layers;
+  j["batch"] = program.info.batch;
+  j["onchip_intermediates"] = program.info.onchip_intermediates;
+  j["excluded_layers"] = program.info.excluded_layers;
+  if (!csv.empty()) write_file_atomically(csv, sim::layers_csv(r));
+  if (!json_file.empty()) write_file_atomically(json_file, j.dump(2) + "\n");
+  if (json) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    fmt::print("network       {} on {} (fp layers: {}, batch {})\n", program.info.network, cfg.name,
+               program.info.fp_layers, program.info.batch);
+    std::cout << sim::run_text(r, per_layer);
+  }
+  return kExitOk;
+}
+
+}  // namespace palsim::cli

@@ -1,0 +1,14 @@
+#include "frontend/lowering/compile.h"
+
+#include "frontend/lowering/codegen.h"
+
+namespace palsim::frontend {
+
+Compiled compile_network(const HwConfig& hw, const Network& net, const LoweringOptions& options) {
+  Compiled c;
+  c.plan = plan_network(hw, build_hw_graph(net, options));
+  c.program = generate_program(hw, c.plan);
+  return c;
+}
+
+}  // namespace palsim::frontend

@@ -1,0 +1,72 @@
+#pragma once
+// Jobs: what the controller hands to the engines after interpreting the
+// instruction stream. Four engines each take their jobs in program order: the
+// DMA load queue and the DMA store queue (which share one off-chip channel),
+// the array and the post-processing unit (PPU). A job starts when its engine
+// is free and every job it depends on is complete (plus one cycle for the
+// completion to reach it). Both simulation modes execute the same job list
+// with the same rules, so they agree on every cycle count by construction;
+// the detailed mode additionally moves and computes the real values.
+#include <cstdint>
+#include <vector>
+
+#include "frontend/mapping/array_model.h"
+#include "sim/memory/offchip_memory.h"
+
+namespace palsim::sim {
+
+enum class Engine : uint8_t { kLoad = 0, kStore = 1, kArray = 2, kPpu = 3 };
+constexpr int kEngines = 4;
+const char* engine_name(Engine e);
+
+// Cycles between a job's completion and the start of a job that waits for it.
+constexpr uint64_t kCompletionHopCycles = 1;
+
+enum class Buffer : uint8_t { kIbuf = 0, kWbuf = 1, kObuf = 2 };
+
+// What a DMA job moves (for statistics and for the functional model).
+enum class Transfer : uint8_t { kInput, kWeight, kPsumLoad, kResidual, kOutput, kPsumStore };
+const char* transfer_name(Transfer t);
+
+// A box of a tensor: batch, channels (logical, within the op's tensor),
+// rows and columns.
+struct Box {
+  int n0 = 0, n = 1, c0 = 0, c = 1, h0 = 0, h = 1, w0 = 0, w = 1;
+  int64_t elements() const { return static_cast<int64_t>(n) * c * h * w; }
+};
+
+struct Job {
+  Engine engine = Engine::kLoad;
+  int op = 0;     // hardware op (layer) index
+  int group = 0;  // conv group
+  std::vector<uint32_t> deps;
+
+  // DMA
+  Transfer transfer = Transfer::kInput;
+  Buffer buffer = Buffer::kIbuf;
+  std::vector<DramAccess> accesses;
+  uint64_t bits = 0;  // useful bits moved
+  Box box;            // tensor box (outputs and inputs); weights use c as M, h as C range
+
+  // Array
+  frontend::ComputeTile tile;
+  frontend::ArrayMode mode;
+  Box out_box;  // outputs the compute contributes to (n, m, h, w)
+  int c0 = 0;   // first input channel (within the group) of the reduction tile
+
+  // PPU
+  frontend::PostTile post;
+  bool final_output = true;
+  bool post_to_region = false;  // results go to the on-chip IBUF region, not OBUF
+
+  // Timing results (cycles): occupies its engine [start, end); complete at done.
+  uint64_t start = 0, end = 0, done = 0;
+};
+
+struct JobList {
+  std::vector<Job> jobs;
+  // Indices into `jobs` per engine, in program order.
+  std::vector<uint32_t> queue[kEngines];
+};
+
+}  // namespace palsim::sim

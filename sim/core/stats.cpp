@@ -1,0 +1,213 @@
+#include "sim/core/stats.h"
+
+#include <algorithm>
+
+namespace palsim::sim {
+
+Counts& Counts::operator+=(const Counts& o) {
+  dram_read_bits += o.dram_read_bits;
+  dram_write_bits += o.dram_write_bits;
+  dram_transfers += o.dram_transfers;
+  ibuf_read_bits += o.ibuf_read_bits;
+  ibuf_write_bits += o.ibuf_write_bits;
+  wbuf_read_bits += o.wbuf_read_bits;
+  wbuf_write_bits += o.wbuf_write_bits;
+  obuf_read_bits += o.obuf_read_bits;
+  obuf_write_bits += o.obuf_write_bits;
+  unit_busy_cycles += o.unit_busy_cycles;
+  asu_busy_cycles += o.asu_busy_cycles;
+  ppu_elements += o.ppu_elements;
+  macs += o.macs;
+  folds += o.folds;
+  for (int e = 0; e < kEngines; ++e) engine_busy[static_cast<size_t>(e)] += o.engine_busy[static_cast<size_t>(e)];
+  return *this;
+}
+
+bool Counts::operator==(const Counts& o) const {
+  return dram_read_bits == o.dram_read_bits && dram_write_bits == o.dram_write_bits &&
+         dram_transfers == o.dram_transfers && ibuf_read_bits == o.ibuf_read_bits &&
+         ibuf_write_bits == o.ibuf_write_bits && wbuf_read_bits == o.wbuf_read_bits &&
+         wbuf_write_bits == o.wbuf_write_bits && obuf_read_bits == o.obuf_read_bits &&
+         obuf_write_bits == o.obuf_write_bits && unit_busy_cycles == o.unit_busy_cycles &&
+         asu_busy_cycles == o.asu_busy_cycles && ppu_elements == o.ppu_elements && macs == o.macs &&
+         folds == o.folds && engine_busy == o.engine_busy;
+}
+
+Energy& Energy::operator+=(const Energy& o) {
+  core_dynamic += o.core_dynamic;
+  core_leakage += o.core_leakage;
+  activation_sum += o.activation_sum;
+  ppu += o.ppu;
+  ibuf += o.ibuf;
+  wbuf += o.wbuf;
+  obuf += o.obuf;
+  dram += o.dram;
+  return *this;
+}
+
+const char* stall_name(Stall s) {
+  switch (s) {
+    case Stall::kInput: return "input";
+    case Stall::kWeight: return "weights";
+    case Stall::kPsum: return "psum_reload";
+    case Stall::kOutputSpace: return "output_buffer";
+    case Stall::kOnchip: return "onchip_intermediate";
+    case Stall::kOther: return "other";
+  }
+  return "?";
+}
+
+Counts job_counts(const frontend::HwConfig& hw, const Job& j) {
+  Counts c;
+  const uint64_t busy = j.end - j.start;
+  c.engine_busy[static_cast<size_t>(j.engine)] = busy;
+  switch (j.engine) {
+    case Engine::kLoad:
+      c.dram_read_bits = j.bits;
+      c.dram_transfers = j.accesses.size();
+      if (j.buffer == Buffer::kIbuf) c.ibuf_write_bits = j.bits;
+      if (j.buffer == Buffer::kWbuf) c.wbuf_write_bits = j.bits;
+      if (j.buffer == Buffer::kObuf) c.obuf_write_bits = j.bits;
+      break;
+    case Engine::kStore:
+      c.dram_write_bits = j.bits;
+      c.dram_transfers = j.accesses.size();
+      c.obuf_read_bits = j.bits;
+      break;
+    case Engine::kArray: {
+      const frontend::ComputeCost k = frontend::compute_tile_cost(hw, j.mode, j.tile);
+      c.ibuf_read_bits = static_cast<uint64_t>(k.ibuf_read_bits);
+      c.wbuf_read_bits = static_cast<uint64_t>(k.wbuf_read_bits);
+      c.obuf_read_bits = static_cast<uint64_t>(k.obuf_read_bits);
+      c.obuf_write_bits = static_cast<uint64_t>(k.obuf_write_bits);
+      c.unit_busy_cycles = static_cast<uint64_t>(k.unit_busy_cycles);
+      c.asu_busy_cycles = static_cast<uint64_t>(k.asu_busy_cycles);
+      c.macs = static_cast<uint64_t>(k.macs);
+      c.folds = static_cast<uint64_t>(k.folds);
+      break;
+    }
+    case Engine::kPpu: {
+      const frontend::PostCost k = frontend::post_tile_cost(hw, j.post);
+      c.ppu_elements = static_cast<uint64_t>(k.elements);
+      c.ibuf_read_bits = static_cast<uint64_t>(k.ibuf_read_bits);
+      c.obuf_read_bits = static_cast<uint64_t>(k.obuf_read_bits);
+      // Results go to OBUF for the DMA, or to the on-chip region in IBUF.
+      if (j.final_output && j.post_to_region) {
+        c.ibuf_write_bits = static_cast<uint64_t>(k.obuf_write_bits);
+      } else {
+        c.obuf_write_bits = static_cast<uint64_t>(k.obuf_write_bits);
+      }
+      break;
+    }
+  }
+  return c;
+}
+
+Energy energy_of(const frontend::HwConfig& hw, const Counts& c, uint64_t cycles) {
+  Energy e;
+  const double units = static_cast<double>(hw.array.rows) * hw.array.cols;
+  e.core_dynamic = static_cast<double>(c.unit_busy_cycles) * hw.energy.unit_dynamic_pj_per_cycle;
+  e.core_leakage = static_cast<double>(cycles) * units * hw.energy.unit_leakage_pj_per_cycle;
+  e.activation_sum = static_cast<double>(c.asu_busy_cycles) * hw.energy.activation_sum_pj_per_cycle;
+  e.ppu = static_cast<double>(c.ppu_elements) * hw.energy.ppu_pj_per_element;
+  e.ibuf = static_cast<double>(c.ibuf_read_bits) * hw.ibuf.read_pj_per_bit +
+           static_cast<double>(c.ibuf_write_bits) * hw.ibuf.write_pj_per_bit;
+  e.wbuf = static_cast<double>(c.wbuf_read_bits) * hw.wbuf.read_pj_per_bit +
+           static_cast<double>(c.wbuf_write_bits) * hw.wbuf.write_pj_per_bit;
+  e.obuf = static_cast<double>(c.obuf_read_bits) * hw.obuf.read_pj_per_bit +
+           static_cast<double>(c.obuf_write_bits) * hw.obuf.write_pj_per_bit;
+  e.dram = static_cast<double>(c.dram_read_bits + c.dram_write_bits) * hw.offchip.pj_per_bit;
+  return e;
+}
+
+namespace {
+
+Stall stall_cause(const JobList& list, const Job& j) {
+  // The dependency that completed last is the one the array waited for.
+  uint64_t latest = 0;
+  const Job* culprit = nullptr;
+  for (uint32_t d : j.deps) {
+    const Job& dj = list.jobs[d];
+    if (!culprit || dj.done >= latest) {
+      latest = dj.done;
+      culprit = &dj;
+    }
+  }
+  if (!culprit) return Stall::kOther;
+  if (culprit->engine == Engine::kLoad) {
+    switch (culprit->transfer) {
+      case Transfer::kInput: return Stall::kInput;
+      case Transfer::kWeight: return Stall::kWeight;
+      case Transfer::kPsumLoad: return Stall::kPsum;
+      default: return Stall::kOther;
+    }
+  }
+  if (culprit->engine == Engine::kStore) return Stall::kOutputSpace;
+  if (culprit->engine == Engine::kPpu) return culprit->op == j.op ? Stall::kOutputSpace : Stall::kOnchip;
+  return Stall::kOther;
+}
+
+}  // namespace
+
+RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program, const JobList& list,
+                       uint64_t total_cycles, const std::vector<Counts>& override_counts) {
+  RunStats r;
+  r.cycles = total_cycles;
+  r.seconds = static_cast<double>(total_cycles) / (hw.clock_mhz * 1e6);
+  r.jobs = list.jobs.size();
+  const auto& ops = program.info.ops;
+  r.layers.resize(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    LayerStats& l = r.layers[i];
+    l.name = ops[i].name;
+    l.kind = ops[i].kind;
+    l.role = ops[i].role;
+    l.layers = ops[i].layers;
+    l.macs = ops[i].macs * program.info.batch;
+    l.mapping = ops[i].mapping;
+    l.first_start = UINT64_MAX;
+  }
+  uint64_t prev_array_end = 0;
+  for (size_t k = 0; k < list.jobs.size(); ++k) {
+    const Job& j = list.jobs[k];
+    LayerStats& l = r.layers.at(static_cast<size_t>(j.op));
+    l.counts += override_counts.empty() ? job_counts(hw, j) : override_counts[k];
+    l.first_start = std::min(l.first_start, j.start);
+    l.last_done = std::max(l.last_done, j.done);
+  }
+  // Array stalls, in array order.
+  for (uint32_t id : list.queue[static_cast<int>(Engine::kArray)]) {
+    const Job& j = list.jobs[id];
+    if (j.start > prev_array_end) {
+      const Stall s = stall_cause(list, j);
+      r.layers[static_cast<size_t>(j.op)].stalls[static_cast<size_t>(s)] += j.start - prev_array_end;
+    }
+    prev_array_end = j.end;
+  }
+  // Attributed cycles: the timeline up to each layer's completion that no
+  // earlier layer already claimed.
+  uint64_t claimed = 0;
+  const double units = static_cast<double>(hw.array.rows) * hw.array.cols;
+  for (auto& l : r.layers) {
+    if (l.first_start == UINT64_MAX) l.first_start = 0;
+    const uint64_t until = std::max(claimed, l.last_done);
+    l.cycles = until - claimed;
+    claimed = until;
+    l.energy = energy_of(hw, l.counts, l.cycles);
+    l.utilization = l.cycles ? static_cast<double>(l.counts.unit_busy_cycles) / (static_cast<double>(l.cycles) * units) : 0;
+    r.counts += l.counts;
+    r.energy += l.energy;
+    for (int s = 0; s < kStallCauses; ++s) r.stalls[static_cast<size_t>(s)] += l.stalls[static_cast<size_t>(s)];
+  }
+  if (claimed < total_cycles && !r.layers.empty()) {
+    // Trailing cycles (none in practice) go to the last layer.
+    r.layers.back().cycles += total_cycles - claimed;
+    const Energy extra = energy_of(hw, Counts{}, total_cycles - claimed);
+    r.layers.back().energy += extra;
+    r.energy += extra;
+  }
+  r.utilization = total_cycles ? static_cast<double>(r.counts.unit_busy_cycles) / (static_cast<double>(total_cycles) * units) : 0;
+  return r;
+}
+
+}  // namespace palsim::sim

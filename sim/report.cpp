@@ -1,0 +1,120 @@
+#include "sim/report.h"
+
+#include <fmt/format.h>
+
+namespace palsim::sim {
+
+nlohmann::json energy_to_json(const Energy& e) {
+  return {{"core_dynamic", e.core_dynamic}, {"core_leakage", e.core_leakage}, {"activation_sum", e.activation_sum},
+          {"ppu", e.ppu}, {"ibuf", e.ibuf}, {"wbuf", e.wbuf}, {"obuf", e.obuf}, {"dram", e.dram}};
+}
+
+nlohmann::json counts_to_json(const Counts& c) {
+  nlohmann::json busy;
+  for (int e = 0; e < kEngines; ++e) busy[engine_name(static_cast<Engine>(e))] = c.engine_busy[static_cast<size_t>(e)];
+  return {{"dram_read_bits", c.dram_read_bits},   {"dram_write_bits", c.dram_write_bits},
+          {"dram_transfers", c.dram_transfers},   {"ibuf_read_bits", c.ibuf_read_bits},
+          {"ibuf_write_bits", c.ibuf_write_bits}, {"wbuf_read_bits", c.wbuf_read_bits},
+          {"wbuf_write_bits", c.wbuf_write_bits}, {"obuf_read_bits", c.obuf_read_bits},
+          {"obuf_write_bits", c.obuf_write_bits}, {"unit_busy_cycles", c.unit_busy_cycles},
+          {"activation_sum_cycles", c.asu_busy_cycles}, {"ppu_elements", c.ppu_elements},
+          {"chunk_products", c.macs},             {"folds", c.folds},
+          {"engine_busy_cycles", busy}};
+}
+
+namespace {
+nlohmann::json stalls_to_json(const std::array<uint64_t, kStallCauses>& s) {
+  nlohmann::json j;
+  for (int i = 0; i < kStallCauses; ++i) j[stall_name(static_cast<Stall>(i))] = s[static_cast<size_t>(i)];
+  return j;
+}
+}  // namespace
+
+nlohmann::json run_to_json(const RunStats& r) {
+  nlohmann::json j;
+  j["mode"] = r.mode;
+  j["cycles"] = r.cycles;
+  j["seconds"] = r.seconds;
+  j["energy_pj"] = r.energy.total();
+  j["energy_breakdown_pj"] = energy_to_json(r.energy);
+  j["utilization"] = r.utilization;
+  j["array_stall_cycles"] = stalls_to_json(r.stalls);
+  j["counts"] = counts_to_json(r.counts);
+  j["memory_model"] = r.memory_model;
+  j["dram"] = {{"read_bits", r.dram.read_bits},   {"write_bits", r.dram.write_bits},
+               {"transfers", r.dram.transfers},   {"bursts", r.dram.bursts},
+               {"burst_bytes", r.dram.burst_bytes}, {"activates", r.dram.activates},
+               {"row_hits", r.dram.row_hits},     {"row_misses", r.dram.row_misses},
+               {"row_conflicts", r.dram.row_conflicts}, {"refreshes", r.dram.refreshes},
+               {"current_energy_pj", r.dram.current_energy_pj}};
+  j["layers"] = nlohmann::json::array();
+  for (const auto& l : r.layers) {
+    j["layers"].push_back({{"name", l.name},
+                           {"kind", l.kind},
+                           {"role", l.role},
+                           {"ir_layers", l.layers},
+                           {"macs", l.macs},
+                           {"cycles", l.cycles},
+                           {"span", {l.first_start, l.last_done}},
+                           {"energy_pj", l.energy.total()},
+                           {"energy_breakdown_pj", energy_to_json(l.energy)},
+                           {"utilization", l.utilization},
+                           {"array_stall_cycles", stalls_to_json(l.stalls)},
+                           {"counts", counts_to_json(l.counts)},
+                           {"mapping", l.mapping}});
+  }
+  return j;
+}
+
+std::string layers_csv(const RunStats& r) {
+  std::string s =
+      "layer,kind,role,macs,cycles,span_start,span_end,utilization,stall_input,stall_weights,stall_psum_reload,"
+      "stall_output_buffer,stall_onchip,stall_other,dram_read_bits,dram_write_bits,ibuf_read_bits,ibuf_write_bits,"
+      "wbuf_read_bits,wbuf_write_bits,obuf_read_bits,obuf_write_bits,unit_busy_cycles,energy_pj,e_core_dynamic,"
+      "e_core_leakage,e_activation_sum,e_ppu,e_ibuf,e_wbuf,e_obuf,e_dram\n";
+  for (const auto& l : r.layers) {
+    const Counts& c = l.counts;
+    const Energy& e = l.energy;
+    s += fmt::format("{},{},{},{},{},{},{},{:.6f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.3f},"
+                     "{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f}\n",
+                     l.name, l.kind, l.role, l.macs, l.cycles, l.first_start, l.last_done, l.utilization, l.stalls[0],
+                     l.stalls[1], l.stalls[2], l.stalls[3], l.stalls[4], l.stalls[5], c.dram_read_bits,
+                     c.dram_write_bits, c.ibuf_read_bits, c.ibuf_write_bits, c.wbuf_read_bits, c.wbuf_write_bits,
+                     c.obuf_read_bits, c.obuf_write_bits, c.unit_busy_cycles, e.total(), e.core_dynamic,
+                     e.core_leakage, e.activation_sum, e.ppu, e.ibuf, e.wbuf, e.obuf, e.dram);
+  }
+  return s;
+}
+
+std::string run_text(const RunStats& r, bool per_layer) {
+  std::string s;
+  if (per_layer) {
+    s += fmt::format("{:<26} {:<8} {:>10} {:>6} {:>12} {:>12} {:>10}\n", "layer", "kind", "cycles", "util",
+                     "DRAM bits", "energy uJ", "stalls");
+    for (const auto& l : r.layers) {
+      uint64_t st = 0;
+      for (auto v : l.stalls) st += v;
+      s += fmt::format("{:<26} {:<8} {:>10} {:>5.1f}% {:>12} {:>12.3f} {:>10}\n", l.name, l.kind, l.cycles,
+                       100 * l.utilization, l.counts.dram_read_bits + l.counts.dram_write_bits,
+                       l.energy.total() / 1e6, st);
+    }
+    s += "\n";
+  }
+  const Energy& e = r.energy;
+  s += fmt::format("cycles        {} ({:.3f} ms at the configured clock), mode {}\n", r.cycles, r.seconds * 1e3, r.mode);
+  s += fmt::format("utilization   {:.1f}% of array unit-cycles\n", 100 * r.utilization);
+  s += fmt::format("energy        {:.3f} uJ: core {:.3f} (+ leakage {:.3f}, activation sums {:.3f}), PPU {:.3f}, IBUF "
+                   "{:.3f}, WBUF {:.3f}, OBUF {:.3f}, DRAM {:.3f}\n",
+                   e.total() / 1e6, e.core_dynamic / 1e6, e.core_leakage / 1e6, e.activation_sum / 1e6, e.ppu / 1e6,
+                   e.ibuf / 1e6, e.wbuf / 1e6, e.obuf / 1e6, e.dram / 1e6);
+  s += fmt::format("DRAM          {:.3f} Mbit read, {:.3f} Mbit written ({})\n", r.counts.dram_read_bits / 1e6,
+                   r.counts.dram_write_bits / 1e6, r.memory_model);
+  std::string stalls;
+  for (int i = 0; i < kStallCauses; ++i) {
+    if (r.stalls[static_cast<size_t>(i)]) stalls += fmt::format(" {} {}", stall_name(static_cast<Stall>(i)), r.stalls[static_cast<size_t>(i)]);
+  }
+  s += fmt::format("array stalls {}\n", stalls.empty() ? " none" : stalls);
+  return s;
+}
+
+}  // namespace palsim::sim

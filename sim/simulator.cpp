@@ -1,0 +1,39 @@
+#include "sim/simulator.h"
+
+#include <fmt/format.h>
+
+#include "frontend/util/error.h"
+#include "frontend/util/progress.h"
+#include "sim/core/controller.h"
+#include "sim/core/fast_engine.h"
+
+namespace palsim::sim {
+
+SimMode parse_sim_mode(const std::string& s) {
+  if (s == "fast") return SimMode::kFast;
+  if (s == "detailed") return SimMode::kDetailed;
+  throw InputError(fmt::format("--mode: unknown mode '{}' (fast, detailed)", s));
+}
+
+std::string to_string(SimMode m) { return m == SimMode::kFast ? "fast" : "detailed"; }
+
+RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& program, const SimOptions& options);
+
+RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program, const SimOptions& options) {
+  if (program.info.hw_fingerprint != hw.fingerprint()) {
+    throw InputError(fmt::format("the program was compiled for hardware '{}' with other parameters than '{}' ({}); "
+                                 "recompile it for this configuration",
+                                 program.info.hw_name, hw.name, hw.file));
+  }
+  if (options.mode == SimMode::kDetailed) return simulate_detailed(hw, program, options);
+  JobList jobs = expand_program(hw, program);
+  auto memory = make_offchip_memory(hw.offchip, hw.clock_mhz);
+  const uint64_t cycles = run_fast(hw, jobs, *memory);
+  RunStats r = collect_stats(hw, program, jobs, cycles);
+  r.mode = "fast";
+  r.dram = memory->stats();
+  r.memory_model = memory->describe();
+  return r;
+}
+
+}  // namespace palsim::sim
