@@ -24,5 +24,6 @@ int run_network(const std::vector<std::string>& args);
 int run_compile(const std::vector<std::string>& args);
 int run_disasm(const std::vector<std::string>& args);
 int run_simulate(const std::vector<std::string>& args);
+int run_table2(const std::vector<std::string>& args);
 
 }  // namespace palsim::cli

@@ -9,6 +9,7 @@ const std::vector<Command>& commands() {
       {"compile", "map a network onto an accelerator and write its instruction stream", run_compile},
       {"disasm", "print the readable listing of a compiled program", run_disasm},
       {"simulate", "cycles, energy and per-layer statistics of one inference", run_simulate},
+      {"table2", "reproduce the paper's Table 2 (speedup, energy efficiency) on both accelerators", run_table2},
   };
   return all;
 }

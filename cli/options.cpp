@@ -171,6 +171,8 @@ bool parse_command_line(const std::vector<std::string>& args, const po::options_
   try {
     po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
     po::notify(vm);
+  } catch (const po::too_many_positional_options_error& e) {
+    throw UsageError(fmt::format("{} (NETWORK is the only positional argument)", e.what()));
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }

@@ -83,17 +83,12 @@ ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const C
   c.macs = P * t.k_elems * t.m * passes;
   const int acc = hw.accumulator_bits;
 
-  // Sum over folds of the rows and columns that hold valid work.
-  int64_t row_sum = 0;  // sum over k folds of active unit rows
-  for (int64_t f = 0; f < k_folds; ++f) {
-    const int64_t k_valid = std::min<int64_t>(mode.k_lanes(), t.k_elems - f * mode.k_lanes());
-    row_sum += ceil_div(k_valid, mode.lanes_per_unit);
-  }
-  int64_t col_sum = 0;  // sum over m blocks of active unit columns
-  for (int64_t b = 0; b < m_blocks; ++b) {
-    const int64_t m_valid = std::min<int64_t>(mode.m_lanes(), t.m - b * mode.m_lanes());
-    col_sum += ceil_div(m_valid, mode.outputs_per_unit);
-  }
+  // Sum over folds of the unit rows (and over m blocks of the unit columns)
+  // that hold valid work: full folds use every row, the last one what remains.
+  const int64_t k_rem = t.k_elems - (k_folds - 1) * mode.k_lanes();
+  const int64_t row_sum = (k_folds - 1) * mode.unit_rows + ceil_div(k_rem, mode.lanes_per_unit);
+  const int64_t m_rem = t.m - (m_blocks - 1) * mode.m_lanes();
+  const int64_t col_sum = (m_blocks - 1) * mode.unit_cols + ceil_div(m_rem, mode.outputs_per_unit);
   c.unit_busy_cycles = passes * P * row_sum * col_sum;
   // Each active unit row reads one input word per pixel per fold; the word
   // then travels along the row through the unit registers.

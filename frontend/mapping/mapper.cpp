@@ -54,6 +54,27 @@ struct Tiling {
   std::array<DimInfo, kLoopDims> d;
 };
 
+// Input extents along H or W for one output tile size: the largest tile's
+// span and the sum over all tiles (halos counted once per tile).
+void input_extents(const MappingProblem& p, LoopDim dim, int64_t tile, int64_t& in_tile, int64_t& in_sum) {
+  const bool h = dim == LoopDim::kH;
+  const int s = h ? p.sh : p.sw, k = h ? p.kh : p.kw, pad = h ? p.ph : p.pw, in = h ? p.in_h : p.in_w;
+  const int64_t e = extent(p, dim);
+  in_tile = 0;
+  in_sum = 0;
+  for (int64_t o = 0; o < e; o += tile) {
+    const int64_t span = input_span(o, std::min<int64_t>(tile, e - o), s, k, pad, in);
+    in_tile = std::max(in_tile, span);
+    in_sum += span;
+  }
+}
+
+// Cache of input_extents per (dimension, tile) for the problem being searched.
+struct SpanCache {
+  std::vector<std::pair<int64_t, int64_t>> h, w;  // indexed by tile size
+};
+thread_local const SpanCache* t_spans = nullptr;
+
 Tiling make_tiling(const MappingProblem& p, const Mapping& m) {
   Tiling t;
   for (int i = 0; i < kLoopDims; ++i) {
@@ -67,15 +88,14 @@ Tiling make_tiling(const MappingProblem& p, const Mapping& m) {
     di.in_full = e;
     if (dim == LoopDim::kH || dim == LoopDim::kW) {
       const bool h = dim == LoopDim::kH;
-      const int s = h ? p.sh : p.sw, k = h ? p.kh : p.kw, pad = h ? p.ph : p.pw, in = h ? p.in_h : p.in_w;
-      di.in_tile = 0;
-      di.in_sum = 0;
-      for (int64_t o = 0; o < e; o += di.tile) {
-        const int64_t span = input_span(o, std::min<int64_t>(di.tile, e - o), s, k, pad, in);
-        di.in_tile = std::max(di.in_tile, span);
-        di.in_sum += span;
+      const auto* cached = t_spans ? (h ? &t_spans->h : &t_spans->w) : nullptr;
+      if (cached && static_cast<size_t>(di.tile) < cached->size() && (*cached)[static_cast<size_t>(di.tile)].first) {
+        di.in_tile = (*cached)[static_cast<size_t>(di.tile)].first;
+        di.in_sum = (*cached)[static_cast<size_t>(di.tile)].second;
+      } else {
+        input_extents(p, dim, di.tile, di.in_tile, di.in_sum);
       }
-      di.in_full = input_span(0, e, s, k, pad, in);
+      di.in_full = input_span(0, e, h ? p.sh : p.sw, h ? p.kh : p.kw, h ? p.ph : p.pw, h ? p.in_h : p.in_w);
     }
   }
   return t;
@@ -145,8 +165,8 @@ TileFootprint tile_capacity(const HwConfig& hw, const MappingProblem& p) {
   return c;
 }
 
-TileFootprint tile_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
-  const Tiling t = make_tiling(p, m);
+namespace {
+TileFootprint footprint_of(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const Tiling& t) {
   TileFootprint f;
   const OperandVolume in = volume(p, m, t, Operand::kInput, m.level[0]);
   const OperandVolume out = volume(p, m, t, Operand::kOutput, m.level[2]);
@@ -165,6 +185,11 @@ TileFootprint tile_footprint(const HwConfig& hw, const MappingProblem& p, const 
   }
   return f;
 }
+}  // namespace
+
+TileFootprint tile_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
+  return footprint_of(hw, p, m, make_tiling(p, m));
+}
 
 namespace {
 
@@ -180,29 +205,38 @@ TilingWork tiling_work(const HwConfig& hw, const MappingProblem& p, const Mappin
   TilingWork w;
   const Tiling t = make_tiling(p, m);
   struct Cls {
-    int64_t size, count;
+    int64_t size = 0, count = 0;
+    bool accumulate = false;
+  };
+  // Full tiles and one remainder tile; at most two classes per dimension.
+  struct Classes {
+    Cls c[3];
+    int n = 0;
+    const Cls* begin() const { return c; }
+    const Cls* end() const { return c + n; }
   };
   auto classes = [&](LoopDim d) {
-    std::vector<Cls> c;
+    Classes c;
     const int64_t E = extent(p, d), T = t.d[static_cast<size_t>(d)].tile;
-    if (E / T > 0) c.push_back({T, E / T});
-    if (E % T) c.push_back({E % T, 1});
+    if (E / T > 0) c.c[c.n++] = {T, E / T, false};
+    if (E % T) c.c[c.n++] = {E % T, 1, false};
     return c;
   };
   // C tiles: the first (no accumulation), then the accumulating ones.
-  std::vector<std::pair<Cls, bool>> c_classes;
+  Classes c_classes;
   {
     const int64_t C = extent(p, LoopDim::kC), T = t.d[static_cast<size_t>(LoopDim::kC)].tile;
     const int64_t full = C / T, rem = C % T;
     if (full > 0) {
-      c_classes.push_back({{T, 1}, false});
-      if (full > 1) c_classes.push_back({{T, full - 1}, true});
-      if (rem) c_classes.push_back({{rem, 1}, true});
+      c_classes.c[c_classes.n++] = {T, 1, false};
+      if (full > 1) c_classes.c[c_classes.n++] = {T, full - 1, true};
+      if (rem) c_classes.c[c_classes.n++] = {rem, 1, true};
     } else {
-      c_classes.push_back({{rem, 1}, false});
+      c_classes.c[c_classes.n++] = {rem, 1, false};
     }
   }
-  const auto cn = classes(LoopDim::kN), ch = classes(LoopDim::kH), cw = classes(LoopDim::kW), cm = classes(LoopDim::kM);
+  const Classes cn = classes(LoopDim::kN), ch = classes(LoopDim::kH), cw = classes(LoopDim::kW),
+                cm = classes(LoopDim::kM);
   for (const auto& a : cn) {
     for (const auto& b : ch) {
       for (const auto& c : cw) {
@@ -218,12 +252,12 @@ TilingWork tiling_work(const HwConfig& hw, const MappingProblem& p, const Mappin
             pt.in_bits = p.in_bits;
             pt.from_obuf = false;
           } else {
-            for (const auto& [cc, acc] : c_classes) {
+            for (const Cls& cc : c_classes) {
               ComputeTile ct;
               ct.pixels = pixels;
               ct.k_elems = cc.size * p.kh * p.kw;
               ct.m = d.size;
-              ct.accumulate = acc;
+              ct.accumulate = cc.accumulate;
               ct.activation_sum = p.uniform;
               ComputeCost one = compute_tile_cost(hw, m.mode, ct);
               const int64_t reps = count * cc.count;
@@ -256,8 +290,8 @@ TilingWork tiling_work(const HwConfig& hw, const MappingProblem& p, const Mappin
   return w;
 }
 
-MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const TilingWork& w) {
-  const Tiling t = make_tiling(p, m);
+MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const TilingWork& w,
+                                const Tiling& t) {
   MappingEstimate e;
   const OperandVolume in = volume(p, m, t, Operand::kInput, m.level[0]);
   const OperandVolume out = volume(p, m, t, Operand::kOutput, m.level[2]);
@@ -276,7 +310,7 @@ MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, con
   const double bw = hw.offchip.bits_per_cycle;
   e.dram_cycles = static_cast<int64_t>(static_cast<double>(e.dram_bits) / bw) + dma_count * hw.offchip.latency_cycles;
   e.compute_cycles = w.compute.cycles;
-  const TileFootprint f = tile_footprint(hw, p, m);
+  const TileFootprint f = footprint_of(hw, p, m, t);
   const int64_t prologue =
       static_cast<int64_t>(static_cast<double>(f.ibuf_bits + f.wbuf_bits) / bw) + hw.offchip.latency_cycles;
   const int64_t epilogue = static_cast<int64_t>(static_cast<double>(f.obuf_bits) / bw) + hw.offchip.latency_cycles;
@@ -304,7 +338,7 @@ MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, con
 }  // namespace
 
 MappingEstimate estimate_mapping(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
-  return finish_estimate(hw, p, m, tiling_work(hw, p, m));
+  return finish_estimate(hw, p, m, tiling_work(hw, p, m), make_tiling(p, m));
 }
 
 Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::string& op_name) {
@@ -323,6 +357,15 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
   const auto cm = tile_candidates(p.cout_g);
   const auto cc = p.pool ? std::vector<int>{1} : tile_candidates(p.cin_g);
 
+  SpanCache spans;
+  spans.h.assign(static_cast<size_t>(p.out_h) + 1, {0, 0});
+  spans.w.assign(static_cast<size_t>(p.out_w) + 1, {0, 0});
+  for (int h : ch) input_extents(p, LoopDim::kH, h, spans.h[static_cast<size_t>(h)].first, spans.h[static_cast<size_t>(h)].second);
+  for (int w : cw) input_extents(p, LoopDim::kW, w, spans.w[static_cast<size_t>(w)].first, spans.w[static_cast<size_t>(w)].second);
+  struct SpanScope {
+    explicit SpanScope(const SpanCache* c) { t_spans = c; }
+    ~SpanScope() { t_spans = nullptr; }
+  } scope(&spans);
   Mapping best;
   bool found = false;
   int64_t evaluated = 0, rejected = 0;
@@ -345,6 +388,7 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
               base.m_t = mt;
               base.c_t = c;
               const TilingWork work = tiling_work(hw, p, base);
+              const Tiling t = make_tiling(p, base);
               // Every order of this tiling takes at least its compute time.
               if (found && std::max(work.compute.cycles, work.post.cycles) > best.estimate.cycles) {
                 rejected += static_cast<int64_t>(kOrders.size());
@@ -361,7 +405,6 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
                 m.order = order;
                 // Each operand's DMA goes to the level with the least traffic
                 // that fits its buffer (ties: the innermost, smallest tile).
-                const Tiling t = make_tiling(p, m);
                 bool ok = true;
                 for (int x = 0; x < 3 && ok; ++x) {
                   const Operand op = static_cast<Operand>(x);
@@ -379,7 +422,7 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
                       bits = v.tile_elems * p.w_bits;
                       traffic = v.total_elems;
                     } else {
-                      const TileFootprint f = tile_footprint(hw, p, m);
+                      const TileFootprint f = footprint_of(hw, p, m, t);
                       if (f.obuf_bits > cap.obuf_bits) continue;
                       bits = v.tile_elems * p.res_bits;
                       traffic = v.spill_factor;
@@ -399,7 +442,7 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
                   }
                 }
                 if (ok) {
-                  const TileFootprint f = tile_footprint(hw, p, m);
+                  const TileFootprint f = footprint_of(hw, p, m, t);
                   ok = f.ibuf_bits <= cap.ibuf_bits && f.wbuf_bits <= cap.wbuf_bits && f.obuf_bits <= cap.obuf_bits;
                 }
                 if (!ok) {
@@ -407,7 +450,7 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
                   continue;
                 }
                 ++evaluated;
-                m.estimate = finish_estimate(hw, p, m, work);
+                m.estimate = finish_estimate(hw, p, m, work, t);
                 if (!found || better(m.estimate, best.estimate)) {
                   best = m;
                   found = true;

@@ -1,0 +1,60 @@
+#pragma once
+// The reproduction of the paper's Table 2: for each accelerator (Bit Fusion
+// with LSQ baselines, BPVeC with EWGS baselines), each network (ResNet-18,
+// ResNet-34) and M in {4, 6, 8}: the M-bit baseline, run bit-decomposed on the
+// 2-bit machine, against PalQuant B = 2, G = M / 2 -- with one configuration
+// per accelerator for every row.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frontend/arch/hw_config.h"
+#include "frontend/lowering/hw_graph.h"
+#include "sim/core/stats.h"
+
+namespace palsim::cli {
+
+struct PaperRow {
+  std::string accelerator, network, baseline;
+  int M = 0, G = 0;
+  double speedup = 0, energy_efficiency = 0;
+};
+std::vector<PaperRow> load_paper_table2(const std::string& path);
+
+struct Table2Options {
+  std::string hw_bitfusion, hw_bpvec;
+  std::vector<std::string> networks = {"resnet18", "resnet34"};
+  std::vector<int> bits = {4, 6, 8};
+  frontend::LoweringOptions lowering;
+  bool onchip_effect = true;  // also run PalQuant without on-chip intermediates
+  int jobs = 1;
+  bool progress = true;
+  std::string paper_file;
+};
+
+struct Table2Side {
+  std::string method;
+  uint64_t cycles = 0;
+  double energy_pj = 0;
+  sim::RunStats stats;
+};
+
+struct Table2Row {
+  std::string accelerator, hardware, network;
+  int M = 0, G = 0;
+  Table2Side baseline, palquant, palquant_offchip;  // offchip: without on-chip intermediates
+  double speedup = 0, energy_efficiency = 0;
+  double onchip_speedup = 0, onchip_energy = 0;  // PalQuant with vs without on-chip intermediates
+  std::optional<double> paper_speedup, paper_energy_efficiency;
+};
+
+struct Table2Result {
+  std::vector<Table2Row> rows;
+  std::vector<std::pair<std::string, frontend::HwConfig>> hardware;
+  Table2Options options;
+  double seconds = 0;
+};
+
+Table2Result run_table2(const Table2Options& options);
+
+}  // namespace palsim::cli
