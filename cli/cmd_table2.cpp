@@ -48,16 +48,18 @@ std::string table_text(const Table2Result& r) {
       "Table 2: PalQuant B=2, G=M/2 against the M-bit baseline run bit-decomposed on the 2-bit machine, one ImageNet "
       "inference (fast mode)\n");
   s += settings_text(r) + "\n";
+  const bool onchip = r.options.onchip_effect;
   s += fmt::format("{:<10} {:<9} {:<9} {:>2} | {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7} | {:>16}\n", "accel", "network",
                    "baseline", "G", "speedup", "paper", "dev", "energy", "paper", "dev", "on-chip cyc/energy");
   for (const auto& row : r.rows) {
-    s += fmt::format("{:<10} {:<9} {:<9} {:>2} | {:>7.2f}x {:>7} {:>7} | {:>7.2f}x {:>7} {:>7} | {:>7.2f}x {:>7.2f}x\n",
+    s += fmt::format("{:<10} {:<9} {:<9} {:>2} | {:>7.2f}x {:>7} {:>7} | {:>7.2f}x {:>7} {:>7} | {:>8} {:>8}\n",
                      row.accelerator, row.network,
                      fmt::format("{} {}/{}", row.accelerator == "bitfusion" ? "lsq" : "ewgs", row.M, row.M), row.G,
                      row.speedup, paper_value(row.paper_speedup), deviation(row.speedup, row.paper_speedup),
                      row.energy_efficiency, paper_value(row.paper_energy_efficiency),
-                     deviation(row.energy_efficiency, row.paper_energy_efficiency), row.onchip_speedup,
-                     row.onchip_energy);
+                     deviation(row.energy_efficiency, row.paper_energy_efficiency),
+                     onchip ? fmt::format("{:.2f}x", row.onchip_speedup) : "-",
+                     onchip ? fmt::format("{:.2f}x", row.onchip_energy) : "-");
   }
   s += "\nenergy = baseline energy / PalQuant energy; dev = relative deviation from the paper; on-chip = PalQuant "
        "without / with block intermediates kept on chip.\n";
@@ -156,8 +158,10 @@ void write_breakdown(const Table2Row& row, const std::string& dir) {
                                  (e.core_dynamic + e.core_leakage + e.activation_sum + e.ppu) / 1e6,
                                  (e.ibuf + e.wbuf + e.obuf) / 1e6, e.dram / 1e6};
   };
+  double ymax = 0;
   for (const auto& n : names) {
     const auto b = parts(base.count(n) ? base[n] : nullptr), p = parts(pal.count(n) ? pal[n] : nullptr);
+    ymax = std::max({ymax, b[1] + b[2] + b[3], p[1] + p[2] + p[3]});
     csv += fmt::format("{},{:.0f},{:.0f},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f}\n", n, b[0], p[0], b[1], b[2], b[3],
                        p[1], p[2], p[3]);
   }
@@ -166,13 +170,13 @@ void write_breakdown(const Table2Row& row, const std::string& dir) {
       "set datafile separator ','\n"
       "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.8 border -1\n"
       "set boxwidth 0.8\nset xtics rotate by -60 font ',7'\nset key top right\nset ylabel 'energy (uJ)'\n"
-      "set title '{} {} G={}: per-layer energy, baseline (left) vs PalQuant (right)'\n"
-      "set multiplot layout 2,1\n"
+      "set yrange [0:{:.3f}]\n"
+      "set multiplot layout 2,1 title '{} {} G={}: per-layer energy, baseline (top) vs PalQuant (bottom)'\n"
       "plot '{}_layers.csv' using 4:xtic(1) title 'baseline core', '' using 5 title 'baseline SRAM', '' using 6 "
       "title 'baseline DRAM'\n"
       "plot '{}_layers.csv' using 7:xtic(1) title 'PalQuant core', '' using 8 title 'PalQuant SRAM', '' using 9 "
       "title 'PalQuant DRAM'\nunset multiplot\n",
-      row.accelerator, row.network, row.G, stem, stem);
+      ymax * 1.05, row.accelerator, row.network, row.G, stem, stem);
   for (const char* term : {"png", "svg"}) {
     const std::string out = stem + "_energy." + term;
     const std::string full = fmt::format("set terminal {} size 1400,900\nset output '{}.tmp'\n{}", term, out, script);

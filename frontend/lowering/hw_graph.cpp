@@ -229,7 +229,7 @@ class Lowerer {
     op.w_signed = q.weights_signed();
     op.uniform_quantizer = q.quantizer == Quantizer::kUniform;
     absorb_post_ops(i, op);
-    op.output = new_tensor(op.name, net_.layer(last_absorbed_).out);
+    op.output = new_tensor(net_.layer(last_absorbed_).name, net_.layer(last_absorbed_).out);
     source_[last_absorbed_] = Source{op.output, 0};
     g_.ops.push_back(op);
   }
@@ -263,7 +263,6 @@ class Lowerer {
         break;
       }
       op.layers.push_back(n.name);
-      op.name = n.name;
       done_.insert(next);
       cur = next;
     }
@@ -290,12 +289,7 @@ class Lowerer {
         reader[static_cast<size_t>(t)] = op.name;
       };
       require(op.input, want);
-      if (op.residual >= 0 && need[static_cast<size_t>(op.residual)] == 0) {
-        // The residual is added in the requantization domain; it keeps the
-        // width of the op's output unless another reader fixes it.
-        const int out_need = need[static_cast<size_t>(op.output)];
-        require(op.residual, out_need ? out_need : (op.kind == HwOpKind::kConv ? op.a_bits : 8));
-      }
+      // A residual imposes nothing: the PPU rescales whatever encoding it has.
     }
     for (size_t t = 0; t < g_.tensors.size(); ++t) {
       int bits = need[t];

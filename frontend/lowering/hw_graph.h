@@ -46,7 +46,7 @@ enum class HwOpKind { kConv, kMaxPool, kAvgPool, kGlobalAvgPool };
 std::string to_string(HwOpKind k);
 
 struct HwOp {
-  std::string name;                 // name of the IR layer producing the output
+  std::string name;                 // the IR layer the op is built from (its conv or pool)
   std::vector<std::string> layers;  // every IR layer the op covers
   HwOpKind kind = HwOpKind::kConv;
   LayerRole role = LayerRole::kBody;
