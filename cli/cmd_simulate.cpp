@@ -17,7 +17,8 @@ int run_simulate(const std::vector<std::string>& args) {
   NetworkOptions net;
   HardwareOptions hw;
   std::string mode = "fast", csv, json_file, program_file, trace;
-  bool json = false, per_layer = false, quiet = false;
+  bool json = false, per_layer = false, quiet = false, exact = false;
+  uint64_t seed = 1;
   po::options_description desc("palsim simulate options");
   net.add_to(desc);
   hw.add_to(desc);
@@ -29,6 +30,9 @@ int run_simulate(const std::vector<std::string>& args) {
       "csv", po::value(&csv), "write the per-layer table as CSV to this file")(
       "per-layer", po::bool_switch(&per_layer), "print the per-layer table")(
       "trace", po::value(&trace), "detailed mode: write a VCD trace (small runs)")(
+      "seed", po::value(&seed)->default_value(1), "detailed mode: seed of the synthetic weights and input")(
+      "exact-arithmetic", po::bool_switch(&exact),
+      "detailed mode: units compute through BitBrick / NBVE arithmetic (slower, same results)")(
       "quiet,q", po::bool_switch(&quiet), "no progress on stderr");
   po::positional_options_description pos;
   pos.add("network", 1);
@@ -50,13 +54,18 @@ int run_simulate(const std::vector<std::string>& args) {
   so.vcd_trace = trace;
   const frontend::HwConfig cfg = hw.load();
   isa::Program program;
+  frontend::Compiled compiled;
   if (!program_file.empty()) {
     if (!net.network.empty()) throw UsageError("give NETWORK or --program, not both");
     program = isa::load_program(program_file);
   } else {
     const frontend::Network network = frontend::resolve_network(net.request(vm));
-    program = frontend::compile_network(cfg, network, hw.lowering()).program;
+    compiled = frontend::compile_network(cfg, network, hw.lowering());
+    program = compiled.program;
+    so.graph = &compiled.plan.graph;
   }
+  so.seed = seed;
+  so.exact_arithmetic = exact;
   const sim::RunStats r = sim::simulate(cfg, program, so);
   nlohmann::json j = sim::run_to_json(r);
   j["network"] = program.info.network;

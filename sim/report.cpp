@@ -47,6 +47,14 @@ nlohmann::json run_to_json(const RunStats& r) {
                {"row_hits", r.dram.row_hits},     {"row_misses", r.dram.row_misses},
                {"row_conflicts", r.dram.row_conflicts}, {"refreshes", r.dram.refreshes},
                {"current_energy_pj", r.dram.current_energy_pj}};
+  if (r.mode == "detailed") {
+    j["detailed"] = {{"values_checked", r.values_checked},
+                     {"bit_exact_vs_kernels", r.bit_exact},
+                     {"first_mismatch", r.first_mismatch},
+                     {"unit_cycles", r.unit_cycles},
+                     {"wall_seconds", r.wall_seconds},
+                     {"unit_cycles_per_second", r.wall_seconds > 0 ? r.unit_cycles / r.wall_seconds : 0.0}};
+  }
   j["layers"] = nlohmann::json::array();
   for (const auto& l : r.layers) {
     j["layers"].push_back({{"name", l.name},
@@ -114,6 +122,13 @@ std::string run_text(const RunStats& r, bool per_layer) {
     if (r.stalls[static_cast<size_t>(i)]) stalls += fmt::format(" {} {}", stall_name(static_cast<Stall>(i)), r.stalls[static_cast<size_t>(i)]);
   }
   s += fmt::format("array stalls {}\n", stalls.empty() ? " none" : stalls);
+  if (r.mode == "detailed") {
+    s += fmt::format("values        {} ({} array unit-cycles stepped in {:.2f} s: {:.1f} M unit-cycles/s)\n",
+                     !r.values_checked ? "not checked"
+                     : r.bit_exact    ? "bit-exact against the kernels (every tensor written to DRAM)"
+                                      : "MISMATCH: " + r.first_mismatch,
+                     r.unit_cycles, r.wall_seconds, r.wall_seconds > 0 ? r.unit_cycles / r.wall_seconds / 1e6 : 0.0);
+  }
   return s;
 }
 

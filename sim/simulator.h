@@ -9,6 +9,8 @@
 
 #include "frontend/arch/hw_config.h"
 #include "frontend/isa/program.h"
+#include "frontend/lowering/hw_graph.h"
+#include "frontend/lowering/int_model.h"
 #include "sim/core/stats.h"
 
 namespace palsim::sim {
@@ -21,6 +23,16 @@ struct SimOptions {
   SimMode mode = SimMode::kFast;
   bool progress = false;
   std::string vcd_trace;  // detailed mode: VCD file (empty: none)
+  // Detailed mode: the integer values to run. Without a model, a synthetic
+  // one (seeded) is made for the program's graph.
+  const frontend::HwGraph* graph = nullptr;
+  const frontend::IntegerModel* model = nullptr;
+  uint64_t seed = 1;
+  // Detailed mode: units compute through the kernels' BitBrick / NBVE
+  // functions instead of plain products (slower; equal results).
+  bool exact_arithmetic = false;
+  // Detailed mode: compare every tensor with the kernels' reference.
+  bool check_values = true;
 };
 
 // Throws InputError when the program was compiled for another configuration.

@@ -51,6 +51,7 @@ class SlotRing {
     last_[current_] = kNone;
     return wait;
   }
+  int current() const { return static_cast<int>(current_); }
   // `job` uses (or frees) the current occupant's slot.
   void use(uint32_t job) {
     if (last_[current_] == kNone || job > last_[current_]) last_[current_] = job;
@@ -292,6 +293,7 @@ class Expander {
         j.box = input_box();
         j.accesses = box_accesses(layout(Reg::kInAddr, Reg::kInBits, Reg::kInC, Reg::kInH, Reg::kInW), j.box, 0, false);
         j.deps = {ibuf_in_.acquire(), tensor_ready(reg(Reg::kInAddr))};
+        j.slot = ibuf_in_.current();
         j.bits = sum_bits(j.accesses);
         input_job_ = add(std::move(j));
         return;
@@ -306,6 +308,7 @@ class Expander {
                                      cin_g(), static_cast<int>(reg(Reg::kKernelH)),
                                      static_cast<int>(reg(Reg::kKernelW)), group() * cout_g() + m0, m, c0, c);
         j.deps = {wbuf_.acquire()};
+        j.slot = wbuf_.current();
         j.bits = sum_bits(j.accesses);
         weight_job_ = add(std::move(j));
         return;
@@ -324,6 +327,7 @@ class Expander {
                           static_cast<int>(reg(Reg::kOutW))};
         j.accesses = box_accesses(psum, j.box, 0, false);
         j.deps = {run_open_dep_, last_psum_store_};
+        j.slot = obuf_.current();
         j.bits = sum_bits(j.accesses);
         run_reload_ = add(std::move(j));
         run_open_dep_ = kNone;
@@ -340,6 +344,7 @@ class Expander {
         res.bits = static_cast<int>(reg(Reg::kResBits));
         j.accesses = box_accesses(res, j.box, static_cast<int>(reg(Reg::kOutShuffle)), false);
         j.deps = {ibuf_res_.acquire(), tensor_ready(reg(Reg::kResAddr))};
+        j.slot = ibuf_res_.current();
         j.bits = sum_bits(j.accesses);
         residual_job_ = add(std::move(j));
         return;
@@ -364,6 +369,8 @@ class Expander {
       j.post.from_obuf = false;
       j.post.out_bits = static_cast<int>(reg(Reg::kOutBits));
       j.deps = {input_job_, run_open_dep_};
+      j.in_slot = ibuf_in_.current();
+      j.o_slot = obuf_.current();
       const uint32_t id = add(std::move(j));
       ibuf_in_.use(id);
       run_last_ = id;
@@ -390,6 +397,10 @@ class Expander {
     m.unit_cols = hw_.array.cols;
     const bool onchip_in = flags() & isa::kFlagOnchipInput;
     j.deps = {onchip_in ? find(region_ready_, group_key()) : input_job_, weight_job_, run_open_dep_, run_reload_};
+    j.in_slot = onchip_in ? -1 : ibuf_in_.current();
+    j.region = onchip_in ? group_key() : -1;
+    j.w_slot = wbuf_.current();
+    j.o_slot = obuf_.current();
     const uint32_t id = add(std::move(j));
     if (!onchip_in) ibuf_in_.use(id);
     wbuf_.use(id);
@@ -419,6 +430,7 @@ class Expander {
       s.accesses = box_accesses(out, ob, shuffle, true);
       s.bits = sum_bits(s.accesses);
       s.deps = {run_last_};
+      s.slot = obuf_.current();
       const uint32_t id = add(std::move(s));
       obuf_.use(id);
       last_store_[reg(Reg::kOutAddr)] = id;
@@ -437,6 +449,9 @@ class Expander {
       const bool onchip_out = flags() & isa::kFlagOnchipOutput;
       pp.deps = {run_last_, residual_job_};
       pp.post_to_region = onchip_out;
+      pp.o_slot = obuf_.current();
+      pp.r_slot = residual_job_ != kNone ? ibuf_res_.current() : -1;
+      pp.region = onchip_out ? group_key() : -1;
       if (onchip_out) pp.deps.push_back(find(region_free_, group_key()));
       const uint32_t ppu = add(std::move(pp));
       if (residual_job_ != kNone) ibuf_res_.use(ppu);
@@ -453,6 +468,7 @@ class Expander {
       s.accesses = box_accesses(out, ob, shuffle, true);
       s.bits = sum_bits(s.accesses);
       s.deps = {ppu};
+      s.slot = obuf_.current();
       const uint32_t id = add(std::move(s));
       obuf_.use(id);
       last_store_[reg(Reg::kOutAddr)] = id;
@@ -468,6 +484,7 @@ class Expander {
     s.accesses = box_accesses(psum, ob, 0, true);
     s.bits = sum_bits(s.accesses);
     s.deps = {run_last_};
+    s.slot = obuf_.current();
     const uint32_t id = add(std::move(s));
     obuf_.use(id);
     last_psum_store_ = id;

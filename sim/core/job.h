@@ -59,6 +59,13 @@ struct Job {
   bool final_output = true;
   bool post_to_region = false;  // results go to the on-chip IBUF region, not OBUF
 
+  // Buffer slots (double-buffer halves) the job reads or writes, for the
+  // functional model: DMA loads/stores use `slot`; computes and the PPU name
+  // their input, weight, output and residual slots. -1: none.
+  int slot = -1;
+  int in_slot = -1, w_slot = -1, o_slot = -1, r_slot = -1;
+  int64_t region = -1;  // on-chip region key (fused producer/consumer), -1: none
+
   // Timing results (cycles): occupies its engine [start, end); complete at done.
   uint64_t start = 0, end = 0, done = 0;
 };

@@ -66,6 +66,14 @@ struct RunStats {
   DramStats dram;
   std::string memory_model;
   uint64_t jobs = 0;
+  // Detailed mode.
+  bool values_checked = false;
+  bool bit_exact = false;
+  std::string first_mismatch;
+  uint64_t unit_cycles = 0;  // array units stepped
+  double wall_seconds = 0;
+  // Totals counted by the SRAM buffer modules (read, write bits).
+  uint64_t buffer_bits[3][2] = {{0, 0}, {0, 0}, {0, 0}};
 };
 
 // Counts of one job (from the array model; the detailed mode counts them

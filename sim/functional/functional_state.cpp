@@ -1,0 +1,278 @@
+#include "sim/functional/functional_state.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "frontend/util/error.h"
+#include "kernels/requantize.h"
+#include "sim/core/dram_layout.h"
+
+namespace palsim::sim {
+
+using isa::Reg;
+
+FunctionalState::FunctionalState(const frontend::HwConfig& hw, const isa::Program& program,
+                                 const frontend::IntegerModel& model)
+    : hw_(hw), program_(program), model_(model), layers_(decode_layers(program)) {
+  const auto& info = program.info;
+  for (size_t t = 0; t < info.tensors.size(); ++t) {
+    const auto& ti = info.tensors[t];
+    tensors_.emplace_back(ti.batch, ti.c, ti.h, ti.w, 0);
+    tensor_by_addr_[static_cast<int64_t>(ti.dram_bit)] = static_cast<int>(t);
+  }
+  if (info.input_tensor >= 0) {
+    const kernels::IntTensor& in = model.input;
+    if (!in.same_shape(tensors_[static_cast<size_t>(info.input_tensor)])) {
+      throw InputError("detailed simulation: the model's input does not have the shape of the program's input tensor");
+    }
+    tensors_[static_cast<size_t>(info.input_tensor)] = in;
+  }
+  if (model.ops.size() != info.ops.size()) {
+    throw InputError(fmt::format("detailed simulation: the model has {} operations, the program {}", model.ops.size(),
+                                 info.ops.size()));
+  }
+  psum_acc_.resize(info.ops.size());
+  psum_asum_.resize(info.ops.size());
+  const size_t slots = 2;
+  ibuf_in_.resize(slots);
+  ibuf_res_.resize(slots);
+  wbuf_.resize(slots);
+  obuf_.resize(slots);
+}
+
+int FunctionalState::tensor_at(int64_t dram_bit) const {
+  auto it = tensor_by_addr_.find(dram_bit);
+  if (it == tensor_by_addr_.end()) throw InternalError(fmt::format("no tensor at DRAM bit {}", dram_bit));
+  return it->second;
+}
+
+kernels::IntTensor& FunctionalState::out_tensor(int op) {
+  return tensors_[static_cast<size_t>(tensor_at(layer(op).get(Reg::kOutAddr)))];
+}
+
+void FunctionalState::load(const Job& j) {
+  const LayerRegisters& L = layer(j.op);
+  const Box& b = j.box;
+  switch (j.transfer) {
+    case Transfer::kInput: {
+      const kernels::IntTensor& t = tensors_[static_cast<size_t>(tensor_at(L.get(Reg::kInAddr)))];
+      ActTile& tile = ibuf_in_.at(static_cast<size_t>(j.slot));
+      tile.box = b;
+      tile.v.resize(static_cast<size_t>(b.elements()));
+      size_t k = 0;
+      for (int n = b.n0; n < b.n0 + b.n; ++n)
+        for (int c = b.c0; c < b.c0 + b.c; ++c)
+          for (int y = b.h0; y < b.h0 + b.h; ++y)
+            for (int x = b.w0; x < b.w0 + b.w; ++x) tile.v[k++] = t.at(n, c, y, x);
+      return;
+    }
+    case Transfer::kResidual: {
+      const kernels::IntTensor& t = tensors_[static_cast<size_t>(tensor_at(L.get(Reg::kResAddr)))];
+      const int shuffle = static_cast<int>(L.get(Reg::kOutShuffle));
+      ActTile& tile = ibuf_res_.at(static_cast<size_t>(j.slot));
+      tile.box = b;
+      tile.v.resize(static_cast<size_t>(b.elements()));
+      size_t k = 0;
+      for (int n = b.n0; n < b.n0 + b.n; ++n)
+        for (int c = b.c0; c < b.c0 + b.c; ++c) {
+          const int p = physical_channel(c, t.c(), shuffle);
+          for (int y = b.h0; y < b.h0 + b.h; ++y)
+            for (int x = b.w0; x < b.w0 + b.w; ++x) tile.v[k++] = t.at(n, p, y, x);
+        }
+      return;
+    }
+    case Transfer::kWeight: {
+      const kernels::IntTensor& w = model_.ops.at(static_cast<size_t>(j.op)).weights;
+      WeightTile& tile = wbuf_.at(static_cast<size_t>(j.slot));
+      tile.m0 = b.c0;
+      tile.m = b.c;
+      tile.c0 = b.h0;
+      tile.c = b.h;
+      tile.kh = w.h();
+      tile.kw = w.w();
+      tile.v.resize(static_cast<size_t>(tile.m) * tile.c * tile.kh * tile.kw);
+      size_t k = 0;
+      for (int m = tile.m0; m < tile.m0 + tile.m; ++m)
+        for (int c = tile.c0; c < tile.c0 + tile.c; ++c)
+          for (int ky = 0; ky < tile.kh; ++ky)
+            for (int kx = 0; kx < tile.kw; ++kx) tile.v[k++] = w.at(m, c, ky, kx);
+      return;
+    }
+    case Transfer::kPsumLoad: {
+      AccTile& tile = obuf_.at(static_cast<size_t>(j.slot));
+      const auto& acc = psum_acc_.at(static_cast<size_t>(j.op));
+      const auto& asum = psum_asum_.at(static_cast<size_t>(j.op));
+      if (acc.empty()) throw InternalError("partial sums reloaded before any were spilled");
+      const int C = static_cast<int>(L.get(Reg::kOutC)), H = static_cast<int>(L.get(Reg::kOutH)),
+                W = static_cast<int>(L.get(Reg::kOutW)), G = static_cast<int>(L.get(Reg::kGroups));
+      const int g = b.c0 / (C / G);
+      tile.box = b;
+      tile.acc.assign(static_cast<size_t>(b.elements()), 0);
+      tile.asum.assign(static_cast<size_t>(b.n) * b.h * b.w, 0);
+      tile.result.clear();
+      size_t k = 0;
+      for (int n = b.n0; n < b.n0 + b.n; ++n)
+        for (int c = b.c0; c < b.c0 + b.c; ++c)
+          for (int y = b.h0; y < b.h0 + b.h; ++y)
+            for (int x = b.w0; x < b.w0 + b.w; ++x)
+              tile.acc[k++] = acc[((static_cast<size_t>(n) * C + c) * H + y) * W + x];
+      k = 0;
+      for (int n = b.n0; n < b.n0 + b.n; ++n)
+        for (int y = b.h0; y < b.h0 + b.h; ++y)
+          for (int x = b.w0; x < b.w0 + b.w; ++x)
+            tile.asum[k++] = asum[((static_cast<size_t>(n) * G + g) * H + y) * W + x];
+      return;
+    }
+    default: throw InternalError("load of a store transfer");
+  }
+}
+
+void FunctionalState::store(const Job& j) {
+  const LayerRegisters& L = layer(j.op);
+  const AccTile& tile = obuf_.at(static_cast<size_t>(j.slot));
+  const Box& b = j.box;
+  if (j.transfer == Transfer::kOutput) {
+    kernels::IntTensor& t = out_tensor(j.op);
+    const int shuffle = static_cast<int>(L.get(Reg::kOutShuffle));
+    if (tile.result.size() != static_cast<size_t>(b.elements())) throw InternalError("store of a tile with no results");
+    size_t k = 0;
+    for (int n = b.n0; n < b.n0 + b.n; ++n)
+      for (int c = b.c0; c < b.c0 + b.c; ++c) {
+        const int p = physical_channel(c, t.c(), shuffle);
+        for (int y = b.h0; y < b.h0 + b.h; ++y)
+          for (int x = b.w0; x < b.w0 + b.w; ++x) t.at(n, p, y, x) = tile.result[k++];
+      }
+    return;
+  }
+  if (j.transfer != Transfer::kPsumStore) throw InternalError("store of a load transfer");
+  const int C = static_cast<int>(L.get(Reg::kOutC)), H = static_cast<int>(L.get(Reg::kOutH)),
+            W = static_cast<int>(L.get(Reg::kOutW)), G = static_cast<int>(L.get(Reg::kGroups));
+  const int N = static_cast<int>(L.get(Reg::kBatch));
+  auto& acc = psum_acc_.at(static_cast<size_t>(j.op));
+  auto& asum = psum_asum_.at(static_cast<size_t>(j.op));
+  if (acc.empty()) {
+    acc.assign(static_cast<size_t>(N) * C * H * W, 0);
+    asum.assign(static_cast<size_t>(N) * G * H * W, 0);
+  }
+  const int g = b.c0 / (C / G);
+  size_t k = 0;
+  for (int n = b.n0; n < b.n0 + b.n; ++n)
+    for (int c = b.c0; c < b.c0 + b.c; ++c)
+      for (int y = b.h0; y < b.h0 + b.h; ++y)
+        for (int x = b.w0; x < b.w0 + b.w; ++x) acc[((static_cast<size_t>(n) * C + c) * H + y) * W + x] = tile.acc[k++];
+  k = 0;
+  for (int n = b.n0; n < b.n0 + b.n; ++n)
+    for (int y = b.h0; y < b.h0 + b.h; ++y)
+      for (int x = b.w0; x < b.w0 + b.w; ++x) asum[((static_cast<size_t>(n) * G + g) * H + y) * W + x] = tile.asum[k++];
+}
+
+void FunctionalState::open_accumulators(const Job& j) {
+  AccTile& tile = obuf_.at(static_cast<size_t>(j.o_slot));
+  const Box& b = j.out_box;
+  if (j.tile.accumulate) {
+    if (tile.box.c0 != b.c0 || tile.box.n0 != b.n0 || tile.box.h0 != b.h0 || tile.box.w0 != b.w0 ||
+        tile.acc.size() != static_cast<size_t>(b.elements())) {
+      throw InternalError(fmt::format("op {}: accumulating into an OBUF slot that holds another tile", j.op));
+    }
+    return;
+  }
+  tile.box = b;
+  tile.acc.assign(static_cast<size_t>(b.elements()), 0);
+  tile.asum.assign(static_cast<size_t>(b.n) * b.h * b.w, 0);
+  tile.result.clear();
+}
+
+int32_t FunctionalState::activation(const Job& j, int n, int c, int y, int x) const {
+  const LayerRegisters& L = layer(j.op);
+  if (y < 0 || x < 0 || y >= L.get(Reg::kInH) || x >= L.get(Reg::kInW)) return 0;
+  const ActTile* tile = nullptr;
+  if (j.region >= 0) {
+    auto it = regions_.find(j.region);
+    if (it == regions_.end()) throw InternalError(fmt::format("op {}: on-chip region not written yet", j.op));
+    tile = &it->second;
+  } else {
+    tile = &ibuf_in_.at(static_cast<size_t>(j.in_slot));
+  }
+  if (!tile->covers(n, c, y, x)) {
+    throw InternalError(fmt::format("op {}: the IBUF tile does not hold input ({}, {}, {}, {})", j.op, n, c, y, x));
+  }
+  return tile->at(n, c, y, x);
+}
+
+void FunctionalState::post_process(const Job& j) {
+  const LayerRegisters& L = layer(j.op);
+  const kernels::RequantParams& rq = model_.ops.at(static_cast<size_t>(j.op)).requant;
+  const Box& b = j.out_box;
+  AccTile& out = obuf_.at(static_cast<size_t>(j.o_slot));
+  if (L.kind != isa::LayerKind::kConv) {
+    const ActTile& in = ibuf_in_.at(static_cast<size_t>(j.in_slot));
+    const int kh = static_cast<int>(L.get(Reg::kKernelH)), kw = static_cast<int>(L.get(Reg::kKernelW));
+    const int sh = static_cast<int>(L.get(Reg::kStrideH)), sw = static_cast<int>(L.get(Reg::kStrideW));
+    const int ph = static_cast<int>(L.get(Reg::kPadH)), pw = static_cast<int>(L.get(Reg::kPadW));
+    const int H = static_cast<int>(L.get(Reg::kInH)), W = static_cast<int>(L.get(Reg::kInW));
+    out.box = b;
+    out.acc.clear();
+    out.asum.clear();
+    out.result.assign(static_cast<size_t>(b.elements()), 0);
+    size_t k = 0;
+    for (int n = b.n0; n < b.n0 + b.n; ++n)
+      for (int c = b.c0; c < b.c0 + b.c; ++c)
+        for (int y = b.h0; y < b.h0 + b.h; ++y)
+          for (int x = b.w0; x < b.w0 + b.w; ++x) {
+            int64_t sum = 0;
+            int32_t best = 0;
+            bool any = false;
+            for (int ky = 0; ky < kh; ++ky)
+              for (int kx = 0; kx < kw; ++kx) {
+                const int iy = y * sh - ph + ky, ix = x * sw - pw + kx;
+                if (iy < 0 || ix < 0 || iy >= H || ix >= W) continue;
+                const int32_t v = in.at(n, c, iy, ix);
+                sum += v;
+                best = any ? std::max(best, v) : v;
+                any = true;
+              }
+            out.result[k++] = L.kind == isa::LayerKind::kMaxPool ? best : kernels::requantize_element(sum, 0, c, rq);
+          }
+    return;
+  }
+  const bool uniform = L.get(Reg::kFlags) & isa::kFlagActivationSum;
+  const bool residual = L.get(Reg::kFlags) & isa::kFlagResidual;
+  const int w_bits = static_cast<int>(L.get(Reg::kWBits));
+  const ActTile* res = residual ? &ibuf_res_.at(static_cast<size_t>(j.r_slot)) : nullptr;
+  std::vector<int32_t> result(static_cast<size_t>(b.elements()));
+  size_t k = 0;
+  for (int n = b.n0; n < b.n0 + b.n; ++n)
+    for (int c = b.c0; c < b.c0 + b.c; ++c)
+      for (int y = b.h0; y < b.h0 + b.h; ++y)
+        for (int x = b.w0; x < b.w0 + b.w; ++x) {
+          int64_t acc = out.acc[k];
+          if (uniform) {
+            const size_t pix = (static_cast<size_t>(n - b.n0) * b.h + (y - b.h0)) * b.w + (x - b.w0);
+            acc = kernels::palquant_correction(acc, out.asum[pix], w_bits);
+          }
+          const int32_t r = res ? res->at(n, c, y, x) : 0;
+          result[k++] = kernels::requantize_element(acc, r, c, rq);
+        }
+  if (!j.post_to_region) {
+    out.result = std::move(result);
+    return;
+  }
+  ActTile& region = regions_[j.region];
+  const int cout_g = static_cast<int>(L.get(Reg::kOutC) / L.get(Reg::kGroups));
+  const Box whole{0, static_cast<int>(L.get(Reg::kBatch)), j.group * cout_g, cout_g, 0,
+                  static_cast<int>(L.get(Reg::kOutH)), 0, static_cast<int>(L.get(Reg::kOutW))};
+  if (region.box.c0 != whole.c0 || region.v.size() != static_cast<size_t>(whole.elements())) {
+    region.box = whole;
+    region.v.assign(static_cast<size_t>(whole.elements()), 0);
+  }
+  k = 0;
+  for (int n = b.n0; n < b.n0 + b.n; ++n)
+    for (int c = b.c0; c < b.c0 + b.c; ++c)
+      for (int y = b.h0; y < b.h0 + b.h; ++y)
+        for (int x = b.w0; x < b.w0 + b.w; ++x) {
+          region.v[((static_cast<size_t>(n) * whole.c + (c - whole.c0)) * whole.h + y) * whole.w + x] = result[k++];
+        }
+}
+
+}  // namespace palsim::sim
