@@ -40,10 +40,19 @@ namespace {
 
 // Mappings depend only on the problem and the hardware: cache them across ops
 // and across the networks of one process (table2 compiles 24 variants).
+std::mutex& cache_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, Mapping>& mapping_cache() {
+  static std::map<std::string, Mapping> c;
+  return c;
+}
+
 Mapping cached_mapping(const HwConfig& hw, const std::string& fingerprint, const MappingProblem& p,
                        const std::string& name) {
-  static std::mutex mutex;
-  static std::map<std::string, Mapping> cache;
+  std::mutex& mutex = cache_mutex();
+  std::map<std::string, Mapping>& cache = mapping_cache();
   const std::string key = fingerprint + "#" + p.key();
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -73,6 +82,11 @@ bool fusable(const HwGraph& g, size_t i) {
 }
 
 }  // namespace
+
+void clear_mapping_cache() {
+  std::lock_guard<std::mutex> lock(cache_mutex());
+  mapping_cache().clear();
+}
 
 Plan plan_network(const HwConfig& hw, const HwGraph& graph) {
   Plan plan;

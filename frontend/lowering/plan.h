@@ -38,4 +38,7 @@ MappingProblem make_problem(const HwGraph& g, const HwOp& op);
 // problem (identical layers are mapped once).
 Plan plan_network(const HwConfig& hw, const HwGraph& graph);
 
+// Forgets every cached mapping (benchmarks measure the search itself).
+void clear_mapping_cache();
+
 }  // namespace palsim::frontend

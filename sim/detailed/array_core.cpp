@@ -45,6 +45,17 @@ ArrayCore::~ArrayCore() = default;
 
 namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Chunk `index` of a `bits`-wide operand split into `width`-bit chunks: the
+// lower chunks unsigned, the top chunk of a signed operand signed. The same
+// values as kernels::bit_slice (which the kernels test exhaustively), without
+// its argument checks, because it runs for every operand of every tile.
+inline int16_t chunk(int32_t v, int bits, bool is_signed, int width, int index) {
+  const int top = (bits + width - 1) / width - 1;
+  const int32_t shifted = v >> (index * width);  // arithmetic shift keeps the sign
+  if (is_signed && index == top) return static_cast<int16_t>(shifted);
+  return static_cast<int16_t>(shifted & ((1 << width) - 1));
+}
 }  // namespace
 
 void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* counts) {
@@ -86,17 +97,33 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
   const WeightTile& wt = state_.weights(job);
   f->a_chunks.assign(static_cast<size_t>(m.a_chunks * f->P * f->Kpad), 0);
   f->w_chunks.assign(static_cast<size_t>(m.w_chunks * f->Mpad * f->Kpad), 0);
+  const ActTile& in = state_.input_tile(job);
+  const int in_h = static_cast<int>(L.get(Reg::kInH)), in_w = static_cast<int>(L.get(Reg::kInW));
+  const int c_first = src * cin_g + job.c0;
+  const int c_count = static_cast<int>(f->K / (kh * kw));
+  if (c_first < in.box.c0 || c_first + c_count > in.box.c0 + in.box.c) {
+    throw InternalError(fmt::format("op {}: the input tile does not hold the channels of a compute tile", job.op));
+  }
   for (int64_t p = 0; p < f->P; ++p) {
     const int n = ob.n0 + static_cast<int>(p / (ob.h * ob.w));
     const int y = ob.h0 + static_cast<int>((p / ob.w) % ob.h);
     const int x = ob.w0 + static_cast<int>(p % ob.w);
-    for (int64_t k = 0; k < f->K; ++k) {
-      const int c_rel = static_cast<int>(k / (kh * kw));
-      const int ky = static_cast<int>((k / kw) % kh), kx = static_cast<int>(k % kw);
-      const int32_t v = state_.activation(job, n, src * cin_g + job.c0 + c_rel, y * sh - ph + ky, x * sw - pw + kx);
-      for (int i = 0; i < m.a_chunks; ++i) {
-        f->a_chunks[static_cast<size_t>((i * f->P + p) * f->Kpad + k)] =
-            static_cast<int16_t>(kernels::bit_slice(v, f->a_bits, false, m.fa, i));
+    int64_t k = 0;
+    for (int c_rel = 0; c_rel < c_count; ++c_rel) {
+      for (int ky = 0; ky < kh; ++ky) {
+        const int iy = y * sh - ph + ky;
+        for (int kx = 0; kx < kw; ++kx, ++k) {
+          const int ix = x * sw - pw + kx;
+          if (iy < 0 || ix < 0 || iy >= in_h || ix >= in_w) continue;  // padding: zero chunks
+          if (iy < in.box.h0 || iy >= in.box.h0 + in.box.h || ix < in.box.w0 || ix >= in.box.w0 + in.box.w ||
+              n < in.box.n0 || n >= in.box.n0 + in.box.n) {
+            throw InternalError(fmt::format("op {}: the input tile does not hold ({}, {}, {})", job.op, n, iy, ix));
+          }
+          const int32_t v = in.at(n, c_first + c_rel, iy, ix);
+          for (int i = 0; i < m.a_chunks; ++i) {
+            f->a_chunks[static_cast<size_t>((i * f->P + p) * f->Kpad + k)] = chunk(v, f->a_bits, false, m.fa, i);
+          }
+        }
       }
     }
   }
@@ -106,8 +133,7 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
       const int ky = static_cast<int>((k / kw) % kh), kx = static_cast<int>(k % kw);
       const int32_t v = wt.at(ob.c0 + static_cast<int>(mm), job.c0 + c_rel, ky, kx);
       for (int j = 0; j < m.w_chunks; ++j) {
-        f->w_chunks[static_cast<size_t>((j * f->Mpad + mm) * f->Kpad + k)] =
-            static_cast<int16_t>(kernels::bit_slice(v, f->w_bits, f->w_signed, m.fw, j));
+        f->w_chunks[static_cast<size_t>((j * f->Mpad + mm) * f->Kpad + k)] = chunk(v, f->w_bits, f->w_signed, m.fw, j);
       }
     }
   }
@@ -178,15 +204,22 @@ void ArrayCore::step_fold(Flight& f, Fold& fold, uint64_t cycle) {
           kernels::FusionMode mode{m.fa, m.fw, a_top_signed, w_top_signed};
           dot = kernels::fusion_unit_cycle(av, wv, mode);
         } else if (exact_) {
-          // One NBVE per nbve_length lanes, summed by the CVU's aggregator.
+          // Each dot product of nbve_length lanes: in 2-bit mode one NBVE; for
+          // wider chunks a CVU composes one NBVE per 2-bit slice pair with
+          // shifters and its aggregator. Several are summed by the aggregator.
           const int V = hw_.array.nbve_length;
-          int32_t av[16], wv[16];
+          std::vector<int32_t> av(static_cast<size_t>(V)), wv(static_cast<size_t>(V));
           for (int s = 0; s < L; s += V) {
             for (int l = 0; l < V; ++l) {
-              av[l] = a[s + l];
-              wv[l] = w[s + l];
+              av[static_cast<size_t>(l)] = a[s + l];
+              wv[static_cast<size_t>(l)] = w[s + l];
             }
-            dot += kernels::nbve_dot(av, a_top_signed, wv, w_top_signed, V);
+            if (m.fa == 2 && m.fw == 2) {
+              dot += kernels::nbve_dot(av.data(), a_top_signed, wv.data(), w_top_signed, V);
+            } else {
+              kernels::CvuOperands ops{m.fa, a_top_signed, m.fw, w_top_signed};
+              dot += kernels::cvu_dot(av.data(), wv.data(), V, ops);
+            }
           }
         } else {
           int32_t d = 0;

@@ -183,6 +183,15 @@ void FunctionalState::open_accumulators(const Job& j) {
   tile.result.clear();
 }
 
+const ActTile& FunctionalState::input_tile(const Job& j) const {
+  if (j.region >= 0) {
+    auto it = regions_.find(j.region);
+    if (it == regions_.end()) throw InternalError(fmt::format("op {}: on-chip region not written yet", j.op));
+    return it->second;
+  }
+  return ibuf_in_.at(static_cast<size_t>(j.in_slot));
+}
+
 int32_t FunctionalState::activation(const Job& j, int n, int c, int y, int x) const {
   const LayerRegisters& L = layer(j.op);
   if (y < 0 || x < 0 || y >= L.get(Reg::kInH) || x >= L.get(Reg::kInW)) return 0;

@@ -62,6 +62,8 @@ class FunctionalState {
   // job: padded positions read 0; throws InternalError when the buffer tile
   // does not hold it (a controller bug).
   int32_t activation(const Job& j, int n, int c, int y, int x) const;
+  // The tile a compute job reads its inputs from (an IBUF half or an on-chip region).
+  const ActTile& input_tile(const Job& j) const;
   const WeightTile& weights(const Job& j) const { return wbuf_.at(static_cast<size_t>(j.w_slot)); }
   AccTile& accumulators(const Job& j) { return obuf_.at(static_cast<size_t>(j.o_slot)); }
   // Prepares the OBUF slot of a compute job for its output tile.

@@ -247,6 +247,8 @@ RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& pro
   if (pid == 0) {
     ::close(fds[0]);
     ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+    // Keep stdout for palsim's own output (JSON): no SystemC info messages.
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     std::string out;
     int code = 0;
     try {
