@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <sstream>
 #include <stdexcept>
 
@@ -137,7 +138,12 @@ uint64_t parse_value(const std::string& field, const std::string& text, Opcode o
   };
   if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
     size_t pos = 0;
-    const uint64_t v = std::stoull(text, &pos, 0);
+    uint64_t v = 0;
+    try {
+      v = std::stoull(text, &pos, 0);
+    } catch (const std::out_of_range&) {
+      throw std::invalid_argument(fmt::format("{}={} does not fit 64 bits", field, text));
+    }
     if (pos != text.size()) throw std::invalid_argument(fmt::format("bad number '{}'", text));
     return v;
   }
@@ -169,6 +175,7 @@ Instruction assemble(const std::string& line) {
     size_t i = 0;
     while (i < info->fields.size() && name != info->fields[i].name) ++i;
     if (i == info->fields.size()) throw std::invalid_argument(fmt::format("{} has no field '{}'", mnemonic, name));
+    if (seen[i]) throw std::invalid_argument(fmt::format("{} gives field '{}' twice", mnemonic, name));
     fields[i] = parse_value(name, token.substr(eq + 1), info->opcode);
     seen[i] = true;
   }

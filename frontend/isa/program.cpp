@@ -15,7 +15,7 @@ namespace {
 constexpr char kMagic[8] = {'P', 'A', 'L', 'S', 'I', 'M', 'P', 'G'};
 
 uint64_t fnv1a(const uint8_t* data, size_t n) {
-  uint64_t h = 1469598103934665603ull;
+  uint64_t h = 14695981039346656037ull;  // the FNV-1a 64 offset basis (0xcbf29ce484222325)
   for (size_t i = 0; i < n; ++i) {
     h ^= data[i];
     h *= 1099511628211ull;

@@ -20,7 +20,9 @@
 
 namespace palsim::isa {
 
-constexpr uint32_t kProgramFormatVersion = 1;
+// Version 2: the checksum is FNV-1a 64 as documented (version 1 files used a
+// wrong offset basis).
+constexpr uint32_t kProgramFormatVersion = 2;
 
 struct TensorInfo {
   std::string name;

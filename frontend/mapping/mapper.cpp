@@ -166,24 +166,51 @@ TileFootprint tile_capacity(const HwConfig& hw, const MappingProblem& p) {
 }
 
 namespace {
-TileFootprint footprint_of(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const Tiling& t) {
+// The volumes of the three operands at the mapping's levels (weights: none for pools).
+struct Volumes {
+  OperandVolume in, wt, out;
+};
+
+Volumes volumes_of(const MappingProblem& p, const Mapping& m, const Tiling& t) {
+  Volumes v;
+  v.in = volume(p, m, t, Operand::kInput, m.level[0]);
+  v.out = volume(p, m, t, Operand::kOutput, m.level[2]);
+  if (!p.pool) v.wt = volume(p, m, t, Operand::kWeight, m.level[1]);
+  return v;
+}
+
+// Each operand's share of the footprint: input and residual in IBUF, weights
+// in WBUF, accumulators (pools: outputs) in OBUF.
+int64_t input_footprint(const MappingProblem& p, const OperandVolume& in) {
+  return p.onchip_input ? 0 : in.tile_elems * p.in_bits;
+}
+int64_t weight_footprint(const MappingProblem& p, const OperandVolume& wt) {
+  return p.pool ? 0 : wt.tile_elems * p.w_bits;
+}
+int64_t residual_footprint(const MappingProblem& p, const OperandVolume& out) {
+  return out.tile_elems * p.res_bits;  // the residual tile rides with the output
+}
+int64_t output_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const Tiling& t,
+                         const OperandVolume& out) {
+  if (p.pool) return out.tile_elems * p.out_bits;
+  // Accumulators, plus one activation sum per output position.
+  const int64_t positions = out.tile_elems / std::max<int64_t>(1, m.level[2] <= position(m, LoopDim::kM)
+                                                                        ? p.cout_g
+                                                                        : t.d[static_cast<size_t>(LoopDim::kM)].tile);
+  return (out.tile_elems + (p.uniform ? positions : 0)) * hw.accumulator_bits;
+}
+
+TileFootprint footprint_from(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const Tiling& t,
+                             const Volumes& v) {
   TileFootprint f;
-  const OperandVolume in = volume(p, m, t, Operand::kInput, m.level[0]);
-  const OperandVolume out = volume(p, m, t, Operand::kOutput, m.level[2]);
-  if (!p.onchip_input) f.ibuf_bits = in.tile_elems * p.in_bits;
-  f.ibuf_bits += out.tile_elems * p.res_bits;  // the residual tile rides with the output
-  if (p.pool) {
-    f.obuf_bits = out.tile_elems * p.out_bits;
-  } else {
-    const OperandVolume wt = volume(p, m, t, Operand::kWeight, m.level[1]);
-    f.wbuf_bits = wt.tile_elems * p.w_bits;
-    // Accumulators, plus one activation sum per output position.
-    const int64_t positions = out.tile_elems / std::max<int64_t>(1, m.level[2] <= position(m, LoopDim::kM)
-                                                                          ? p.cout_g
-                                                                          : t.d[static_cast<size_t>(LoopDim::kM)].tile);
-    f.obuf_bits = (out.tile_elems + (p.uniform ? positions : 0)) * hw.accumulator_bits;
-  }
+  f.ibuf_bits = input_footprint(p, v.in) + residual_footprint(p, v.out);
+  f.wbuf_bits = weight_footprint(p, v.wt);
+  f.obuf_bits = output_footprint(hw, p, m, t, v.out);
   return f;
+}
+
+TileFootprint footprint_of(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const Tiling& t) {
+  return footprint_from(hw, p, m, t, volumes_of(p, m, t));
 }
 }  // namespace
 
@@ -290,12 +317,14 @@ TilingWork tiling_work(const HwConfig& hw, const MappingProblem& p, const Mappin
   return w;
 }
 
-MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const TilingWork& w,
-                                const Tiling& t) {
+// The estimate from the operand volumes and the footprint at the mapping's
+// levels (the search computes them once per level and operand).
+MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const TilingWork& w, const Volumes& v,
+                              const TileFootprint& f) {
   MappingEstimate e;
-  const OperandVolume in = volume(p, m, t, Operand::kInput, m.level[0]);
-  const OperandVolume out = volume(p, m, t, Operand::kOutput, m.level[2]);
-  const OperandVolume wt = p.pool ? OperandVolume{} : volume(p, m, t, Operand::kWeight, m.level[1]);
+  const OperandVolume& in = v.in;
+  const OperandVolume& out = v.out;
+  const OperandVolume& wt = v.wt;
   const int acc = hw.accumulator_bits;
   const int64_t outputs = static_cast<int64_t>(p.batch) * p.out_h * p.out_w * p.cout_g;
 
@@ -310,7 +339,6 @@ MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, con
   const double bw = hw.offchip.bits_per_cycle;
   e.dram_cycles = static_cast<int64_t>(static_cast<double>(e.dram_bits) / bw) + dma_count * hw.offchip.latency_cycles;
   e.compute_cycles = w.compute.cycles;
-  const TileFootprint f = footprint_of(hw, p, m, t);
   const int64_t prologue =
       static_cast<int64_t>(static_cast<double>(f.ibuf_bits + f.wbuf_bits) / bw) + hw.offchip.latency_cycles;
   const int64_t epilogue = static_cast<int64_t>(static_cast<double>(f.obuf_bits) / bw) + hw.offchip.latency_cycles;
@@ -333,6 +361,12 @@ MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, con
                 static_cast<double>(w.compute.asu_busy_cycles) * hw.energy.activation_sum_pj_per_cycle +
                 static_cast<double>(w.post.elements) * hw.energy.ppu_pj_per_element;
   return e;
+}
+
+MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const TilingWork& w,
+                                const Tiling& t) {
+  const Volumes v = volumes_of(p, m, t);
+  return estimate_from(hw, p, w, v, footprint_from(hw, p, m, t, v));
 }
 
 }  // namespace
@@ -390,71 +424,71 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
               const TilingWork work = tiling_work(hw, p, base);
               const Tiling t = make_tiling(p, base);
               // Every order of this tiling takes at least its compute time.
-              if (found && std::max(work.compute.cycles, work.post.cycles) > best.estimate.cycles) {
-                rejected += static_cast<int64_t>(kOrders.size());
-                continue;
-              }
+              if (found && std::max(work.compute.cycles, work.post.cycles) > best.estimate.cycles) continue;
               for (const auto& order : kOrders) {
-                Mapping m;
-                m.mode = mode;
-                m.n_t = n;
-                m.h_t = h;
-                m.w_t = w;
-                m.m_t = mt;
-                m.c_t = c;
+                // Every DMA level of every operand: each operand's levels that
+                // fit its buffer, then every combination of them that fits.
+                Mapping m = base;
                 m.order = order;
-                // Each operand's DMA goes to the level with the least traffic
-                // that fits its buffer (ties: the innermost, smallest tile).
-                bool ok = true;
-                for (int x = 0; x < 3 && ok; ++x) {
+                struct Option {
+                  int level = 0;
+                  OperandVolume v;
+                  int64_t bits = 0;      // input: IBUF bits; weights: WBUF; output: OBUF
+                  int64_t res_bits = 0;  // output: the residual tile's IBUF bits
+                };
+                std::array<std::array<Option, kLoopDims + 1>, 3> opts;
+                std::array<int, 3> n_opts = {0, 0, 0};
+                for (int x = 0; x < 3; ++x) {
                   const Operand op = static_cast<Operand>(x);
-                  if (op == Operand::kWeight && p.pool) continue;
-                  int64_t best_traffic = std::numeric_limits<int64_t>::max();
-                  int best_level = -1;
+                  if (op == Operand::kWeight && p.pool) {
+                    opts[1][0].level = m.level[1];
+                    n_opts[1] = 1;
+                    continue;
+                  }
+                  // Innermost first: ties keep the smallest tile.
                   for (int level = kLoopDims; level >= 0; --level) {
                     m.level[static_cast<size_t>(x)] = level;
-                    const OperandVolume v = volume(p, m, t, op, level);
-                    int64_t bits = 0, traffic = 0;
+                    Option o;
+                    o.level = level;
+                    o.v = volume(p, m, t, op, level);
                     if (op == Operand::kInput) {
-                      bits = p.onchip_input ? 0 : v.tile_elems * p.in_bits;
-                      traffic = v.total_elems;
+                      o.bits = input_footprint(p, o.v);
+                      if (o.bits > cap.ibuf_bits) continue;
                     } else if (op == Operand::kWeight) {
-                      bits = v.tile_elems * p.w_bits;
-                      traffic = v.total_elems;
+                      o.bits = weight_footprint(p, o.v);
+                      if (o.bits > cap.wbuf_bits) continue;
                     } else {
-                      const TileFootprint f = footprint_of(hw, p, m, t);
-                      if (f.obuf_bits > cap.obuf_bits) continue;
-                      bits = v.tile_elems * p.res_bits;
-                      traffic = v.spill_factor;
-                      if (p.onchip_output && v.spill_factor > 1) continue;
+                      if (p.onchip_output && o.v.spill_factor > 1) continue;
+                      o.bits = output_footprint(hw, p, m, t, o.v);
+                      o.res_bits = residual_footprint(p, o.v);
+                      if (o.bits > cap.obuf_bits || o.res_bits > cap.ibuf_bits) continue;
                     }
-                    const int64_t limit = op == Operand::kWeight ? cap.wbuf_bits : cap.ibuf_bits;
-                    if (op != Operand::kOutput && bits > limit) continue;
-                    if (traffic < best_traffic) {
-                      best_traffic = traffic;
-                      best_level = level;
-                    }
-                  }
-                  if (best_level < 0) {
-                    ok = false;
-                  } else {
-                    m.level[static_cast<size_t>(x)] = best_level;
+                    opts[static_cast<size_t>(x)][static_cast<size_t>(n_opts[static_cast<size_t>(x)]++)] = o;
                   }
                 }
-                if (ok) {
-                  const TileFootprint f = footprint_of(hw, p, m, t);
-                  ok = f.ibuf_bits <= cap.ibuf_bits && f.wbuf_bits <= cap.wbuf_bits && f.obuf_bits <= cap.obuf_bits;
+                const int64_t combos = (p.pool ? 1 : kLoopDims + 1) * (kLoopDims + 1) * (kLoopDims + 1);
+                int64_t fitting = 0;
+                for (int a = 0; a < n_opts[0]; ++a) {
+                  const Option& oi = opts[0][static_cast<size_t>(a)];
+                  for (int b = 0; b < n_opts[1]; ++b) {
+                    const Option& ow = opts[1][static_cast<size_t>(b)];
+                    for (int c = 0; c < n_opts[2]; ++c) {
+                      const Option& oo = opts[2][static_cast<size_t>(c)];
+                      if (oi.bits + oo.res_bits > cap.ibuf_bits) continue;
+                      ++fitting;
+                      const TileFootprint f{oi.bits + oo.res_bits, ow.bits, oo.bits};
+                      const MappingEstimate e = estimate_from(hw, p, work, Volumes{oi.v, ow.v, oo.v}, f);
+                      if (!found || better(e, best.estimate)) {
+                        m.level = {oi.level, ow.level, oo.level};
+                        m.estimate = e;
+                        best = m;
+                        found = true;
+                      }
+                    }
+                  }
                 }
-                if (!ok) {
-                  ++rejected;
-                  continue;
-                }
-                ++evaluated;
-                m.estimate = finish_estimate(hw, p, m, work, t);
-                if (!found || better(m.estimate, best.estimate)) {
-                  best = m;
-                  found = true;
-                }
+                evaluated += fitting;
+                rejected += combos - fitting;
               }
             }
           }

@@ -2,10 +2,14 @@
 // The mapping search (kept apart from the architecture and the simulator, as
 // in Timeloop): exhaustive over the mapping space
 //   loop order of {P = (N, H, W), M, C}  x  tile sizes (every distinct tile count per
-//   dimension)  x  array modes  x  DMA level of each operand,
+//   dimension, each as its balanced tile size ceil(E / count))  x  array modes
+//   x  DMA level of each operand (every combination of levels),
 // with capacity checks against half of each double-buffered buffer. Ranked by
 // estimated cycles, then energy, then DRAM traffic; ties keep the first found
-// (deterministic). Rejected candidates are counted by reason.
+// (deterministic). A tile size outside the candidates has the tile count of a
+// candidate that is no larger (tests/frontend/test_mapper.cpp checks this, and
+// checks small problems against every tile size by brute force).
+// Candidates that do not fit are counted.
 #include <map>
 #include <mutex>
 #include <string>
