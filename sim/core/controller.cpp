@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "frontend/util/error.h"
@@ -112,14 +113,21 @@ class Expander {
       switch (in.opcode) {
         case Opcode::kNop: break;
         case Opcode::kLayer:
+          if (in.field("kind") > static_cast<uint64_t>(isa::LayerKind::kGlobalAvgPool)) bad(pc, "unknown layer kind");
           in_layer_ = true;
+          checked_ = false;
           kind_ = static_cast<isa::LayerKind>(in.field("kind"));
           op_ = static_cast<int>(in.field("op"));
+          run_open_ = false;
+          pool_run_.clear();
+          // Operands are loaded again for every layer.
+          input_job_ = weight_job_ = residual_job_ = kNone;
           break;
         case Opcode::kSetReg: {
           const uint64_t r = in.field("reg");
           if (r >= regs_.size()) bad(pc, "unknown register");
           regs_[r] = static_cast<int64_t>(in.field("value"));
+          checked_ = false;
           break;
         }
         case Opcode::kLoop: {
@@ -138,21 +146,83 @@ class Expander {
         case Opcode::kEndLoop: bad(pc, "unexpected ENDLOOP");
         case Opcode::kLoad:
           if (!in_layer_) bad(pc, "LOAD outside a layer");
+          check_registers(pc);
           load(static_cast<isa::LoadOperand>(in.field("operand")), pc);
           break;
         case Opcode::kCompute:
           if (!in_layer_) bad(pc, "COMPUTE outside a layer");
+          check_registers(pc);
           compute(pc);
           break;
         case Opcode::kStore:
           if (!in_layer_) bad(pc, "STORE outside a layer");
+          check_registers(pc);
           store(pc);
           break;
-        case Opcode::kEndLayer: in_layer_ = false; break;
+        case Opcode::kEndLayer:
+          if (run_open_ || !pool_run_.empty()) bad(pc, "ENDLAYER with an output tile still open (no STORE)");
+          in_layer_ = false;
+          break;
         case Opcode::kHalt: return;
       }
       ++pc;
     }
+  }
+
+  // The layer registers a LOAD, COMPUTE or STORE relies on, checked once
+  // after they were last set: a value out of range is a malformed program
+  // (not a division by zero or an access outside a tensor later).
+  void check_registers(size_t pc) {
+    if (checked_) return;
+    auto need = [&](Reg r, int64_t lo, int64_t hi) {
+      const int64_t v = reg(r);
+      if (v < lo || v > hi) {
+        bad(pc, fmt::format("register {} = {} outside {}..{}", isa::reg_name(r), v, lo, hi));
+      }
+    };
+    constexpr int64_t kMaxExtent = int64_t{1} << 24;
+    for (Reg r : {Reg::kInC, Reg::kInH, Reg::kInW, Reg::kOutC, Reg::kOutH, Reg::kOutW, Reg::kBatch,
+                  Reg::kKernelH, Reg::kKernelW, Reg::kStrideH, Reg::kStrideW, Reg::kGroups}) {
+      need(r, 1, kMaxExtent);
+    }
+    need(Reg::kPadH, 0, kMaxExtent);
+    need(Reg::kPadW, 0, kMaxExtent);
+    need(Reg::kInBits, 1, 30);
+    need(Reg::kOutBits, 1, 30);
+    if (flags() & isa::kFlagResidual) need(Reg::kResBits, 1, 30);
+    if (reg(Reg::kInC) % reg(Reg::kGroups) != 0 || reg(Reg::kOutC) % reg(Reg::kGroups) != 0) {
+      bad(pc, fmt::format("GROUPS = {} does not divide IN_C = {} and OUT_C = {}", reg(Reg::kGroups),
+                          reg(Reg::kInC), reg(Reg::kOutC)));
+    }
+    need(Reg::kInRotate, 0, reg(Reg::kGroups) - 1);
+    const int64_t shuffle = reg(Reg::kOutShuffle);
+    if (shuffle > 1 && reg(Reg::kOutC) % shuffle != 0) {
+      bad(pc, fmt::format("OUT_SHUFFLE = {} does not divide OUT_C = {}", shuffle, reg(Reg::kOutC)));
+    }
+    if (pool()) {
+      if (reg(Reg::kGroups) != 1 || reg(Reg::kInC) != reg(Reg::kOutC)) bad(pc, "a pool keeps its channels, in one group");
+    } else {
+      need(Reg::kABits, 1, 16);
+      need(Reg::kWBits, 1, 16);
+      // The array mode must be one the configured units can take.
+      const int fa = static_cast<int>(reg(Reg::kModeFa)), fw = static_cast<int>(reg(Reg::kModeFw));
+      const auto& bits = hw_.array.fusion_bits;
+      if (std::find(bits.begin(), bits.end(), fa) == bits.end() ||
+          std::find(bits.begin(), bits.end(), fw) == bits.end()) {
+        bad(pc, fmt::format("array mode {}x{} bits is not one of the configured operand widths", fa, fw));
+      }
+      const int64_t pairs = static_cast<int64_t>(fa / 2) * (fw / 2);
+      const int64_t lanes = reg(Reg::kModeLanes), outputs = reg(Reg::kModeOutputs);
+      const bool ok = hw_.kind == frontend::AcceleratorKind::kBitFusion
+                          ? outputs == 1 && lanes * pairs == hw_.array.bitbricks_per_unit
+                          : lanes >= 1 && outputs >= 1 && lanes % hw_.array.nbve_length == 0 &&
+                                lanes / hw_.array.nbve_length * outputs * pairs == hw_.array.nbves_per_unit;
+      if (!ok) {
+        bad(pc, fmt::format("array mode of {} lanes x {} outputs per unit at {}x{} bits does not fit the units",
+                            lanes, outputs, fa, fw));
+      }
+    }
+    checked_ = true;
   }
 
   // --- geometry of the current layer --------------------------------------
@@ -249,6 +319,21 @@ class Expander {
   }
   TensorLayout out_layout() const { return layout(Reg::kOutAddr, Reg::kOutBits, Reg::kOutC, Reg::kOutH, Reg::kOutW); }
 
+  // Spilled partial sums of the uniform quantizer carry their activation
+  // sums: one per output position of the tile, stored in the second half of
+  // the op's psum scratch (laid out like the accumulators, at the tile's first
+  // channel: each output tile keeps its own).
+  void append_asum_accesses(const Box& box, bool write, std::vector<DramAccess>& accesses) const {
+    if (!(flags() & isa::kFlagActivationSum)) return;
+    const int C = static_cast<int>(reg(Reg::kOutC)), H = static_cast<int>(reg(Reg::kOutH)),
+              W = static_cast<int>(reg(Reg::kOutW));
+    const uint64_t acc_bits = static_cast<uint64_t>(reg(Reg::kBatch)) * C * H * W * hw_.accumulator_bits;
+    TensorLayout asum{static_cast<uint64_t>(reg(Reg::kPsumAddr)) + acc_bits, hw_.accumulator_bits, C, H, W};
+    Box b = box;
+    b.c = 1;
+    for (const DramAccess& a : box_accesses(asum, b, 0, write)) accesses.push_back(a);
+  }
+
   // --- jobs --------------------------------------------------------------
   uint32_t add(Job j) {
     const uint32_t id = static_cast<uint32_t>(out_.jobs.size());
@@ -314,9 +399,15 @@ class Expander {
         return;
       }
       case isa::LoadOperand::kPsum: {
-        // Opens a new output tile in the other OBUF half.
+        // Opens a new output tile in the other OBUF half: the box of the
+        // loops enclosing this instruction. Its first compute starts it
+        // empty unless earlier partial sums come back from DRAM.
+        if (pool()) bad(pc, "LOAD psum in a pool layer");
+        if (run_open_) bad(pc, "LOAD psum while an output tile is open (no STORE closed it)");
         run_open_dep_ = obuf_.acquire();
-        run_has_compute_ = false;
+        run_open_ = true;
+        run_box_ = output_box();
+        run_fresh_ = !revisit();
         run_reload_ = kNone;
         if (!revisit()) return;
         j.transfer = Transfer::kPsumLoad;
@@ -326,6 +417,7 @@ class Expander {
                           static_cast<int>(reg(Reg::kOutC)), static_cast<int>(reg(Reg::kOutH)),
                           static_cast<int>(reg(Reg::kOutW))};
         j.accesses = box_accesses(psum, j.box, 0, false);
+        append_asum_accesses(j.box, false, j.accesses);
         j.deps = {run_open_dep_, last_psum_store_};
         j.slot = obuf_.current();
         j.bits = sum_bits(j.accesses);
@@ -353,13 +445,17 @@ class Expander {
     bad(pc, "unknown LOAD operand");
   }
 
-  void compute(size_t /*pc*/) {
+  void compute(size_t pc) {
     const Box ob = output_box();
     const int64_t pixels = static_cast<int64_t>(ob.n) * ob.h * ob.w;
     if (pool()) {
       // A pool is post-processing only: it reads the input tile from IBUF.
-      run_open_dep_ = obuf_.acquire();
+      // Its output tile opens at the first COMPUTE after a STORE (pools have
+      // no LOAD psum) and spans every COMPUTE up to the next STORE.
+      const bool opens = pool_run_.empty();
+      if (opens) run_open_dep_ = obuf_.acquire();
       Job j;
+      j.opens_tile = opens;
       j.engine = Engine::kPpu;
       j.out_box = ob;
       j.box = input_box();
@@ -368,14 +464,21 @@ class Expander {
       j.post.in_bits = static_cast<int>(reg(Reg::kInBits));
       j.post.from_obuf = false;
       j.post.out_bits = static_cast<int>(reg(Reg::kOutBits));
+      if (input_job_ == kNone) bad(pc, "COMPUTE before the layer's LOAD input");
       j.deps = {input_job_, run_open_dep_};
       j.in_slot = ibuf_in_.current();
       j.o_slot = obuf_.current();
       const uint32_t id = add(std::move(j));
       ibuf_in_.use(id);
+      run_open_dep_ = kNone;
       run_last_ = id;
+      pool_run_.push_back(id);
       return;
     }
+    if (!run_open_) bad(pc, "COMPUTE outside an output tile (no LOAD psum opened one)");
+    const bool onchip_in = flags() & isa::kFlagOnchipInput;
+    if (weight_job_ == kNone) bad(pc, "COMPUTE before the layer's LOAD weight");
+    if (!onchip_in && input_job_ == kNone) bad(pc, "COMPUTE before the layer's LOAD input");
     Job j;
     j.engine = Engine::kArray;
     auto [c0, c] = range(Dim::kC);
@@ -384,8 +487,15 @@ class Expander {
     j.tile.pixels = pixels;
     j.tile.k_elems = static_cast<int64_t>(c) * reg(Reg::kKernelH) * reg(Reg::kKernelW);
     j.tile.m = ob.c;
-    j.tile.accumulate = run_has_compute_ || run_reload_ != kNone;
-    j.tile.activation_sum = (flags() & isa::kFlagActivationSum) != 0;
+    // Partial sums of these outputs exist (in OBUF, or reloaded from DRAM)
+    // exactly when this is not the first reduction tile.
+    j.tile.accumulate = revisit();
+    // The activation sum depends on the input pixels only: the output tile
+    // keeps one per position, computed with its first output-channel tile.
+    j.tile.activation_sum = (flags() & isa::kFlagActivationSum) != 0 && ob.c0 == run_box_.c0;
+    j.acc_box = run_box_;
+    j.opens_tile = run_fresh_;
+    run_fresh_ = false;
     frontend::ArrayMode& m = j.mode;
     m.fa = static_cast<int>(reg(Reg::kModeFa));
     m.fw = static_cast<int>(reg(Reg::kModeFw));
@@ -395,7 +505,6 @@ class Expander {
     m.outputs_per_unit = static_cast<int>(reg(Reg::kModeOutputs));
     m.unit_rows = hw_.array.rows;
     m.unit_cols = hw_.array.cols;
-    const bool onchip_in = flags() & isa::kFlagOnchipInput;
     j.deps = {onchip_in ? find(region_ready_, group_key()) : input_job_, weight_job_, run_open_dep_, run_reload_};
     j.in_slot = onchip_in ? -1 : ibuf_in_.current();
     j.region = onchip_in ? group_key() : -1;
@@ -406,7 +515,6 @@ class Expander {
     wbuf_.use(id);
     if (onchip_in) region_free_[group_key() + 1] = id;
     run_open_dep_ = kNone;
-    run_has_compute_ = true;
     run_last_ = id;
   }
 
@@ -417,11 +525,15 @@ class Expander {
     return producer * 65536 + group();
   }
 
-  void store(size_t /*pc*/) {
+  void store(size_t pc) {
     const Box ob = output_box();
     const TensorLayout out = out_layout();
     const int shuffle = static_cast<int>(reg(Reg::kOutShuffle));
     if (pool()) {
+      if (pool_run_.empty()) bad(pc, "STORE of a pool tile that no COMPUTE produced");
+      // The output tile is now known: every COMPUTE since it opened wrote part of it.
+      for (uint32_t id : pool_run_) out_.jobs[id].acc_box = ob;
+      pool_run_.clear();
       Job s;
       s.engine = Engine::kStore;
       s.transfer = Transfer::kOutput;
@@ -436,8 +548,13 @@ class Expander {
       last_store_[reg(Reg::kOutAddr)] = id;
       return;
     }
+    if (!run_open_) bad(pc, "STORE outside an output tile (no LOAD psum opened one)");
+    run_open_ = false;
     const int64_t pixels = static_cast<int64_t>(ob.n) * ob.h * ob.w;
     if (outputs_final()) {
+      if ((flags() & isa::kFlagResidual) && residual_job_ == kNone) {
+        bad(pc, "STORE of a residual layer's final outputs without a LOAD residual");
+      }
       Job pp;
       pp.engine = Engine::kPpu;
       pp.out_box = ob;
@@ -482,6 +599,7 @@ class Expander {
     s.box = ob;
     TensorLayout psum{static_cast<uint64_t>(reg(Reg::kPsumAddr)), hw_.accumulator_bits, out.c, out.h, out.w};
     s.accesses = box_accesses(psum, ob, 0, true);
+    append_asum_accesses(ob, true, s.accesses);
     s.bits = sum_bits(s.accesses);
     s.deps = {run_last_};
     s.slot = obuf_.current();
@@ -496,13 +614,18 @@ class Expander {
   std::vector<int64_t> regs_ = std::vector<int64_t>(static_cast<size_t>(Reg::kCount), 0);
   std::vector<LoopState> loops_;
   bool in_layer_ = false;
+  bool checked_ = false;  // the layer registers were checked since last set
   isa::LayerKind kind_ = isa::LayerKind::kConv;
   int op_ = 0;
   JobList out_;
   SlotRing ibuf_in_, ibuf_res_, wbuf_, obuf_;
   uint32_t input_job_ = kNone, weight_job_ = kNone, residual_job_ = kNone;
   uint32_t run_open_dep_ = kNone, run_reload_ = kNone, run_last_ = kNone, last_psum_store_ = kNone;
-  bool run_has_compute_ = false;
+  // The conv output tile opened by the last LOAD psum (until its STORE).
+  bool run_open_ = false, run_fresh_ = false;
+  Box run_box_;
+  // The pool jobs of the open pool output tile.
+  std::vector<uint32_t> pool_run_;
   std::map<int64_t, uint32_t> last_store_;
   std::map<int64_t, uint32_t> region_ready_, region_free_;
 };

@@ -53,6 +53,13 @@ struct Job {
   frontend::ArrayMode mode;
   Box out_box;  // outputs the compute contributes to (n, m, h, w)
   int c0 = 0;   // first input channel (within the group) of the reduction tile
+  // Array jobs and pool (PPU) jobs: the output tile their results go to — the
+  // box of the OBUF half between the LOAD psum that opens it and the STORE
+  // that closes it, which may span several compute tiles (loops nested inside
+  // the output's DMA level) — and whether this job is the first to write it
+  // (the half starts empty; otherwise it holds earlier or reloaded results).
+  Box acc_box;
+  bool opens_tile = false;
 
   // PPU
   frontend::PostTile post;

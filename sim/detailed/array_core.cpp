@@ -17,7 +17,7 @@ struct ArrayCore::Fold {
   int64_t index = 0;
   uint64_t start = 0;  // s_f
   int b = 0, i = 0, j = 0, kf = 0;
-  int active_rows = 0, active_cols = 0, m_valid = 0;
+  int active_rows = 0, active_cols = 0, k_valid = 0, m_valid = 0;
   int shift = 0;
   bool first = false;  // the first contribution to its outputs (pass 0, k fold 0)
   std::vector<int64_t> colsum;  // [P][m_lanes]
@@ -152,6 +152,7 @@ void ArrayCore::make_fold(Flight& f, int64_t index, uint64_t start) {
   fold.i = static_cast<int>(pass / m.w_chunks);
   fold.j = static_cast<int>(pass % m.w_chunks);
   const int64_t k_valid = std::min<int64_t>(m.k_lanes(), f.K - fold.kf * m.k_lanes());
+  fold.k_valid = static_cast<int>(k_valid);
   fold.m_valid = static_cast<int>(std::min<int64_t>(m.m_lanes(), f.M - fold.b * m.m_lanes()));
   fold.active_rows = static_cast<int>(ceil_div(k_valid, m.lanes_per_unit));
   fold.active_cols = static_cast<int>(ceil_div(fold.m_valid, m.outputs_per_unit));
@@ -228,6 +229,10 @@ void ArrayCore::step_fold(Flight& f, Fold& fold, uint64_t cycle) {
         }
         fold.colsum[static_cast<size_t>(p * m.m_lanes() + ml)] += dot;
       }
+      // The chunk products this unit formed: its valid lanes times its valid outputs.
+      const int64_t lanes = std::min<int64_t>(L, fold.k_valid - static_cast<int64_t>(r) * L);
+      const int64_t outs = std::min<int64_t>(opu, fold.m_valid - c * opu);
+      cnt.macs += static_cast<uint64_t>(lanes * outs);
       ++cnt.unit_busy_cycles;
       ++unit_cycles_;
     }
@@ -242,7 +247,9 @@ void ArrayCore::step_fold(Flight& f, Fold& fold, uint64_t cycle) {
     const int16_t* a = A + p * f.Kpad;
     for (int k = 0; k < m.k_lanes(); ++k) s += a[k];
     const bool first = fold.i == 0 && fold.kf == 0 && !f.job->tile.accumulate;
-    int64_t& slot = acc.asum[static_cast<size_t>(p)];
+    const int pn = ob.n0 + static_cast<int>(p / (ob.h * ob.w));
+    const int py = ob.h0 + static_cast<int>((p / ob.w) % ob.h), px = ob.w0 + static_cast<int>(p % ob.w);
+    int64_t& slot = acc.asum[acc.position(pn, py, px)];
     slot = (first ? 0 : slot) + (s << (fold.i * m.fa));
     ++cnt.asu_busy_cycles;
     cnt.obuf_write_bits += acc_bits;
@@ -252,12 +259,13 @@ void ArrayCore::step_fold(Flight& f, Fold& fold, uint64_t cycle) {
   for (int c = 0; c < fold.active_cols; ++c) {
     const int64_t p = rel - (R - 1) - c;
     if (p < 0 || p >= f.P) continue;
-    const int64_t n = p / (ob.h * ob.w), hw = p % (ob.h * ob.w);
+    const int n = ob.n0 + static_cast<int>(p / (ob.h * ob.w));
+    const int y = ob.h0 + static_cast<int>((p / ob.w) % ob.h), x = ob.w0 + static_cast<int>(p % ob.w);
     for (int o = 0; o < opu; ++o) {
       const int64_t ml = static_cast<int64_t>(c) * opu + o;
       if (ml >= fold.m_valid) break;
       const int64_t mm = fold.b * m.m_lanes() + ml;
-      int64_t& a = acc.acc[static_cast<size_t>((n * ob.c + mm) * ob.h * ob.w + hw)];
+      int64_t& a = acc.acc[acc.index(n, ob.c0 + static_cast<int>(mm), y, x)];
       const int64_t v = fold.colsum[static_cast<size_t>(p * m.m_lanes() + ml)] * (int64_t{1} << fold.shift);
       a = fold.first ? v : a + v;
       cnt.obuf_write_bits += acc_bits;

@@ -12,6 +12,17 @@ namespace palsim::sim {
 
 using isa::Reg;
 
+namespace {
+bool same_box(const Box& a, const Box& b) {
+  return a.n0 == b.n0 && a.n == b.n && a.c0 == b.c0 && a.c == b.c && a.h0 == b.h0 && a.h == b.h && a.w0 == b.w0 &&
+         a.w == b.w;
+}
+bool inside(const Box& in, const Box& out) {
+  return in.n0 >= out.n0 && in.n0 + in.n <= out.n0 + out.n && in.c0 >= out.c0 && in.c0 + in.c <= out.c0 + out.c &&
+         in.h0 >= out.h0 && in.h0 + in.h <= out.h0 + out.h && in.w0 >= out.w0 && in.w0 + in.w <= out.w0 + out.w;
+}
+}  // namespace
+
 FunctionalState::FunctionalState(const frontend::HwConfig& hw, const isa::Program& program,
                                  const frontend::IntegerModel& model)
     : hw_(hw), program_(program), model_(model), layers_(decode_layers(program)) {
@@ -22,6 +33,9 @@ FunctionalState::FunctionalState(const frontend::HwConfig& hw, const isa::Progra
     tensor_by_addr_[static_cast<int64_t>(ti.dram_bit)] = static_cast<int>(t);
   }
   if (info.input_tensor >= 0) {
+    if (static_cast<size_t>(info.input_tensor) >= tensors_.size()) {
+      throw InputError("detailed simulation: the program's input tensor does not exist");
+    }
     const kernels::IntTensor& in = model.input;
     if (!in.same_shape(tensors_[static_cast<size_t>(info.input_tensor)])) {
       throw InputError("detailed simulation: the model's input does not have the shape of the program's input tensor");
@@ -32,6 +46,7 @@ FunctionalState::FunctionalState(const frontend::HwConfig& hw, const isa::Progra
     throw InputError(fmt::format("detailed simulation: the model has {} operations, the program {}", model.ops.size(),
                                  info.ops.size()));
   }
+  check_layers();
   psum_acc_.resize(info.ops.size());
   psum_asum_.resize(info.ops.size());
   const size_t slots = 2;
@@ -39,6 +54,49 @@ FunctionalState::FunctionalState(const frontend::HwConfig& hw, const isa::Progra
   ibuf_res_.resize(slots);
   wbuf_.resize(slots);
   obuf_.resize(slots);
+}
+
+// Every layer's registers against the tensors and weights they name: a
+// program that disagrees is rejected before any value moves (not a read or
+// write outside a tensor later).
+void FunctionalState::check_layers() const {
+  const auto& info = program_.info;
+  if (layers_.size() != info.ops.size()) {
+    throw InputError(fmt::format("detailed simulation: the program has {} layers and {} operations",
+                                 layers_.size(), info.ops.size()));
+  }
+  for (size_t op = 0; op < layers_.size(); ++op) {
+    const LayerRegisters& L = layers_[op];
+    auto check_tensor = [&](Reg addr, const char* what, int64_t c, int64_t h, int64_t w) {
+      auto it = tensor_by_addr_.find(L.get(addr));
+      if (it == tensor_by_addr_.end()) {
+        throw InputError(fmt::format("detailed simulation: layer {}: its {} register points at no tensor", op, what));
+      }
+      const kernels::IntTensor& t = tensors_[static_cast<size_t>(it->second)];
+      if (t.n() != L.get(Reg::kBatch) || t.c() != c || t.h() != h || t.w() != w) {
+        throw InputError(fmt::format(
+            "detailed simulation: layer {}: its {} registers say {}x{}x{}x{}, the tensor '{}' is {}x{}x{}x{}", op, what,
+            L.get(Reg::kBatch), c, h, w, info.tensors[static_cast<size_t>(it->second)].name, t.n(), t.c(), t.h(),
+            t.w()));
+      }
+    };
+    check_tensor(Reg::kInAddr, "input", L.get(Reg::kInC), L.get(Reg::kInH), L.get(Reg::kInW));
+    check_tensor(Reg::kOutAddr, "output", L.get(Reg::kOutC), L.get(Reg::kOutH), L.get(Reg::kOutW));
+    if (L.get(Reg::kFlags) & isa::kFlagResidual) {
+      check_tensor(Reg::kResAddr, "residual", L.get(Reg::kOutC), L.get(Reg::kOutH), L.get(Reg::kOutW));
+    }
+    if (L.kind == isa::LayerKind::kConv) {
+      const kernels::IntTensor& w = model_.ops[op].weights;
+      const int64_t groups = std::max<int64_t>(1, L.get(Reg::kGroups));
+      if (w.n() != L.get(Reg::kOutC) || w.c() != L.get(Reg::kInC) / groups || w.h() != L.get(Reg::kKernelH) ||
+          w.w() != L.get(Reg::kKernelW)) {
+        throw InputError(fmt::format("detailed simulation: layer {}: the model's weights are {}x{}x{}x{}, the "
+                                     "registers say {}x{}x{}x{}",
+                                     op, w.n(), w.c(), w.h(), w.w(), L.get(Reg::kOutC), L.get(Reg::kInC) / groups,
+                                     L.get(Reg::kKernelH), L.get(Reg::kKernelW)));
+      }
+    }
+  }
 }
 
 int FunctionalState::tensor_at(int64_t dram_bit) const {
@@ -105,8 +163,7 @@ void FunctionalState::load(const Job& j) {
       const auto& asum = psum_asum_.at(static_cast<size_t>(j.op));
       if (acc.empty()) throw InternalError("partial sums reloaded before any were spilled");
       const int C = static_cast<int>(L.get(Reg::kOutC)), H = static_cast<int>(L.get(Reg::kOutH)),
-                W = static_cast<int>(L.get(Reg::kOutW)), G = static_cast<int>(L.get(Reg::kGroups));
-      const int g = b.c0 / (C / G);
+                W = static_cast<int>(L.get(Reg::kOutW));
       tile.box = b;
       tile.acc.assign(static_cast<size_t>(b.elements()), 0);
       tile.asum.assign(static_cast<size_t>(b.n) * b.h * b.w, 0);
@@ -121,7 +178,7 @@ void FunctionalState::load(const Job& j) {
       for (int n = b.n0; n < b.n0 + b.n; ++n)
         for (int y = b.h0; y < b.h0 + b.h; ++y)
           for (int x = b.w0; x < b.w0 + b.w; ++x)
-            tile.asum[k++] = asum[((static_cast<size_t>(n) * G + g) * H + y) * W + x];
+            tile.asum[k++] = asum[((static_cast<size_t>(n) * C + b.c0) * H + y) * W + x];
       return;
     }
     default: throw InternalError("load of a store transfer");
@@ -135,7 +192,9 @@ void FunctionalState::store(const Job& j) {
   if (j.transfer == Transfer::kOutput) {
     kernels::IntTensor& t = out_tensor(j.op);
     const int shuffle = static_cast<int>(L.get(Reg::kOutShuffle));
-    if (tile.result.size() != static_cast<size_t>(b.elements())) throw InternalError("store of a tile with no results");
+    if (!same_box(tile.box, b) || tile.result.size() != static_cast<size_t>(b.elements())) {
+      throw InternalError(fmt::format("op {}: store of an output tile the OBUF slot does not hold", j.op));
+    }
     size_t k = 0;
     for (int n = b.n0; n < b.n0 + b.n; ++n)
       for (int c = b.c0; c < b.c0 + b.c; ++c) {
@@ -147,15 +206,17 @@ void FunctionalState::store(const Job& j) {
   }
   if (j.transfer != Transfer::kPsumStore) throw InternalError("store of a load transfer");
   const int C = static_cast<int>(L.get(Reg::kOutC)), H = static_cast<int>(L.get(Reg::kOutH)),
-            W = static_cast<int>(L.get(Reg::kOutW)), G = static_cast<int>(L.get(Reg::kGroups));
+            W = static_cast<int>(L.get(Reg::kOutW));
   const int N = static_cast<int>(L.get(Reg::kBatch));
+  if (!same_box(tile.box, b) || tile.acc.size() != static_cast<size_t>(b.elements())) {
+    throw InternalError(fmt::format("op {}: partial-sum store of a tile the OBUF slot does not hold", j.op));
+  }
   auto& acc = psum_acc_.at(static_cast<size_t>(j.op));
   auto& asum = psum_asum_.at(static_cast<size_t>(j.op));
   if (acc.empty()) {
     acc.assign(static_cast<size_t>(N) * C * H * W, 0);
-    asum.assign(static_cast<size_t>(N) * G * H * W, 0);
+    asum.assign(static_cast<size_t>(N) * C * H * W, 0);
   }
-  const int g = b.c0 / (C / G);
   size_t k = 0;
   for (int n = b.n0; n < b.n0 + b.n; ++n)
     for (int c = b.c0; c < b.c0 + b.c; ++c)
@@ -164,23 +225,25 @@ void FunctionalState::store(const Job& j) {
   k = 0;
   for (int n = b.n0; n < b.n0 + b.n; ++n)
     for (int y = b.h0; y < b.h0 + b.h; ++y)
-      for (int x = b.w0; x < b.w0 + b.w; ++x) asum[((static_cast<size_t>(n) * G + g) * H + y) * W + x] = tile.asum[k++];
+      for (int x = b.w0; x < b.w0 + b.w; ++x) asum[((static_cast<size_t>(n) * C + b.c0) * H + y) * W + x] = tile.asum[k++];
 }
 
 void FunctionalState::open_accumulators(const Job& j) {
   AccTile& tile = obuf_.at(static_cast<size_t>(j.o_slot));
-  const Box& b = j.out_box;
-  if (j.tile.accumulate) {
-    if (tile.box.c0 != b.c0 || tile.box.n0 != b.n0 || tile.box.h0 != b.h0 || tile.box.w0 != b.w0 ||
-        tile.acc.size() != static_cast<size_t>(b.elements())) {
-      throw InternalError(fmt::format("op {}: accumulating into an OBUF slot that holds another tile", j.op));
-    }
+  const Box& run = j.acc_box;
+  if (!inside(j.out_box, run)) {
+    throw InternalError(fmt::format("op {}: a compute tile outside its output tile", j.op));
+  }
+  if (j.opens_tile) {
+    tile.box = run;
+    tile.acc.assign(static_cast<size_t>(run.elements()), 0);
+    tile.asum.assign(static_cast<size_t>(run.n) * run.h * run.w, 0);
+    tile.result.clear();
     return;
   }
-  tile.box = b;
-  tile.acc.assign(static_cast<size_t>(b.elements()), 0);
-  tile.asum.assign(static_cast<size_t>(b.n) * b.h * b.w, 0);
-  tile.result.clear();
+  if (!same_box(tile.box, run) || tile.acc.size() != static_cast<size_t>(run.elements())) {
+    throw InternalError(fmt::format("op {}: accumulating into an OBUF slot that holds another tile", j.op));
+  }
 }
 
 const ActTile& FunctionalState::input_tile(const Job& j) const {
@@ -220,11 +283,16 @@ void FunctionalState::post_process(const Job& j) {
     const int sh = static_cast<int>(L.get(Reg::kStrideH)), sw = static_cast<int>(L.get(Reg::kStrideW));
     const int ph = static_cast<int>(L.get(Reg::kPadH)), pw = static_cast<int>(L.get(Reg::kPadW));
     const int H = static_cast<int>(L.get(Reg::kInH)), W = static_cast<int>(L.get(Reg::kInW));
-    out.box = b;
-    out.acc.clear();
-    out.asum.clear();
-    out.result.assign(static_cast<size_t>(b.elements()), 0);
-    size_t k = 0;
+    if (j.opens_tile) {
+      out.box = j.acc_box;
+      out.acc.clear();
+      out.asum.clear();
+      out.result.assign(static_cast<size_t>(j.acc_box.elements()), 0);
+    }
+    if (!same_box(out.box, j.acc_box) || out.result.size() != static_cast<size_t>(out.box.elements()) ||
+        !inside(b, out.box)) {
+      throw InternalError(fmt::format("op {}: pool results for an output tile the OBUF slot does not hold", j.op));
+    }
     for (int n = b.n0; n < b.n0 + b.n; ++n)
       for (int c = b.c0; c < b.c0 + b.c; ++c)
         for (int y = b.h0; y < b.h0 + b.h; ++y)
@@ -241,7 +309,8 @@ void FunctionalState::post_process(const Job& j) {
                 best = any ? std::max(best, v) : v;
                 any = true;
               }
-            out.result[k++] = L.kind == isa::LayerKind::kMaxPool ? best : kernels::requantize_element(sum, 0, c, rq);
+            out.result[out.index(n, c, y, x)] =
+                L.kind == isa::LayerKind::kMaxPool ? best : kernels::requantize_element(sum, 0, c, rq);
           }
     return;
   }
@@ -249,6 +318,12 @@ void FunctionalState::post_process(const Job& j) {
   const bool residual = L.get(Reg::kFlags) & isa::kFlagResidual;
   const int w_bits = static_cast<int>(L.get(Reg::kWBits));
   const ActTile* res = residual ? &ibuf_res_.at(static_cast<size_t>(j.r_slot)) : nullptr;
+  if (!same_box(out.box, b) || out.acc.size() != static_cast<size_t>(b.elements())) {
+    throw InternalError(fmt::format("op {}: post-processing of an output tile the OBUF slot does not hold", j.op));
+  }
+  if (res && !inside(b, res->box)) {
+    throw InternalError(fmt::format("op {}: the residual tile does not cover the output tile", j.op));
+  }
   std::vector<int32_t> result(static_cast<size_t>(b.elements()));
   size_t k = 0;
   for (int n = b.n0; n < b.n0 + b.n; ++n)

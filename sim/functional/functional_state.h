@@ -44,7 +44,14 @@ struct AccTile {
   Box box;
   std::vector<int64_t> acc;   // (n, c, h, w) of the box
   std::vector<int64_t> asum;  // (n, h, w) of the box
-  std::vector<int32_t> result;
+  std::vector<int32_t> result;  // (n, c, h, w) of the box
+  // Indices of absolute coordinates into acc / result and into asum.
+  size_t index(int n, int c, int h, int w) const {
+    return ((static_cast<size_t>(n - box.n0) * box.c + (c - box.c0)) * box.h + (h - box.h0)) * box.w + (w - box.w0);
+  }
+  size_t position(int n, int h, int w) const {
+    return (static_cast<size_t>(n - box.n0) * box.h + (h - box.h0)) * box.w + (w - box.w0);
+  }
 };
 
 class FunctionalState {
@@ -66,13 +73,15 @@ class FunctionalState {
   const ActTile& input_tile(const Job& j) const;
   const WeightTile& weights(const Job& j) const { return wbuf_.at(static_cast<size_t>(j.w_slot)); }
   AccTile& accumulators(const Job& j) { return obuf_.at(static_cast<size_t>(j.o_slot)); }
-  // Prepares the OBUF slot of a compute job for its output tile.
+  // Prepares the OBUF slot of a compute job for its output tile (throws
+  // InternalError when the slot holds another tile: a controller bug).
   void open_accumulators(const Job& j);
 
   // Every tensor of the run, by tensor id (DRAM contents at the end).
   const std::vector<kernels::IntTensor>& tensors() const { return tensors_; }
 
  private:
+  void check_layers() const;
   int tensor_at(int64_t dram_bit) const;
   kernels::IntTensor& out_tensor(int op);
 
@@ -82,7 +91,9 @@ class FunctionalState {
   std::vector<LayerRegisters> layers_;
   std::vector<kernels::IntTensor> tensors_;
   std::map<int64_t, int> tensor_by_addr_;
-  std::vector<std::vector<int64_t>> psum_acc_, psum_asum_;  // per op, spilled partial sums
+  // Per op, spilled partial sums (N, C, H, W) and activation sums (N, C, H, W:
+  // each output tile keeps its own, at its first channel).
+  std::vector<std::vector<int64_t>> psum_acc_, psum_asum_;
   std::vector<ActTile> ibuf_in_, ibuf_res_;
   std::map<int64_t, ActTile> regions_;
   std::vector<WeightTile> wbuf_;
