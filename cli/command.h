@@ -25,5 +25,8 @@ int run_compile(const std::vector<std::string>& args);
 int run_disasm(const std::vector<std::string>& args);
 int run_simulate(const std::vector<std::string>& args);
 int run_table2(const std::vector<std::string>& args);
+int run_sweep(const std::vector<std::string>& args);
+int run_results(const std::vector<std::string>& args);
+int run_plot(const std::vector<std::string>& args);
 
 }  // namespace palsim::cli

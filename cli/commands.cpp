@@ -10,6 +10,9 @@ const std::vector<Command>& commands() {
       {"disasm", "print the readable listing of a compiled program", run_disasm},
       {"simulate", "cycles, energy and per-layer statistics of one inference", run_simulate},
       {"table2", "reproduce the paper's Table 2 (speedup, energy efficiency) on both accelerators", run_table2},
+      {"sweep", "run a parameter sweep from YAML (parallel, resumable, Slurm)", run_sweep},
+      {"results", "export sweep results (JSON, CSV, Markdown) or merge shard databases", run_results},
+      {"plot", "plot sweep results (speedup and energy efficiency vs G, energy breakdowns)", run_plot},
   };
   return all;
 }

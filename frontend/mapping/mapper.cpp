@@ -465,6 +465,33 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
                     }
                     opts[static_cast<size_t>(x)][static_cast<size_t>(n_opts[static_cast<size_t>(x)]++)] = o;
                   }
+                  // Keep the Pareto-optimal levels: one with no less traffic
+                  // and no smaller tiles than another can never win (the
+                  // estimate grows with both), so dropping it is exact.
+                  auto& ox = opts[static_cast<size_t>(x)];
+                  int& nx = n_opts[static_cast<size_t>(x)];
+                  // Every quantity the estimate takes from an operand's level.
+                  auto components = [&](const Option& q) {
+                    const int64_t moved = op == Operand::kOutput ? q.v.spill_factor : q.v.total_elems;
+                    return std::array<int64_t, 4>{moved, q.v.executions, q.bits, q.res_bits};
+                  };
+                  int kept = 0;
+                  for (int i = 0; i < nx; ++i) {
+                    bool dominated = false;
+                    for (int k = 0; k < nx && !dominated; ++k) {
+                      if (k == i) continue;
+                      const auto a = components(ox[static_cast<size_t>(k)]), b = components(ox[static_cast<size_t>(i)]);
+                      bool no_worse = true, better = false;
+                      for (size_t q = 0; q < a.size(); ++q) {
+                        no_worse = no_worse && a[q] <= b[q];
+                        better = better || a[q] < b[q];
+                      }
+                      // Ties: keep the first (innermost) of equal options.
+                      dominated = no_worse && (better || k < i);
+                    }
+                    if (!dominated) ox[static_cast<size_t>(kept++)] = ox[static_cast<size_t>(i)];
+                  }
+                  nx = kept;
                 }
                 const int64_t combos = (p.pool ? 1 : kLoopDims + 1) * (kLoopDims + 1) * (kLoopDims + 1);
                 int64_t fitting = 0;

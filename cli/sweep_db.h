@@ -1,0 +1,49 @@
+#pragma once
+// Sweep results in SQLite: one row per point, keyed by the point's full
+// configuration and the simulator version, committed as soon as the point
+// finishes (WAL journal), so an interrupted sweep loses at most the points in
+// flight and never a finished one.
+#include <sqlite3.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace palsim::cli {
+
+struct PointRecord {
+  std::string key;
+  nlohmann::json params;
+  std::string status;  // done | failed
+  std::string error;
+  uint64_t cycles = 0;
+  double energy_pj = 0;
+  nlohmann::json result;  // energy breakdown and totals
+  double seconds = 0;
+};
+
+class ResultDb {
+ public:
+  // Opens or creates `path`. Throws InputError naming the file when it is not
+  // a palsim sweep database or was written by another simulator version.
+  explicit ResultDb(const std::string& path);
+  ~ResultDb();
+  ResultDb(const ResultDb&) = delete;
+  ResultDb& operator=(const ResultDb&) = delete;
+
+  bool has_done(const std::string& key);
+  std::optional<PointRecord> find(const std::string& key);
+  void put(const PointRecord& r);  // insert or replace, committed
+  std::vector<PointRecord> all();  // in insertion order
+  const std::string& path() const { return path_; }
+
+ private:
+  void exec(const std::string& sql);
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::mutex mutex_;
+};
+
+}  // namespace palsim::cli

@@ -1,0 +1,212 @@
+#include "cli/sweep_export.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "frontend/util/atomic_file.h"
+#include "frontend/util/error.h"
+
+namespace palsim::cli {
+
+namespace fs = std::filesystem;
+
+nlohmann::json records_json(const std::vector<PointRecord>& records) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : records) {
+    nlohmann::json j = r.params;
+    j["key"] = r.key;
+    j["status"] = r.status;
+    if (r.status == "failed") j["error"] = r.error;
+    j["cycles"] = r.cycles;
+    j["energy_pj"] = r.energy_pj;
+    if (r.result.contains("energy_breakdown_pj")) j["energy_breakdown_pj"] = r.result["energy_breakdown_pj"];
+    if (r.result.contains("bit_exact")) j["bit_exact"] = r.result["bit_exact"];
+    j["seconds"] = r.seconds;
+    out.push_back(j);
+  }
+  return out;
+}
+
+namespace {
+
+std::string scalar(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();
+}
+
+std::string overrides_text(const nlohmann::json& p) {
+  std::string s;
+  if (!p.contains("overrides")) return s;
+  for (const auto& [k, v] : p["overrides"].items()) s += (s.empty() ? "" : ";") + k + "=" + scalar(v);
+  return s;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+const std::vector<std::string> kParamColumns = {"network", "method", "abits", "wbits", "B", "G", "hardware",
+                                                "fp_layers", "batch", "onchip", "mode"};
+const std::vector<std::string> kEnergyParts = {"core_dynamic", "core_leakage", "activation_sum", "ppu",
+                                               "ibuf", "wbuf", "obuf", "dram"};
+
+}  // namespace
+
+std::string records_csv(const std::vector<PointRecord>& records) {
+  std::string s;
+  for (const auto& c : kParamColumns) s += c + ",";
+  s += "overrides,status,error,cycles,energy_pj";
+  for (const auto& e : kEnergyParts) s += ",e_" + e;
+  s += ",seconds,key\n";
+  for (const auto& r : records) {
+    for (const auto& c : kParamColumns) s += csv_field(r.params.contains(c) ? scalar(r.params[c]) : "") + ",";
+    s += csv_field(overrides_text(r.params)) + "," + r.status + "," + csv_field(r.error) + ",";
+    s += fmt::format("{},{:.3f}", r.cycles, r.energy_pj);
+    for (const auto& e : kEnergyParts) {
+      const auto& b = r.result.contains("energy_breakdown_pj") ? r.result["energy_breakdown_pj"] : nlohmann::json();
+      s += fmt::format(",{:.3f}", b.contains(e) ? b[e].get<double>() : 0.0);
+    }
+    s += fmt::format(",{:.3f},{}\n", r.seconds, r.key);
+  }
+  return s;
+}
+
+std::string records_markdown(const std::vector<PointRecord>& records) {
+  std::string s = "| network | method | bits / B,G | hardware | overrides | status | cycles | energy (uJ) |\n"
+                  "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : records) {
+    const auto& p = r.params;
+    std::string bits = p.contains("G") ? fmt::format("B{} G{}", scalar(p["B"]), scalar(p["G"]))
+                       : p.contains("abits") ? fmt::format("A{} W{}", scalar(p["abits"]), scalar(p["wbits"]))
+                                             : "";
+    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.3f} |\n", scalar(p["network"]), scalar(p["method"]),
+                     bits, fs::path(scalar(p["hardware"])).filename().string(), overrides_text(p),
+                     r.status == "done" ? "done" : "failed: " + r.error, r.cycles, r.energy_pj / 1e6);
+  }
+  return s;
+}
+
+void merge_databases(const std::vector<std::string>& sources, ResultDb& target) {
+  for (const auto& src : sources) {
+    if (!fs::exists(src)) throw InputError(fmt::format("{}: no such database", src));
+    ResultDb db(src);
+    for (const auto& r : db.all()) {
+      const auto existing = target.find(r.key);
+      if (existing && existing->status == "done" && r.status != "done") continue;
+      target.put(r);
+    }
+  }
+}
+
+std::vector<std::string> plot_records(const std::vector<PointRecord>& records, const std::string& dir) {
+  std::vector<std::string> written;
+  // Baselines by (network, hardware, overrides, lowering, bits): the M-bit
+  // points a PalQuant (B, G) point with B*G = M compares with.
+  auto context = [](const nlohmann::json& p) {
+    return fmt::format("{}|{}|{}|{}|{}|{}", scalar(p["network"]), scalar(p["hardware"]), overrides_text(p),
+                       scalar(p["fp_layers"]), scalar(p["batch"]), scalar(p["onchip"]));
+  };
+  std::map<std::string, const PointRecord*> baseline;
+  for (const auto& r : records) {
+    const auto& p = r.params;
+    if (r.status != "done" || !p.contains("abits") || p["abits"] != p["wbits"]) continue;
+    baseline[context(p) + "|" + scalar(p["abits"])] = &r;
+  }
+  // series: (network, hardware, B) -> points (G, speedup, energy efficiency)
+  std::map<std::string, std::vector<std::array<double, 3>>> series;
+  for (const auto& r : records) {
+    const auto& p = r.params;
+    if (r.status != "done" || scalar(p["method"]) != "palquant") continue;
+    const int B = p["B"].get<int>(), G = p["G"].get<int>();
+    auto it = baseline.find(context(p) + "|" + std::to_string(B * G));
+    if (it == baseline.end()) continue;
+    const std::string name = fmt::format("{} {} B={}{}", scalar(p["network"]),
+                                         fs::path(scalar(p["hardware"])).stem().string(), B,
+                                         overrides_text(p).empty() ? "" : " " + overrides_text(p));
+    series[name].push_back({static_cast<double>(G), static_cast<double>(it->second->cycles) / r.cycles,
+                            it->second->energy_pj / r.energy_pj});
+  }
+  auto gnuplot = [&](const std::string& stem, const std::string& body) {
+    for (const char* term : {"png", "svg"}) {
+      const std::string out = fmt::format("{}/{}.{}", dir, stem, term);
+      const std::string script = fmt::format("set terminal {} size 1000,600\nset output '{}.tmp'\n{}", term, out, body);
+      const std::string gp = fmt::format("{}/{}.gp", dir, stem);
+      write_file_atomically(gp, script);
+      if (std::system(fmt::format("gnuplot '{}' 2>/dev/null", gp).c_str()) == 0) {
+        fs::rename(out + ".tmp", out);
+        written.push_back(out);
+      } else {
+        fs::remove(out + ".tmp");
+        fmt::print(stderr, "plot: gnuplot failed for {} (tools/setup installs gnuplot)\n", out);
+      }
+      fs::remove(gp);
+    }
+  };
+  if (!series.empty()) {
+    std::string data = "series,G,speedup,energy_efficiency\n";
+    std::string plot_s, plot_e;
+    int idx = 0;
+    for (auto& [name, pts] : series) {
+      std::sort(pts.begin(), pts.end());
+      const std::string file = fmt::format("{}/speedup_series{}.dat", dir, idx);
+      std::string d;
+      for (const auto& v : pts) {
+        d += fmt::format("{} {:.4f} {:.4f}\n", v[0], v[1], v[2]);
+        data += fmt::format("{},{},{:.4f},{:.4f}\n", csv_field(name), v[0], v[1], v[2]);
+      }
+      write_file_atomically(file, d);
+      plot_s += fmt::format("{}'{}' using 1:2 with linespoints title '{}'", idx ? ", " : "", file, name);
+      plot_e += fmt::format("{}'{}' using 1:3 with linespoints title '{}'", idx ? ", " : "", file, name);
+      ++idx;
+    }
+    write_file_atomically(dir + "/speedup_vs_G.csv", data);
+    written.push_back(dir + "/speedup_vs_G.csv");
+    gnuplot("speedup_vs_G", "set xlabel 'G'\nset ylabel 'speedup over the B*G-bit baseline'\nset key left top\n"
+                            "set grid\nplot " + plot_s + "\n");
+    gnuplot("energy_efficiency_vs_G", "set xlabel 'G'\nset ylabel 'energy efficiency over the B*G-bit baseline'\n"
+                                      "set key left top\nset grid\nplot " + plot_e + "\n");
+    for (int i = 0; i < idx; ++i) fs::remove(fmt::format("{}/speedup_series{}.dat", dir, i));
+  }
+  // Energy breakdown of every finished point (stacked bars).
+  std::string rows = "point,core,sram,dram\n";
+  int n = 0;
+  for (const auto& r : records) {
+    if (r.status != "done" || !r.result.contains("energy_breakdown_pj")) continue;
+    const auto& b = r.result["energy_breakdown_pj"];
+    const auto& p = r.params;
+    std::string label = fmt::format("{}-{}", scalar(p["method"]),
+                                    p.contains("G") ? fmt::format("B{}G{}", scalar(p["B"]), scalar(p["G"]))
+                                                    : fmt::format("A{}W{}", scalar(p["abits"]), scalar(p["wbits"])));
+    label += "-" + fs::path(scalar(p["hardware"])).stem().string();
+    if (!overrides_text(p).empty()) label += "-" + overrides_text(p);
+    rows += fmt::format("{},{:.4f},{:.4f},{:.4f}\n", csv_field(label),
+                        (b["core_dynamic"].get<double>() + b["core_leakage"].get<double>() +
+                         b["activation_sum"].get<double>() + b["ppu"].get<double>()) / 1e6,
+                        (b["ibuf"].get<double>() + b["wbuf"].get<double>() + b["obuf"].get<double>()) / 1e6,
+                        b["dram"].get<double>() / 1e6);
+    ++n;
+  }
+  if (n > 0) {
+    write_file_atomically(dir + "/energy_breakdown.csv", rows);
+    written.push_back(dir + "/energy_breakdown.csv");
+    gnuplot("energy_breakdown",
+            fmt::format("set datafile separator ','\nset style data histograms\nset style histogram rowstacked\n"
+                        "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by -60 font ',7'\n"
+                        "set ylabel 'energy (uJ)'\nset key autotitle columnhead\n"
+                        "plot '{0}/energy_breakdown.csv' using 2:xtic(1), '' using 3, '' using 4\n",
+                        dir));
+  }
+  return written;
+}
+
+}  // namespace palsim::cli

@@ -1,0 +1,165 @@
+#include "cli/sweep_runner.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <thread>
+
+#include "frontend/builders/registry.h"
+#include "frontend/lowering/compile.h"
+#include "frontend/util/error.h"
+#include "frontend/util/progress.h"
+#include "sim/report.h"
+#include "sim/simulator.h"
+
+namespace palsim::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_interrupt(int) {
+  g_interrupted = true;
+  // A second Ctrl-C ends the process at once.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+frontend::HwConfig resolve_hw(const SweepPoint& p) {
+  frontend::HwConfig hw = frontend::load_hw_config(p.hardware);
+  for (const auto& [k, v] : p.overrides) frontend::apply_hw_override(hw, k + "=" + v);
+  return hw;
+}
+
+}  // namespace
+
+PointRecord run_point(const SweepPoint& p) {
+  const auto t0 = std::chrono::steady_clock::now();
+  PointRecord r;
+  r.params = p.params();
+  try {
+    const frontend::HwConfig hw = resolve_hw(p);
+    r.key = point_key(p, hw);
+    frontend::NetworkRequest req;
+    req.network = p.network;
+    req.method = p.method;
+    req.method_given = frontend::is_builtin_network(p.network);
+    req.input_size = p.shape.input_size;
+    req.input_channels = p.shape.input_channels;
+    req.classes = p.shape.classes;
+    req.base_width = p.shape.base_width;
+    req.stem = p.shape.stem;
+    req.blocks = p.shape.blocks;
+    const frontend::Network net = frontend::resolve_network(req);
+    const frontend::Compiled c = frontend::compile_network(hw, net, p.lowering);
+    sim::SimOptions so;
+    so.mode = sim::parse_sim_mode(p.mode);
+    so.graph = &c.plan.graph;
+    const sim::RunStats s = sim::simulate(hw, c.program, so);
+    r.status = "done";
+    r.cycles = s.cycles;
+    r.energy_pj = s.energy.total();
+    r.result = {{"energy_breakdown_pj", sim::energy_to_json(s.energy)},
+                {"utilization", s.utilization},
+                {"dram_bits", s.counts.dram_read_bits + s.counts.dram_write_bits},
+                {"hardware_name", hw.name},
+                {"multipliers", hw.multipliers()}};
+    if (so.mode == sim::SimMode::kDetailed) r.result["bit_exact"] = s.bit_exact;
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+  }
+  if (r.key.empty()) {
+    // No hardware could be resolved: key by the parameters alone.
+    const std::string s = r.params.dump() + "|" PALSIM_SIM_VERSION;
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    r.key = fmt::format("{:016x}", h);
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+SweepSummary run_sweep(const SweepSpec& spec, ResultDb& db, const SweepRunOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SweepSummary sum;
+  // The points of this shard that still need running.
+  std::vector<const SweepPoint*> todo;
+  std::map<std::string, std::string> keys;
+  std::map<std::string, frontend::HwConfig> hw_cache;
+  bool existing = false;
+  for (size_t i = 0; i < spec.points.size(); ++i) {
+    if (static_cast<int>(i % static_cast<size_t>(o.shard_count)) != o.shard_index) continue;
+    ++sum.total;
+    const SweepPoint& p = spec.points[i];
+    std::string key;
+    try {
+      const std::string hk = p.hardware + "|" + nlohmann::json(p.params()["overrides"]).dump();
+      auto it = hw_cache.find(hk);
+      if (it == hw_cache.end()) it = hw_cache.emplace(hk, resolve_hw(p)).first;
+      key = point_key(p, it->second);
+    } catch (const InputError&) {
+      todo.push_back(&p);  // recorded as failed by run_point
+      continue;
+    }
+    const auto rec = db.find(key);
+    if (rec) existing = true;
+    if (rec && rec->status == "done" && o.resume) {
+      ++sum.skipped;
+      continue;
+    }
+    todo.push_back(&p);
+  }
+  if (existing && !o.resume) {
+    throw InputError(fmt::format("{}: already holds results of points of this sweep; continue it with --resume, or "
+                                 "give another --db",
+                                 db.path()));
+  }
+  g_interrupted = false;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  int jobs = std::max(1, o.jobs);
+  for (const auto* p : todo) {
+    if (p->mode == "detailed") jobs = 1;  // each detailed point forks a child; keep the parent single-threaded
+  }
+  Progress progress(fmt::format("sweep {}", spec.name), "points", static_cast<int64_t>(todo.size()), o.progress);
+  std::atomic<size_t> next{0}, done{0}, failed{0};
+  std::mutex mutex;
+  std::exception_ptr fatal;
+  auto worker = [&]() {
+    while (!g_interrupted) {
+      const size_t k = next++;
+      if (k >= todo.size()) return;
+      const PointRecord r = run_point(*todo[k]);
+      try {
+        db.put(r);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!fatal) fatal = std::current_exception();
+        g_interrupted = true;
+        return;
+      }
+      if (r.status == "failed") ++failed;
+      const size_t d = ++done;
+      std::lock_guard<std::mutex> lock(mutex);
+      progress.update(static_cast<int64_t>(d), fmt::format("{} failed", failed.load()));
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 0; i < jobs; ++i) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (fatal) std::rethrow_exception(fatal);
+  progress.finish(fmt::format("{} failed", failed.load()));
+  sum.done = done - failed;
+  sum.failed = failed;
+  sum.interrupted = g_interrupted && done < todo.size();
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace palsim::cli

@@ -1,0 +1,410 @@
+#include "cli/sweep_spec.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "frontend/builders/registry.h"
+#include "frontend/util/error.h"
+#include "frontend/util/yaml_reader.h"
+
+namespace palsim::cli {
+
+namespace fs = std::filesystem;
+
+nlohmann::json SweepPoint::params() const {
+  nlohmann::json j;
+  j["network"] = network;
+  if (shape.input_size) j["input_size"] = *shape.input_size;
+  if (shape.input_channels) j["input_channels"] = *shape.input_channels;
+  if (shape.classes) j["classes"] = *shape.classes;
+  if (shape.base_width) j["base_width"] = *shape.base_width;
+  if (shape.stem) j["stem"] = *shape.stem;
+  if (shape.blocks) j["blocks"] = *shape.blocks;
+  j["method"] = frontend::to_string(method.method);
+  switch (method.method) {
+    case frontend::Method::kFp: break;
+    case frontend::Method::kLsq:
+    case frontend::Method::kEwgs:
+      j["abits"] = method.a_bits;
+      j["wbits"] = method.w_bits;
+      break;
+    case frontend::Method::kBitDecomposed:
+      j["abits"] = method.a_bits;
+      j["wbits"] = method.w_bits;
+      j["slice_bits"] = method.slice_bits;
+      j["quantizer"] = method.decomposed_quantizer == frontend::Quantizer::kLsq ? "lsq" : "ewgs";
+      break;
+    case frontend::Method::kPalQuant:
+      j["B"] = method.B;
+      j["G"] = method.G;
+      j["channel_shuffle"] = frontend::to_string(method.channel_shuffle);
+      j["cyclic"] = method.cyclic_shuffle;
+      j["permutation"] = method.cyclic_permutation;
+      break;
+  }
+  j["hardware"] = hardware;
+  nlohmann::json o = nlohmann::json::object();
+  for (const auto& [k, v] : overrides) o[k] = v;
+  j["overrides"] = o;
+  j["fp_layers"] = frontend::to_string(lowering.fp_layers);
+  j["batch"] = lowering.batch;
+  j["onchip"] = lowering.onchip_intermediates;
+  j["mode"] = mode;
+  return j;
+}
+
+std::string point_key(const SweepPoint& p, const frontend::HwConfig& hw) {
+  nlohmann::json j = p.params();
+  j.erase("hardware");  // the file name does not matter, its values do
+  j["hardware_values"] = hw.fingerprint();
+  j["simulator_version"] = PALSIM_SIM_VERSION;
+  const std::string s = j.dump();
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+namespace {
+
+// A scalar or a list of scalars, as strings (a list of one for a scalar).
+std::vector<YAML::Node> values_of(const YAML::Node& n) {
+  std::vector<YAML::Node> out;
+  if (n.IsSequence()) {
+    for (const auto& v : n) out.push_back(v);
+  } else {
+    out.push_back(n);
+  }
+  return out;
+}
+
+[[noreturn]] void fail_at(const std::string& file, const YAML::Node& n, const std::string& key, const std::string& msg) {
+  const SourceLocation loc = location_of(n, file);
+  throw FileError(loc.file, loc.line, loc.column, key, msg);
+}
+
+int int_value(const std::string& file, const YAML::Node& n, const std::string& key, int lo, int hi) {
+  if (!n.IsScalar()) fail_at(file, n, key, "expected an integer");
+  try {
+    size_t pos = 0;
+    const int v = std::stoi(n.Scalar(), &pos);
+    if (pos != n.Scalar().size()) throw std::invalid_argument("");
+    if (v < lo || v > hi) fail_at(file, n, key, fmt::format("must be between {} and {}, got {}", lo, hi, v));
+    return v;
+  } catch (const std::invalid_argument&) {
+    fail_at(file, n, key, fmt::format("expected an integer, got '{}'", n.Scalar()));
+  } catch (const std::out_of_range&) {
+    fail_at(file, n, key, "out of range");
+  }
+}
+
+std::string string_value(const std::string& file, const YAML::Node& n, const std::string& key) {
+  if (!n.IsScalar()) fail_at(file, n, key, "expected a string");
+  return n.Scalar();
+}
+
+bool bool_value(const std::string& file, const YAML::Node& n, const std::string& key) {
+  if (n.IsScalar() && n.Scalar() == "true") return true;
+  if (n.IsScalar() && n.Scalar() == "false") return false;
+  fail_at(file, n, key, "expected true or false");
+}
+
+// One `methods:` entry expanded into method options.
+std::vector<frontend::MethodOptions> expand_method(const std::string& file, const YAML::Node& entry, size_t index) {
+  const std::string path = fmt::format("methods[{}]", index);
+  if (!entry.IsMap()) fail_at(file, entry, path, "expected a mapping such as {method: palquant, B: [2], G: [1, 2]}");
+  static const std::vector<std::string> keys = {"method", "bits", "abits", "wbits", "slice_bits", "quantizer",
+                                                "B", "G", "channel_shuffle", "cyclic", "permutation"};
+  for (auto it = entry.begin(); it != entry.end(); ++it) {
+    const std::string k = it->first.Scalar();
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
+      fail_at(file, it->first, path + "." + k, fmt::format("unknown key (allowed: {})", fmt::join(keys, ", ")));
+    }
+  }
+  if (!entry["method"]) fail_at(file, entry, path, "missing required key 'method'");
+  frontend::Method m;
+  try {
+    m = frontend::parse_method(string_value(file, entry["method"], path + ".method"));
+  } catch (const InputError& e) {
+    fail_at(file, entry["method"], path + ".method", e.what());
+  }
+  // Cartesian product over the list-valued fields.
+  std::vector<frontend::MethodOptions> out(1);
+  out[0].method = m;
+  auto expand = [&](const char* key, const std::function<void(frontend::MethodOptions&, const YAML::Node&)>& set) {
+    if (!entry[key]) return;
+    std::vector<frontend::MethodOptions> next;
+    for (const auto& base : out) {
+      for (const YAML::Node& v : values_of(entry[key])) {
+        frontend::MethodOptions o = base;
+        set(o, v);
+        next.push_back(o);
+      }
+    }
+    out = next;
+  };
+  const std::string p = path + ".";
+  expand("bits", [&](auto& o, const YAML::Node& v) { o.a_bits = o.w_bits = int_value(file, v, p + "bits", 2, 8); });
+  expand("abits", [&](auto& o, const YAML::Node& v) { o.a_bits = int_value(file, v, p + "abits", 2, 8); });
+  expand("wbits", [&](auto& o, const YAML::Node& v) { o.w_bits = int_value(file, v, p + "wbits", 2, 8); });
+  expand("slice_bits", [&](auto& o, const YAML::Node& v) { o.slice_bits = int_value(file, v, p + "slice_bits", 1, 4); });
+  expand("quantizer", [&](auto& o, const YAML::Node& v) {
+    const std::string q = string_value(file, v, p + "quantizer");
+    if (q != "lsq" && q != "ewgs") fail_at(file, v, p + "quantizer", "must be lsq or ewgs");
+    o.decomposed_quantizer = q == "lsq" ? frontend::Quantizer::kLsq : frontend::Quantizer::kUniform;
+  });
+  expand("B", [&](auto& o, const YAML::Node& v) { o.B = int_value(file, v, p + "B", 2, 8); });
+  expand("G", [&](auto& o, const YAML::Node& v) { o.G = int_value(file, v, p + "G", 1, 16); });
+  expand("channel_shuffle", [&](auto& o, const YAML::Node& v) {
+    try {
+      o.channel_shuffle = frontend::parse_shuffle_mode(string_value(file, v, p + "channel_shuffle"));
+    } catch (const InputError& e) {
+      fail_at(file, v, p + "channel_shuffle", e.what());
+    }
+  });
+  expand("cyclic", [&](auto& o, const YAML::Node& v) { o.cyclic_shuffle = bool_value(file, v, p + "cyclic"); });
+  expand("permutation",
+         [&](auto& o, const YAML::Node& v) { o.cyclic_permutation = bool_value(file, v, p + "permutation"); });
+  for (const auto& o : out) {
+    try {
+      o.validate();
+    } catch (const InputError& e) {
+      fail_at(file, entry, path, e.what());
+    }
+  }
+  return out;
+}
+
+// Whether `point` matches every field of a filter entry (exclude).
+bool matches(const nlohmann::json& point, const nlohmann::json& filter) {
+  for (const auto& [k, v] : filter.items()) {
+    if (k == "overrides") {
+      for (const auto& [ok, ov] : v.items()) {
+        if (!point["overrides"].contains(ok) || point["overrides"][ok] != ov) return false;
+      }
+      continue;
+    }
+    if (!point.contains(k) || point[k] != v) return false;
+  }
+  return true;
+}
+
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  if (n.IsMap()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (auto it = n.begin(); it != n.end(); ++it) j[it->first.Scalar()] = yaml_to_json(it->second);
+    return j;
+  }
+  if (n.IsSequence()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& v : n) j.push_back(yaml_to_json(v));
+    return j;
+  }
+  const std::string s = n.Scalar();
+  if (s == "true") return true;
+  if (s == "false") return false;
+  try {
+    size_t pos = 0;
+    const long long v = std::stoll(s, &pos);
+    if (pos == s.size()) return v;
+  } catch (...) {
+  }
+  return s;
+}
+
+}  // namespace
+
+SweepSpec load_sweep(const std::string& path) {
+  YAML::Node root = load_yaml_file(path);
+  YamlMap doc(root, path, "");
+  SweepSpec spec;
+  spec.file = path;
+  std::string format;
+  doc.read("format", format);
+  if (format != "palsim-sweep-1") doc.fail("format", "expected palsim-sweep-1");
+  doc.read("name", spec.name);
+  const fs::path dir = fs::path(path).parent_path();
+  std::vector<std::pair<std::string, NetworkShape>> networks;
+  {
+    const YAML::Node ns = doc.raw("networks");
+    if (!ns.IsSequence() || ns.size() == 0) doc.fail("networks", "expected a non-empty list of networks");
+    for (size_t i = 0; i < ns.size(); ++i) {
+      const std::string np = fmt::format("networks[{}]", i);
+      std::string name;
+      NetworkShape shape;
+      if (ns[i].IsMap()) {
+        YamlMap m(ns[i], path, np);
+        m.read("name", name);
+        int v = 0;
+        if (m.has("input_size")) { m.read("input_size", v, 1, 4096); shape.input_size = v; }
+        if (m.has("input_channels")) { m.read("input_channels", v, 1, 4096); shape.input_channels = v; }
+        if (m.has("classes")) { m.read("classes", v, 1, 100000); shape.classes = v; }
+        if (m.has("base_width")) { m.read("base_width", v, 1, 4096); shape.base_width = v; }
+        if (m.has("stem")) {
+          std::string st;
+          m.read_choice("stem", st, {"imagenet", "small"});
+          shape.stem = st;
+        }
+        if (m.has("blocks")) {
+          std::vector<int> b;
+          m.read("blocks", b, 1, 64);
+          if (b.size() != 4) m.fail("blocks", "expected 4 stages");
+          shape.blocks = b;
+        }
+        m.finish();
+        if (!frontend::is_builtin_network(name)) m.fail("name", "builder options apply to built-in networks only");
+      } else {
+        name = string_value(path, ns[i], np);
+        if (!frontend::is_builtin_network(name)) {
+          const fs::path p = dir / name;
+          if (!fs::exists(p)) {
+            fail_at(path, ns[i], np,
+                    fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep", name,
+                                fmt::join(frontend::builtin_networks(), ", ")));
+          }
+          name = p.string();
+        }
+      }
+      networks.emplace_back(name, shape);
+    }
+  }
+  const YAML::Node methods = doc.raw("methods");
+  if (!methods.IsSequence() || methods.size() == 0) doc.fail("methods", "expected a non-empty list of methods");
+  std::vector<frontend::MethodOptions> method_list;
+  for (size_t i = 0; i < methods.size(); ++i) {
+    for (const auto& m : expand_method(path, methods[i], i)) method_list.push_back(m);
+  }
+  std::vector<std::string> hardware;
+  doc.read("hardware", hardware);
+  if (hardware.empty()) doc.fail("hardware", "list at least one configuration file");
+  for (auto& h : hardware) {
+    const fs::path p = dir / h;
+    if (!fs::exists(p)) doc.fail("hardware", fmt::format("configuration '{}' not found (paths are relative to the sweep file)", h));
+    h = p.lexically_normal().string();
+  }
+  // Overrides: each key a list of values.
+  std::vector<std::vector<std::pair<std::string, std::string>>> override_sets(1);
+  if (doc.has("overrides")) {
+    const YAML::Node o = doc.raw("overrides");
+    if (!o.IsMap()) doc.fail("overrides", "expected a mapping of configuration keys to lists of values");
+    for (auto it = o.begin(); it != o.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      std::vector<std::vector<std::pair<std::string, std::string>>> next;
+      for (const auto& base : override_sets) {
+        for (const YAML::Node& v : values_of(it->second)) {
+          if (!v.IsScalar()) fail_at(path, v, "overrides." + key, "expected a scalar value");
+          auto s = base;
+          s.emplace_back(key, v.Scalar());
+          next.push_back(s);
+        }
+      }
+      override_sets = next;
+    }
+    // Check every override key and value once, against the first configuration.
+    for (const auto& set : override_sets) {
+      frontend::HwConfig probe = frontend::load_hw_config(hardware.front());
+      for (const auto& [k, v] : set) {
+        try {
+          frontend::apply_hw_override(probe, k + "=" + v);
+        } catch (const InputError& e) {
+          fail_at(path, o[k], "overrides." + k, e.what());
+        }
+      }
+    }
+  }
+  std::vector<std::string> fp_layers = {"exclude"};
+  std::vector<int> batches = {1};
+  std::vector<bool> onchip = {true};
+  if (auto opt = doc.optional_child("options")) {
+    opt->read_optional("fp_layers", fp_layers);
+    opt->read_optional("batch", batches, 1, 4096);
+    if (opt->has("onchip")) {
+      onchip.clear();
+      for (const YAML::Node& v : values_of(opt->raw("onchip"))) onchip.push_back(bool_value(path, v, "options.onchip"));
+    }
+    for (const auto& f : fp_layers) {
+      if (f != "exclude" && f != "int8") opt->fail("fp_layers", fmt::format("'{}' is not exclude or int8", f));
+    }
+    opt->finish();
+  }
+  std::string mode = "fast";
+  doc.read_choice_optional("mode", mode, {"fast", "detailed"});
+
+  std::vector<SweepPoint> points;
+  for (const auto& [net, shape] : networks)
+    for (const auto& m : method_list)
+      for (const auto& hw : hardware)
+        for (const auto& ov : override_sets)
+          for (const auto& fp : fp_layers)
+            for (int b : batches)
+              for (bool oc : onchip) {
+                SweepPoint p;
+                p.network = net;
+                p.shape = shape;
+                p.method = m;
+                p.hardware = hw;
+                p.overrides = ov;
+                p.lowering.fp_layers = frontend::parse_fp_layer_treatment(fp);
+                p.lowering.batch = b;
+                p.lowering.onchip_intermediates = oc;
+                p.mode = mode;
+                points.push_back(p);
+              }
+  if (doc.has("exclude")) {
+    const YAML::Node ex = doc.raw("exclude");
+    if (!ex.IsSequence()) doc.fail("exclude", "expected a list of mappings");
+    std::vector<nlohmann::json> filters;
+    for (const auto& f : ex) {
+      if (!f.IsMap()) fail_at(path, f, "exclude", "expected a mapping of point parameters");
+      nlohmann::json jf = yaml_to_json(f);
+      if (jf.contains("hardware")) jf["hardware"] = (dir / jf["hardware"].get<std::string>()).lexically_normal().string();
+      filters.push_back(jf);
+    }
+    std::vector<SweepPoint> kept;
+    for (const auto& p : points) {
+      const nlohmann::json pj = p.params();
+      bool drop = false;
+      for (const auto& f : filters) drop = drop || matches(pj, f);
+      if (!drop) kept.push_back(p);
+    }
+    points = kept;
+  }
+  if (doc.has("include")) {
+    const YAML::Node inc = doc.raw("include");
+    if (!inc.IsSequence()) doc.fail("include", "expected a list of points");
+    for (size_t i = 0; i < inc.size(); ++i) {
+      const YAML::Node& e = inc[i];
+      const std::string ip = fmt::format("include[{}]", i);
+      if (!e.IsMap()) fail_at(path, e, ip, "expected a mapping");
+      SweepPoint p;
+      p.mode = mode;
+      if (!e["network"] || !e["hardware"] || !e["method"]) fail_at(path, e, ip, "needs network, method and hardware");
+      p.network = string_value(path, e["network"], ip + ".network");
+      if (!frontend::is_builtin_network(p.network)) p.network = (dir / p.network).string();
+      p.hardware = (dir / string_value(path, e["hardware"], ip + ".hardware")).lexically_normal().string();
+      YAML::Node m(YAML::NodeType::Map);
+      for (auto it = e.begin(); it != e.end(); ++it) {
+        const std::string k = it->first.Scalar();
+        if (k != "network" && k != "hardware" && k != "fp_layers" && k != "batch" && k != "onchip") m[k] = it->second;
+      }
+      const auto ms = expand_method(path, m, i);
+      if (ms.size() != 1) fail_at(path, e, ip, "an included point takes single values, not lists");
+      p.method = ms[0];
+      if (e["fp_layers"]) p.lowering.fp_layers = frontend::parse_fp_layer_treatment(e["fp_layers"].Scalar());
+      if (e["batch"]) p.lowering.batch = int_value(path, e["batch"], ip + ".batch", 1, 4096);
+      if (e["onchip"]) p.lowering.onchip_intermediates = bool_value(path, e["onchip"], ip + ".onchip");
+      points.push_back(p);
+    }
+  }
+  doc.finish();
+  if (points.empty()) doc.fail_here("the sweep has no points (every combination excluded?)");
+  spec.points = points;
+  return spec;
+}
+
+}  // namespace palsim::cli

@@ -1,0 +1,62 @@
+#pragma once
+// A sweep: lists of networks, methods, accelerator configurations, hardware
+// overrides and lowering options whose cartesian product (minus `exclude`,
+// plus `include`) is the set of points to simulate.
+//
+//   format: palsim-sweep-1
+//   name: bg-resnet18
+//   networks: [resnet18, {name: resnet18, input_size: 32, base_width: 16, blocks: [1, 1, 1, 1], stem: small}]
+//   methods:
+//     - {method: lsq, bits: [4, 6, 8]}          # abits = wbits = bits
+//     - {method: palquant, B: [2, 3, 4], G: [1, 2, 3, 4]}
+//   hardware: [../bitfusion.yaml, ../bpvec.yaml] # relative to the sweep file
+//   overrides: {buffers.obuf.size_bytes: [8192, 16384]}
+//   options: {fp_layers: [exclude], batch: [1], onchip: [true, false]}
+//   mode: fast
+//   exclude: [{method: palquant, G: 1}]
+//   include: [{network: resnet34, method: palquant, B: 2, G: 2, hardware: ../bitfusion.yaml}]
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frontend/arch/hw_config.h"
+#include "frontend/builders/method.h"
+#include "frontend/lowering/hw_graph.h"
+
+namespace palsim::cli {
+
+struct NetworkShape {
+  std::optional<int> input_size, input_channels, classes, base_width;
+  std::optional<std::string> stem;
+  std::optional<std::vector<int>> blocks;
+};
+
+struct SweepPoint {
+  std::string network;
+  NetworkShape shape;  // builder options of a built-in network
+  frontend::MethodOptions method;
+  std::string hardware;  // configuration file (resolved path)
+  std::vector<std::pair<std::string, std::string>> overrides;  // key=value, in spec order
+  frontend::LoweringOptions lowering;
+  std::string mode = "fast";
+
+  // The point's parameters as the user wrote them (flat JSON object).
+  nlohmann::json params() const;
+};
+
+struct SweepSpec {
+  std::string name;
+  std::string file;
+  std::vector<SweepPoint> points;
+};
+
+// Parses and expands a sweep file; errors name the file, line and key.
+SweepSpec load_sweep(const std::string& path);
+
+// The key of a point: a hash of its full resolved configuration (the
+// hardware's every value after overrides, the network and method, the
+// lowering options) and the simulator version.
+std::string point_key(const SweepPoint& p, const frontend::HwConfig& resolved_hw);
+
+}  // namespace palsim::cli
