@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "frontend/lowering/compile.h"
+#include "sim/compile.h"
 #include "frontend/util/atomic_file.h"
 
 namespace palsim::cli {
@@ -32,7 +33,7 @@ int run_compile(const std::vector<std::string>& args) {
   if (!listing.empty() && listing != "-") check_output_path(listing, "--listing");
   const frontend::HwConfig cfg = hw.load();
   const frontend::Network network = frontend::resolve_network(net.request(vm));
-  const frontend::Compiled c = frontend::compile_network(cfg, network, hw.lowering());
+  const frontend::Compiled c = sim::compile(cfg, network, hw.lowering(), static_cast<size_t>(hw.refine), hw.cycle_tolerance);
   if (!output.empty()) {
     isa::save_program(c.program, output);
     fmt::print(stderr, "wrote {}: {} instructions for {} operations ({} block intermediates on chip)\n", output,

@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "frontend/lowering/compile.h"
+#include "sim/compile.h"
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/progress.h"
 #include "sim/report.h"
@@ -60,7 +61,7 @@ int run_simulate(const std::vector<std::string>& args) {
     program = isa::load_program(program_file);
   } else {
     const frontend::Network network = frontend::resolve_network(net.request(vm));
-    compiled = frontend::compile_network(cfg, network, hw.lowering());
+    compiled = sim::compile(cfg, network, hw.lowering(), static_cast<size_t>(hw.refine), hw.cycle_tolerance);
     program = compiled.program;
     so.graph = &compiled.plan.graph;
   }

@@ -27,6 +27,9 @@ std::string paper_value(const std::optional<double>& paper) { return paper ? fmt
 std::string settings_text(const Table2Result& r) {
   std::string s;
   const auto& lo = r.options.lowering;
+  s += fmt::format("mapping: the mapper's {} best candidates per layer simulated, cycles within {:.1f}% of the fewest, "
+                   "then the least energy\n",
+                   r.options.refine, 100 * r.options.cycle_tolerance);
   s += fmt::format("stem and classifier: {}; batch {}; on-chip block intermediates: {}\n",
                    lo.fp_layers == frontend::FpLayerTreatment::kExclude
                        ? "excluded (not simulated; the paper does not say how its FP stem/FC ran)"
@@ -201,6 +204,7 @@ int run_table2(const std::vector<std::string>& args) {
   o.paper_file = PALSIM_SOURCE_DIR "/configs/paper/table2.yaml";
   std::string fp_layers = "exclude", csv, markdown, breakdown;
   bool json = false, quiet = false, no_onchip = false, no_onchip_effect = false;
+  int refine = 8;
   o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   po::options_description desc("palsim table2 options");
   desc.add_options()("hw-bitfusion", po::value(&o.hw_bitfusion)->default_value(o.hw_bitfusion),
@@ -218,6 +222,10 @@ int run_table2(const std::vector<std::string>& args) {
       "breakdown", po::value(&breakdown),
       "write per-layer CSVs and stacked-bar plots (PNG, SVG) of baseline vs PalQuant into this directory")(
       "jobs,j", po::value(&o.jobs)->default_value(o.jobs), "parallel runs")(
+      "refine", po::value(&refine)->default_value(8),
+      "simulate the mapper's best K mappings of every layer and keep the best (1: estimate alone)")(
+      "cycle-tolerance", po::value(&o.cycle_tolerance)->default_value(0.01),
+      "objective: among mappings within this fraction of the fewest cycles, the least energy (0: strict)")(
       "quiet,q", po::bool_switch(&quiet), "no progress on stderr");
   po::positional_options_description pos;
   po::variables_map vm;
@@ -228,6 +236,9 @@ int run_table2(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (o.jobs < 1 || o.jobs > 256) throw UsageError("--jobs: must be between 1 and 256");
+  if (refine < 1 || refine > 256) throw UsageError("--refine: must be between 1 and 256");
+  if (!(o.cycle_tolerance >= 0 && o.cycle_tolerance <= 1)) throw UsageError("--cycle-tolerance: must be in [0, 1]");
+  o.refine = static_cast<size_t>(refine);
   if (o.lowering.batch < 1 || o.lowering.batch > 4096) throw UsageError("--batch: must be between 1 and 4096");
   o.lowering.fp_layers = frontend::parse_fp_layer_treatment(fp_layers);
   o.lowering.onchip_intermediates = !no_onchip;

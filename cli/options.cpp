@@ -140,7 +140,11 @@ void HardwareOptions::add_to(po::options_description& desc) {
        "the full-precision stem and classifier: exclude (not simulated) or int8 (8-bit, bit-decomposed)")
       ("batch", po::value(&batch)->default_value(1), "images per inference")
       ("no-onchip", po::bool_switch(&no_onchip),
-       "never keep a block's intermediate tensor on chip (measure what it saves)");
+       "never keep a block's intermediate tensor on chip (measure what it saves)")
+      ("refine", po::value(&refine)->default_value(8),
+       "simulate the mapper's best K mappings of every layer and keep the best (1: the mapper's estimate alone)")
+      ("cycle-tolerance", po::value(&cycle_tolerance)->default_value(0.01),
+       "objective: among mappings within this fraction of the fewest cycles, the least energy (0: strictly cycles, then energy)");
   desc.add(hwd);
 }
 
@@ -156,6 +160,8 @@ frontend::LoweringOptions HardwareOptions::lowering() const {
   if (batch < 1 || batch > 4096) throw UsageError(fmt::format("--batch: must be between 1 and 4096, got {}", batch));
   o.batch = batch;
   o.onchip_intermediates = !no_onchip;
+  if (refine < 1 || refine > 256) throw UsageError(fmt::format("--refine: must be between 1 and 256, got {}", refine));
+  if (!(cycle_tolerance >= 0 && cycle_tolerance <= 1)) throw UsageError("--cycle-tolerance: must be between 0 and 1");
   return o;
 }
 

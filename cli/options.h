@@ -49,6 +49,8 @@ struct HardwareOptions {
   std::string fp_layers = "exclude";
   int batch = 1;
   bool no_onchip = false;
+  int refine = 8;
+  double cycle_tolerance = 0.01;
 
   void add_to(po::options_description& desc);
   frontend::HwConfig load() const;

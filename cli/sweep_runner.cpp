@@ -10,6 +10,7 @@
 
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/compile.h"
+#include "sim/compile.h"
 #include "frontend/util/error.h"
 #include "frontend/util/progress.h"
 #include "sim/report.h"
@@ -54,7 +55,7 @@ PointRecord run_point(const SweepPoint& p) {
     req.stem = p.shape.stem;
     req.blocks = p.shape.blocks;
     const frontend::Network net = frontend::resolve_network(req);
-    const frontend::Compiled c = frontend::compile_network(hw, net, p.lowering);
+    const frontend::Compiled c = sim::compile(hw, net, p.lowering);
     sim::SimOptions so;
     so.mode = sim::parse_sim_mode(p.mode);
     so.graph = &c.plan.graph;

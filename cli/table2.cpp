@@ -9,6 +9,7 @@
 
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/compile.h"
+#include "sim/compile.h"
 #include "frontend/util/error.h"
 #include "frontend/util/progress.h"
 #include "frontend/util/yaml_reader.h"
@@ -115,7 +116,7 @@ Table2Result run_table2(const Table2Options& o) {
       const Task& t = tasks[k];
       try {
         const frontend::Network net = frontend::resolve_network(t.request);
-        const frontend::Compiled c = frontend::compile_network(*t.hw, net, t.lowering);
+        const frontend::Compiled c = sim::compile(*t.hw, net, t.lowering, o.refine, o.cycle_tolerance);
         sim::SimOptions so;
         sim::RunStats stats = sim::simulate(*t.hw, c.program, so);
         std::lock_guard<std::mutex> lock(mutex);

@@ -28,6 +28,8 @@ struct Table2Options {
   frontend::LoweringOptions lowering;
   bool onchip_effect = true;  // also run PalQuant without on-chip intermediates
   int jobs = 1;
+  size_t refine = 8;             // mapping candidates simulated per layer
+  double cycle_tolerance = 0.01;  // objective: cycles within this of the fewest, then energy
   bool progress = true;
   std::string paper_file;
 };

@@ -103,6 +103,7 @@ void read_fields(YamlMap& doc, HwConfig& c) {
     e.read("unit_leakage_pj_per_cycle", c.energy.unit_leakage_pj_per_cycle, 0.0, 1e9);
     e.read("activation_sum_pj_per_cycle", c.energy.activation_sum_pj_per_cycle, 0.0, 1e9);
     e.read("ppu_pj_per_element", c.energy.ppu_pj_per_element, 0.0, 1e9);
+    e.read_choice("sram_accounting", c.energy.sram_accounting, {"array", "per_mac"});
     e.finish();
   }
   {
@@ -252,8 +253,8 @@ std::string HwConfig::fingerprint() const {
     s += d.page_policy + "|";
   }
   const auto& e = energy;
-  s += fmt::format("{}:{}:{}:{}|ppu{}", e.unit_dynamic_pj_per_cycle, e.unit_leakage_pj_per_cycle,
-                   e.activation_sum_pj_per_cycle, e.ppu_pj_per_element, ppu.lanes);
+  s += fmt::format("{}:{}:{}:{}:{}|ppu{}", e.unit_dynamic_pj_per_cycle, e.unit_leakage_pj_per_cycle,
+                   e.activation_sum_pj_per_cycle, e.ppu_pj_per_element, e.sram_accounting, ppu.lanes);
   return s;
 }
 

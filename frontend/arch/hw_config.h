@@ -73,6 +73,10 @@ struct EnergyConfig {
   // quantizer: the correction (L_w - 1) sum(q_a), per busy cycle.
   double activation_sum_pj_per_cycle = 0;
   double ppu_pj_per_element = 0;  // post-processing of one output element
+  // How SRAM accesses are charged: "array" (palsim: the accesses the modelled
+  // array makes) or "per_mac" (the public Bit Fusion simulator's accounting:
+  // an input read and a partial-sum read and write per MAC), for comparison.
+  std::string sram_accounting = "array";
 };
 
 struct PpuConfig {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "frontend/util/error.h"
+
 namespace palsim::frontend {
 
 namespace {
@@ -29,7 +31,9 @@ class Emitter {
   isa::Program run() {
     const auto& ops = plan_.graph.ops;
     for (size_t i = 0; i < ops.size(); ++i) {
-      if (plan_.ops[i].onchip_producer) {
+      // A producer and its consumer share one group loop; a producer
+      // evaluated alone (by the planner) keeps its own.
+      if (plan_.ops[i].onchip_producer && i + 1 < ops.size() && plan_.ops[i + 1].onchip_consumer) {
         code_.push_back(isa::loop(Dim::kG, static_cast<uint64_t>(ops[i].groups)));
         layer(i, false);
         layer(i + 1, false);
@@ -117,6 +121,10 @@ class Emitter {
       case LoopDim::kW: e = p.out_w; break;
       case LoopDim::kM: e = p.cout_g; break;
       case LoopDim::kC: e = p.pool ? 1 : p.cin_g; break;
+    }
+    if (e < 1 || m.tile(d) < 1) {
+      throw InternalError(fmt::format("code generation: dimension {} has extent {} and tile {} ({})",
+                                      loop_dim_letter(d), e, m.tile(d), m.describe()));
     }
     return ceil_div64(e, std::min<int64_t>(m.tile(d), e));
   }

@@ -4,9 +4,10 @@
 
 namespace palsim::frontend {
 
-Compiled compile_network(const HwConfig& hw, const Network& net, const LoweringOptions& options) {
+Compiled compile_network(const HwConfig& hw, const Network& net, const LoweringOptions& options,
+                         const PlanOptions& plan_options) {
   Compiled c;
-  c.plan = plan_network(hw, build_hw_graph(net, options));
+  c.plan = plan_network(hw, build_hw_graph(net, options), plan_options);
   c.program = generate_program(hw, c.plan);
   return c;
 }

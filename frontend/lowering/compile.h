@@ -12,6 +12,7 @@ struct Compiled {
   isa::Program program;
 };
 
-Compiled compile_network(const HwConfig& hw, const Network& net, const LoweringOptions& options);
+Compiled compile_network(const HwConfig& hw, const Network& net, const LoweringOptions& options,
+                         const PlanOptions& plan_options = {});
 
 }  // namespace palsim::frontend

@@ -44,25 +44,88 @@ std::mutex& cache_mutex() {
   static std::mutex m;
   return m;
 }
-std::map<std::string, Mapping>& mapping_cache() {
-  static std::map<std::string, Mapping> c;
+std::map<std::string, std::vector<Mapping>>& mapping_cache() {
+  static std::map<std::string, std::vector<Mapping>> c;
   return c;
 }
 
-Mapping cached_mapping(const HwConfig& hw, const std::string& fingerprint, const MappingProblem& p,
-                       const std::string& name) {
+std::vector<Mapping> cached_mappings(const HwConfig& hw, const std::string& fingerprint, const MappingProblem& p,
+                                     const std::string& name, size_t count) {
   std::mutex& mutex = cache_mutex();
-  std::map<std::string, Mapping>& cache = mapping_cache();
-  const std::string key = fingerprint + "#" + p.key();
+  auto& cache = mapping_cache();
+  const std::string key = fingerprint + "#" + std::to_string(count) + "#" + p.key();
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
   }
-  Mapping m = find_mapping(hw, p, name);
+  std::vector<Mapping> m = find_mappings(hw, p, name, count);
   std::lock_guard<std::mutex> lock(mutex);
   cache.emplace(key, m);
   return m;
+}
+
+Mapping cached_mapping(const HwConfig& hw, const std::string& fingerprint, const MappingProblem& p,
+                       const std::string& name) {
+  return cached_mappings(hw, fingerprint, p, name, 1).front();
+}
+
+std::map<std::string, std::pair<Mapping, PlanEvaluation>>& refined_cache() {
+  static std::map<std::string, std::pair<Mapping, PlanEvaluation>> c;
+  return c;
+}
+
+}  // namespace
+
+size_t choose_candidate(const std::vector<PlanEvaluation>& e, double tolerance) {
+  int64_t fewest = e.front().cycles;
+  for (const auto& x : e) fewest = std::min(fewest, x.cycles);
+  const double limit = static_cast<double>(fewest) * (1.0 + tolerance);
+  size_t best = e.size();
+  for (size_t i = 0; i < e.size(); ++i) {
+    if (static_cast<double>(e[i].cycles) > limit) continue;
+    if (best == e.size() || e[i].energy_pj < e[best].energy_pj ||
+        (e[i].energy_pj == e[best].energy_pj && e[i].cycles < e[best].cycles)) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+// The best of the mapper's candidates for op `index` with problem `p`, by
+// evaluation; the evaluated choice is cached like the candidates.
+Mapping refined_mapping(const HwConfig& hw, const std::string& fingerprint, const HwGraph& g, int index,
+                        const MappingProblem& p, const PlanOptions& o, PlanEvaluation* evaluation) {
+  auto& chosen = refined_cache();
+  const std::string key = fmt::format("{}#refined{}#{}#{}", fingerprint, o.candidates, o.cycle_tolerance, p.key());
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex());
+    auto it = chosen.find(key);
+    if (it != chosen.end()) {
+      if (evaluation) *evaluation = it->second.second;
+      return it->second.first;
+    }
+  }
+  const std::vector<Mapping> cands = cached_mappings(hw, fingerprint, p, g.ops[static_cast<size_t>(index)].name,
+                                                     o.candidates);
+  std::vector<PlanEvaluation> evals;
+  for (const Mapping& m : cands) {
+    OpPlan op;
+    op.problem = p;
+    op.mapping = m;
+    op.onchip_producer = p.onchip_output;
+    op.onchip_consumer = p.onchip_input;
+    evals.push_back(o.evaluate(g, {index}, {op}));
+  }
+  const size_t pick = choose_candidate(evals, o.cycle_tolerance);
+  const Mapping best = cands[pick];
+  const PlanEvaluation best_eval = evals[pick];
+  std::lock_guard<std::mutex> lock(cache_mutex());
+  chosen.emplace(key, std::make_pair(best, best_eval));
+  if (evaluation) *evaluation = best_eval;
+  return best;
 }
 
 // An op's output can stay on chip for the next op when the next op is its
@@ -86,9 +149,11 @@ bool fusable(const HwGraph& g, size_t i) {
 void clear_mapping_cache() {
   std::lock_guard<std::mutex> lock(cache_mutex());
   mapping_cache().clear();
+  refined_cache().clear();
 }
 
-Plan plan_network(const HwConfig& hw, const HwGraph& graph) {
+Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& options) {
+  const bool refine = options.evaluate && options.candidates > 1;
   Plan plan;
   plan.graph = graph;
   plan.hw_fingerprint = hw.fingerprint();
@@ -97,7 +162,9 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph) {
   for (size_t i = 0; i < ops.size(); ++i) {
     OpPlan& op = plan.ops[i];
     op.problem = make_problem(plan.graph, ops[i]);
-    op.mapping = cached_mapping(hw, plan.hw_fingerprint, op.problem, ops[i].name);
+    op.mapping = refine ? refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i), op.problem,
+                                          options, nullptr)
+                        : cached_mapping(hw, plan.hw_fingerprint, op.problem, ops[i].name);
   }
   if (graph.options.onchip_intermediates) {
     for (size_t i = 0; i + 1 < ops.size(); ++i) {
@@ -113,18 +180,42 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph) {
       pb.ibuf_reserved_bits = region;
       Mapping ma, mb;
       try {
-        ma = cached_mapping(hw, plan.hw_fingerprint, pa, ops[i].name);
-        mb = cached_mapping(hw, plan.hw_fingerprint, pb, ops[i + 1].name);
+        if (refine) {
+          ma = refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i), pa, options, nullptr);
+          mb = refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i + 1), pb, options, nullptr);
+        } else {
+          ma = cached_mapping(hw, plan.hw_fingerprint, pa, ops[i].name);
+          mb = cached_mapping(hw, plan.hw_fingerprint, pb, ops[i + 1].name);
+        }
       } catch (const InputError&) {
         continue;  // no tiling fits beside the region: keep the DRAM round trip
       }
-      const MappingEstimate& ua = plan.ops[i].mapping.estimate;
-      const MappingEstimate& ub = plan.ops[i + 1].mapping.estimate;
-      const int64_t fused_cycles = ma.estimate.cycles + mb.estimate.cycles;
-      const int64_t split_cycles = ua.cycles + ub.cycles;
-      const double fused_energy = ma.estimate.energy_pj + mb.estimate.energy_pj;
-      const double split_energy = ua.energy_pj + ub.energy_pj;
-      if (fused_cycles < split_cycles || (fused_cycles == split_cycles && fused_energy < split_energy)) {
+      bool keep;
+      if (refine) {
+        // The pair as it would run, with and without the region.
+        OpPlan fa = plan.ops[i], fb = plan.ops[i + 1];
+        fa.problem = pa;
+        fa.mapping = ma;
+        fa.onchip_producer = true;
+        fa.region_bits = region;
+        fb.problem = pb;
+        fb.mapping = mb;
+        fb.onchip_consumer = true;
+        fb.region_bits = region;
+        const int a = static_cast<int>(i), b = static_cast<int>(i + 1);
+        const PlanEvaluation fused = options.evaluate(plan.graph, {a, b}, {fa, fb});
+        const PlanEvaluation split = options.evaluate(plan.graph, {a, b}, {plan.ops[i], plan.ops[i + 1]});
+        keep = choose_candidate({split, fused}, options.cycle_tolerance) == 1;
+      } else {
+        const MappingEstimate& ua = plan.ops[i].mapping.estimate;
+        const MappingEstimate& ub = plan.ops[i + 1].mapping.estimate;
+        const int64_t fused_cycles = ma.estimate.cycles + mb.estimate.cycles;
+        const int64_t split_cycles = ua.cycles + ub.cycles;
+        const double fused_energy = ma.estimate.energy_pj + mb.estimate.energy_pj;
+        const double split_energy = ua.energy_pj + ub.energy_pj;
+        keep = fused_cycles < split_cycles || (fused_cycles == split_cycles && fused_energy < split_energy);
+      }
+      if (keep) {
         plan.ops[i].problem = pa;
         plan.ops[i].mapping = ma;
         plan.ops[i].onchip_producer = true;

@@ -3,6 +3,7 @@
 // operation with its mapping, and the pairs of operations whose intermediate
 // tensor stays on chip. The code generator turns a plan into instructions.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,10 +34,36 @@ struct Plan {
 
 MappingProblem make_problem(const HwGraph& g, const HwOp& op);
 
-// Chooses a mapping for every op and, where options allow and the estimate
-// improves, keeps block intermediates on chip. Mappings are cached per
-// problem (identical layers are mapped once).
-Plan plan_network(const HwConfig& hw, const HwGraph& graph);
+// Cycles and energy of running some ops alone, measured by something more
+// precise than the mapper's estimate (the simulator provides it).
+struct PlanEvaluation {
+  int64_t cycles = 0;
+  double energy_pj = 0;
+};
+using PlanEvaluator = std::function<PlanEvaluation(const HwGraph& graph, const std::vector<int>& ops,
+                                                   const std::vector<OpPlan>& plans)>;
+
+struct PlanOptions {
+  // With an evaluator: the mapper's `candidates` best mappings of each op are
+  // evaluated and the best by (cycles, energy) is kept; the on-chip decision
+  // for a pair of ops compares the evaluated pair with and without it.
+  // Without: the mapper's estimate decides.
+  size_t candidates = 1;
+  PlanEvaluator evaluate;
+  // The objective, cycles then energy, with a tolerance: among the candidates
+  // whose cycles are within this fraction of the fewest, the least energy
+  // wins (0: strictly cycles, then energy). A strict order lets a mapping
+  // that is 0.01% faster win however much more DRAM traffic it moves.
+  double cycle_tolerance = 0.01;
+};
+
+// The chosen index of candidates evaluated as (cycles, energy) under `tolerance`.
+size_t choose_candidate(const std::vector<PlanEvaluation>& evaluations, double tolerance);
+
+// Chooses a mapping for every op and, where options allow and it pays,
+// keeps block intermediates on chip. Mappings are cached per problem
+// (identical layers are mapped once).
+Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& options = {});
 
 // Forgets every cached mapping (benchmarks measure the search itself).
 void clear_mapping_cache();

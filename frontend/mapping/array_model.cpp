@@ -62,6 +62,7 @@ ComputeCost& ComputeCost::operator+=(const ComputeCost& o) {
   unit_busy_cycles += o.unit_busy_cycles;
   asu_busy_cycles += o.asu_busy_cycles;
   macs += o.macs;
+  mac_input_bits += o.mac_input_bits;
   ibuf_read_bits += o.ibuf_read_bits;
   wbuf_read_bits += o.wbuf_read_bits;
   obuf_read_bits += o.obuf_read_bits;
@@ -81,6 +82,7 @@ ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const C
   c.cycles = W + (c.folds - 1) * std::max(P, W) + P;
   c.latency = mode.unit_rows + mode.unit_cols - 2;
   c.macs = P * t.k_elems * t.m * passes;
+  c.mac_input_bits = c.macs * mode.fa;
   const int acc = hw.accumulator_bits;
 
   // Sum over folds of the unit rows (and over m blocks of the unit columns)

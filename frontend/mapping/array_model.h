@@ -56,6 +56,7 @@ struct ComputeCost {
   int64_t unit_busy_cycles = 0;   // sum over units of cycles with valid work
   int64_t asu_busy_cycles = 0;    // activation-sum unit
   int64_t macs = 0;               // chunk products (pixels x k x m x passes)
+  int64_t mac_input_bits = 0;     // macs x the input chunk width (for per-MAC SRAM accounting)
   int64_t ibuf_read_bits = 0;
   int64_t wbuf_read_bits = 0;
   int64_t obuf_read_bits = 0;

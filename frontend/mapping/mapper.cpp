@@ -376,6 +376,18 @@ MappingEstimate estimate_mapping(const HwConfig& hw, const MappingProblem& p, co
 }
 
 Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::string& op_name) {
+  return find_mappings(hw, p, op_name, 1).front();
+}
+
+namespace {
+// Energy-lean candidates are kept only within this factor of the fastest
+// estimate: slower ones cannot meet a cycle tolerance of a few percent.
+constexpr double kLeanSlack = 1.25;
+}  // namespace
+
+std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& p, const std::string& op_name,
+                                   size_t count) {
+  count = std::max<size_t>(1, count);
   const TileFootprint cap = tile_capacity(hw, p);
   std::vector<ArrayMode> modes;
   if (p.pool) {
@@ -400,6 +412,14 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
     explicit SpanScope(const SpanCache* c) { t_spans = c; }
     ~SpanScope() { t_spans = nullptr; }
   } scope(&spans);
+  // The `count` best so far, best first; `best` is the worst of them once full.
+  std::vector<Mapping> top;
+  // The `count` most energy-lean (no pruning by cycles applies to them).
+  std::vector<Mapping> lean;
+  auto leaner = [](const MappingEstimate& a, const MappingEstimate& b) {
+    if (a.energy_pj != b.energy_pj) return a.energy_pj < b.energy_pj;
+    return a.cycles < b.cycles;
+  };
   Mapping best;
   bool found = false;
   int64_t evaluated = 0, rejected = 0;
@@ -424,7 +444,15 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
               const TilingWork work = tiling_work(hw, p, base);
               const Tiling t = make_tiling(p, base);
               // Every order of this tiling takes at least its compute time.
-              if (found && std::max(work.compute.cycles, work.post.cycles) > best.estimate.cycles) continue;
+              // With several candidates, energy-lean ones within kLeanSlack of
+              // the fastest estimate stay in play (the final choice is made by
+              // simulation, which may differ from the estimate).
+              const int64_t bound = std::max(work.compute.cycles, work.post.cycles);
+              if (count == 1 && found && bound > best.estimate.cycles) continue;
+              if (count > 1 && !top.empty() &&
+                  static_cast<double>(bound) > kLeanSlack * static_cast<double>(top.front().estimate.cycles)) {
+                continue;
+              }
               for (const auto& order : kOrders) {
                 // Every DMA level of every operand: each operand's levels that
                 // fit its buffer, then every combination of them that fits.
@@ -505,11 +533,28 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
                       ++fitting;
                       const TileFootprint f{oi.bits + oo.res_bits, ow.bits, oo.bits};
                       const MappingEstimate e = estimate_from(hw, p, work, Volumes{oi.v, ow.v, oo.v}, f);
+                      const bool fast_enough =
+                          top.empty() || static_cast<double>(e.cycles) <=
+                                             kLeanSlack * static_cast<double>(top.front().estimate.cycles);
+                      if (count > 1 && fast_enough && (lean.size() < count || leaner(e, lean.back().estimate))) {
+                        Mapping l = m;
+                        l.level = {oi.level, ow.level, oo.level};
+                        l.estimate = e;
+                        auto pos = std::find_if(lean.begin(), lean.end(),
+                                                [&](const Mapping& x) { return leaner(e, x.estimate); });
+                        lean.insert(pos, l);
+                        if (lean.size() > count) lean.pop_back();
+                      }
                       if (!found || better(e, best.estimate)) {
                         m.level = {oi.level, ow.level, oo.level};
                         m.estimate = e;
-                        best = m;
-                        found = true;
+                        auto pos = std::find_if(top.begin(), top.end(),
+                                                [&](const Mapping& x) { return better(e, x.estimate); });
+                        top.insert(pos, m);
+                        if (top.size() > count) top.pop_back();
+                        // Prune against the worst kept once the list is full.
+                        found = top.size() == count;
+                        if (found) best = top.back();
                       }
                     }
                   }
@@ -523,7 +568,7 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
       }
     }
   }
-  if (!found) {
+  if (top.empty()) {
     throw InputError(fmt::format(
         "operation '{}': no tiling fits the buffers of '{}' (IBUF {} B, WBUF {} B, OBUF {} B{}); the smallest tile "
         "needs one output position, one channel and a {}x{} kernel",
@@ -531,9 +576,22 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& p, const std::str
         p.ibuf_reserved_bits ? fmt::format(", {} B of IBUF held on chip", p.ibuf_reserved_bits / 8) : "", p.kh,
         p.kw));
   }
-  best.candidates_evaluated = evaluated;
-  best.candidates_rejected_capacity = rejected;
-  return best;
+  for (const Mapping& l : lean) {
+    if (static_cast<double>(l.estimate.cycles) > kLeanSlack * static_cast<double>(top.front().estimate.cycles)) {
+      continue;
+    }
+    const bool listed = std::any_of(top.begin(), top.end(), [&](const Mapping& t) {
+      return t.mode.fa == l.mode.fa && t.mode.fw == l.mode.fw && t.mode.lanes_per_unit == l.mode.lanes_per_unit &&
+             t.n_t == l.n_t && t.h_t == l.h_t && t.w_t == l.w_t && t.m_t == l.m_t && t.c_t == l.c_t &&
+             t.order == l.order && t.level == l.level;
+    });
+    if (!listed) top.push_back(l);
+  }
+  for (auto& m : top) {
+    m.candidates_evaluated = evaluated;
+    m.candidates_rejected_capacity = rejected;
+  }
+  return top;
 }
 
 }  // namespace palsim::frontend

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "frontend/arch/hw_config.h"
 #include "frontend/mapping/mapping.h"
@@ -27,6 +28,12 @@ struct MapperStats {
 // Returns the best mapping; throws InputError naming the operation when no
 // tiling fits the buffers.
 Mapping find_mapping(const HwConfig& hw, const MappingProblem& problem, const std::string& op_name);
+// Candidates for a final choice: the `count` best mappings by estimated
+// (cycles, energy) followed by the `count` best by (energy, cycles) that are
+// not already listed; fewer when the space is smaller. The first is
+// find_mapping's result.
+std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& problem, const std::string& op_name,
+                                   size_t count);
 
 // The analytic estimate of one mapping (the mapper's objective).
 MappingEstimate estimate_mapping(const HwConfig& hw, const MappingProblem& p, const Mapping& m);

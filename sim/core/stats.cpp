@@ -18,6 +18,7 @@ Counts& Counts::operator+=(const Counts& o) {
   asu_busy_cycles += o.asu_busy_cycles;
   ppu_elements += o.ppu_elements;
   macs += o.macs;
+  mac_input_bits += o.mac_input_bits;
   folds += o.folds;
   for (int e = 0; e < kEngines; ++e) engine_busy[static_cast<size_t>(e)] += o.engine_busy[static_cast<size_t>(e)];
   return *this;
@@ -29,7 +30,7 @@ bool Counts::operator==(const Counts& o) const {
          ibuf_write_bits == o.ibuf_write_bits && wbuf_read_bits == o.wbuf_read_bits &&
          wbuf_write_bits == o.wbuf_write_bits && obuf_read_bits == o.obuf_read_bits &&
          obuf_write_bits == o.obuf_write_bits && unit_busy_cycles == o.unit_busy_cycles &&
-         asu_busy_cycles == o.asu_busy_cycles && ppu_elements == o.ppu_elements && macs == o.macs &&
+         asu_busy_cycles == o.asu_busy_cycles && ppu_elements == o.ppu_elements && macs == o.macs && mac_input_bits == o.mac_input_bits &&
          folds == o.folds && engine_busy == o.engine_busy;
 }
 
@@ -83,6 +84,7 @@ Counts job_counts(const frontend::HwConfig& hw, const Job& j) {
       c.unit_busy_cycles = static_cast<uint64_t>(k.unit_busy_cycles);
       c.asu_busy_cycles = static_cast<uint64_t>(k.asu_busy_cycles);
       c.macs = static_cast<uint64_t>(k.macs);
+      c.mac_input_bits = static_cast<uint64_t>(k.mac_input_bits);
       c.folds = static_cast<uint64_t>(k.folds);
       break;
     }
@@ -112,10 +114,21 @@ Energy energy_of(const frontend::HwConfig& hw, const Counts& c, uint64_t cycles)
   e.ppu = static_cast<double>(c.ppu_elements) * hw.energy.ppu_pj_per_element;
   e.ibuf = static_cast<double>(c.ibuf_read_bits) * hw.ibuf.read_pj_per_bit +
            static_cast<double>(c.ibuf_write_bits) * hw.ibuf.write_pj_per_bit;
+  if (hw.energy.sram_accounting == "per_mac") {
+    // The public Bit Fusion simulator's weight-stationary accounting
+    // (optimizer.py, get_stats_fast): every MAC reads its input from IBUF and
+    // reads and writes a partial sum in OBUF. Replaces the array's IBUF reads
+    // and adds the per-MAC partial-sum traffic to palsim's own OBUF accesses.
+    e.ibuf = static_cast<double>(c.mac_input_bits) * hw.ibuf.read_pj_per_bit +
+             static_cast<double>(c.ibuf_write_bits) * hw.ibuf.write_pj_per_bit;
+  }
   e.wbuf = static_cast<double>(c.wbuf_read_bits) * hw.wbuf.read_pj_per_bit +
            static_cast<double>(c.wbuf_write_bits) * hw.wbuf.write_pj_per_bit;
   e.obuf = static_cast<double>(c.obuf_read_bits) * hw.obuf.read_pj_per_bit +
            static_cast<double>(c.obuf_write_bits) * hw.obuf.write_pj_per_bit;
+  if (hw.energy.sram_accounting == "per_mac") {
+    e.obuf += static_cast<double>(c.macs) * hw.accumulator_bits * (hw.obuf.read_pj_per_bit + hw.obuf.write_pj_per_bit);
+  }
   e.dram = static_cast<double>(c.dram_read_bits + c.dram_write_bits) * hw.offchip.pj_per_bit;
   return e;
 }

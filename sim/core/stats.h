@@ -24,6 +24,7 @@ struct Counts {
   uint64_t asu_busy_cycles = 0;
   uint64_t ppu_elements = 0;
   uint64_t macs = 0;              // chunk products computed (2-bit products in 2-bit mode)
+  uint64_t mac_input_bits = 0;    // macs x input chunk width (per-MAC SRAM accounting)
   uint64_t folds = 0;
   std::array<uint64_t, kEngines> engine_busy{};  // cycles each engine was occupied
   Counts& operator+=(const Counts& o);

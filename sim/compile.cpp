@@ -1,0 +1,53 @@
+#include "sim/compile.h"
+
+#include "frontend/lowering/codegen.h"
+#include "sim/core/controller.h"
+#include "sim/core/fast_engine.h"
+#include "sim/core/stats.h"
+
+namespace palsim::sim {
+
+frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw) {
+  return [&hw](const frontend::HwGraph& graph, const std::vector<int>& ops,
+               const std::vector<frontend::OpPlan>& plans) {
+    // A program of just these ops: the same tensors and addresses, the ops'
+    // own plans, partial-sum scratch beyond the graph's address space.
+    frontend::Plan sub;
+    sub.graph = graph;
+    sub.graph.ops.clear();
+    sub.hw_fingerprint = hw.fingerprint();
+    uint64_t scratch = graph.dram_bits;
+    for (size_t k = 0; k < ops.size(); ++k) {
+      const frontend::HwOp& op = graph.ops[static_cast<size_t>(ops[k])];
+      sub.graph.ops.push_back(op);
+      frontend::OpPlan p = plans[k];
+      p.psum_dram_bit = scratch;
+      scratch += static_cast<uint64_t>(op.out.elements()) * graph.options.batch * hw.accumulator_bits * 2 + 512;
+      sub.ops.push_back(p);
+    }
+    sub.graph.dram_bits = scratch;
+    const isa::Program program = frontend::generate_program(hw, sub);
+    JobList jobs = expand_program(hw, program);
+    auto memory = make_offchip_memory(hw.offchip, hw.clock_mhz);
+    const uint64_t cycles = run_fast(hw, jobs, *memory);
+    Counts c;
+    for (const Job& j : jobs.jobs) c += job_counts(hw, j);
+    frontend::PlanEvaluation e;
+    e.cycles = static_cast<int64_t>(cycles);
+    e.energy_pj = energy_of(hw, c, cycles).total();
+    return e;
+  };
+}
+
+frontend::Compiled compile(const frontend::HwConfig& hw, const frontend::Network& net,
+                           const frontend::LoweringOptions& options, size_t candidates, double cycle_tolerance) {
+  frontend::PlanOptions po;
+  po.cycle_tolerance = cycle_tolerance;
+  if (candidates > 1) {
+    po.candidates = candidates;
+    po.evaluate = fast_evaluator(hw);
+  }
+  return frontend::compile_network(hw, net, options, po);
+}
+
+}  // namespace palsim::sim

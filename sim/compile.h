@@ -1,0 +1,24 @@
+#pragma once
+// Compilation with the simulator in the loop: the mapper's best candidates
+// for every layer (and every candidate on-chip pair) are run alone through
+// the fast engine and the best by simulated cycles, then energy, is kept. The
+// mapper still does the searching; the simulator only measures, so the
+// choice agrees with the timing the simulator will report.
+#include "frontend/lowering/compile.h"
+
+namespace palsim::sim {
+
+// Candidates per layer evaluated by simulation (palsim's default).
+constexpr size_t kDefaultRefineCandidates = 8;
+
+frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw);
+
+// candidates <= 1: the mapper's estimate alone decides.
+// The default objective: cycles within 1% of the fewest, then energy.
+constexpr double kDefaultCycleTolerance = 0.01;
+
+frontend::Compiled compile(const frontend::HwConfig& hw, const frontend::Network& net,
+                           const frontend::LoweringOptions& options, size_t candidates = kDefaultRefineCandidates,
+                           double cycle_tolerance = kDefaultCycleTolerance);
+
+}  // namespace palsim::sim
