@@ -124,14 +124,16 @@ std::string table_markdown(const Table2Result& r) {
   std::string s = "| accelerator | network | baseline | G | speedup | paper | dev | energy eff. | paper | dev | "
                   "on-chip (cycles / energy) |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& row : r.rows) {
-    s += fmt::format("| {} | {} | {} {}/{} | {} | {:.2f}x | {} | {} | {:.2f}x | {} | {} | {:.2f}x / {:.2f}x |\n",
+    const std::string onchip = r.options.onchip_effect
+                                   ? fmt::format("{:.2f}x / {:.2f}x", row.onchip_speedup, row.onchip_energy)
+                                   : std::string("-");
+    s += fmt::format("| {} | {} | {} {}/{} | {} | {:.2f}x | {} | {} | {:.2f}x | {} | {} | {} |\n",
                      row.accelerator == "bitfusion" ? "Bit Fusion" : "BPVeC",
                      row.network == "resnet18" ? "ResNet-18" : "ResNet-34",
                      row.accelerator == "bitfusion" ? "LSQ" : "EWGS", row.M, row.M, row.G, row.speedup,
                      paper_value(row.paper_speedup), deviation(row.speedup, row.paper_speedup),
                      row.energy_efficiency, paper_value(row.paper_energy_efficiency),
-                     deviation(row.energy_efficiency, row.paper_energy_efficiency), row.onchip_speedup,
-                     row.onchip_energy);
+                     deviation(row.energy_efficiency, row.paper_energy_efficiency), onchip);
   }
   s += "\n" + settings_text(r);
   return s;
