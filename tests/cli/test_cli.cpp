@@ -1,6 +1,8 @@
 // The palsim executable: help, bitops, network, and exit codes
 // (0 success, 1 a failed run or bad input file, 2 a bad command line).
 #include <gtest/gtest.h>
+
+#include "cli_test_util.h"
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,70 +17,8 @@
 
 namespace {
 
-namespace fs = std::filesystem;
+using namespace palsim_test;
 
-const std::string kSource = PALSIM_SOURCE_DIR;
-
-// Checks that `text` contains `part` (each argument evaluated once).
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' lacks '" << part << "'";
-}
-#define EXPECT_CONTAINS(text, part) EXPECT_TRUE(Contains((text), (part)))
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A scratch directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "palsim-cli-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `palsim ARGS` (ARGS is shell text) and captures stdout, stderr, exit code.
-Result palsim(const std::string& args) {
-  TempDir dir;
-  const std::string err_file = dir.path() + "/stderr";
-  const std::string cmd = std::string("'") + PALSIM_BINARY + "' " + args + " 2>'" + err_file + "'";
-  Result r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe) {
-    ADD_FAILURE() << "popen failed: " << cmd;
-    return r;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = slurp(err_file);
-  return r;
-}
-
-std::string quoted(const std::string& path) {
-  return "'" + path + "'";
-}
 
 // ---- help ----
 
