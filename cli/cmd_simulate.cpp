@@ -61,7 +61,7 @@ int run_simulate(const std::vector<std::string>& args) {
     program = isa::load_program(program_file);
   } else {
     const frontend::Network network = frontend::resolve_network(net.request(vm));
-    compiled = sim::compile(cfg, network, hw.lowering(), static_cast<size_t>(hw.refine), hw.cycle_tolerance);
+    compiled = sim::compile(cfg, network, hw.lowering(), static_cast<size_t>(hw.refine), hw.cycle_tolerance, !quiet);
     program = compiled.program;
     so.graph = &compiled.plan.graph;
   }

@@ -1,5 +1,11 @@
 #include "sim/compile.h"
 
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "frontend/util/progress.h"
+
 #include "frontend/lowering/codegen.h"
 #include "sim/core/controller.h"
 #include "sim/core/fast_engine.h"
@@ -40,9 +46,18 @@ frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw) {
 }
 
 frontend::Compiled compile(const frontend::HwConfig& hw, const frontend::Network& net,
-                           const frontend::LoweringOptions& options, size_t candidates, double cycle_tolerance) {
+                           const frontend::LoweringOptions& options, size_t candidates, double cycle_tolerance,
+                           bool progress) {
   frontend::PlanOptions po;
   po.cycle_tolerance = cycle_tolerance;
+  std::unique_ptr<Progress> bar;
+  if (progress) {
+    po.progress = [&bar, &net](int done, int total) {
+      if (!bar) bar = std::make_unique<Progress>(fmt::format("map {}", net.name()), "layers", total, true);
+      bar->update(done);
+      if (done == total) bar->finish();
+    };
+  }
   if (candidates > 1) {
     po.candidates = candidates;
     po.evaluate = fast_evaluator(hw);

@@ -26,10 +26,14 @@ RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program, con
                                  program.info.hw_name, hw.name, hw.file));
   }
   if (options.mode == SimMode::kDetailed) return simulate_detailed(hw, program, options);
+  Progress progress("simulate (fast)", "layers", static_cast<int64_t>(program.info.ops.size()), options.progress);
   JobList jobs = expand_program(hw, program);
   auto memory = make_offchip_memory(hw.offchip, hw.clock_mhz);
   const uint64_t cycles = run_fast(hw, jobs, *memory);
   RunStats r = collect_stats(hw, program, jobs, cycles);
+  progress.update(static_cast<int64_t>(program.info.ops.size()));
+  const double secs = progress.elapsed_seconds();
+  progress.finish(fmt::format("{} cycles, {:.1f} M simulated cycles/s", cycles, secs > 0 ? cycles / secs / 1e6 : 0.0));
   r.mode = "fast";
   r.dram = memory->stats();
   r.memory_model = memory->describe();

@@ -165,6 +165,7 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& o
     op.mapping = refine ? refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i), op.problem,
                                           options, nullptr)
                         : cached_mapping(hw, plan.hw_fingerprint, op.problem, ops[i].name);
+    if (options.progress) options.progress(static_cast<int>(i) + 1, static_cast<int>(ops.size()));
   }
   if (graph.options.onchip_intermediates) {
     for (size_t i = 0; i + 1 < ops.size(); ++i) {

@@ -55,6 +55,8 @@ struct PlanOptions {
   // wins (0: strictly cycles, then energy). A strict order lets a mapping
   // that is 0.01% faster win however much more DRAM traffic it moves.
   double cycle_tolerance = 0.01;
+  // Called after each op is mapped (ops done, total).
+  std::function<void(int, int)> progress;
 };
 
 // The chosen index of candidates evaluated as (cycles, energy) under `tolerance`.
