@@ -38,6 +38,7 @@ nlohmann::json run_to_json(const RunStats& r) {
   j["energy_pj"] = r.energy.total();
   j["energy_breakdown_pj"] = energy_to_json(r.energy);
   j["utilization"] = r.utilization;
+  j["mac_utilization"] = r.mac_utilization;
   j["array_stall_cycles"] = stalls_to_json(r.stalls);
   j["counts"] = counts_to_json(r.counts);
   j["memory_model"] = r.memory_model;
@@ -67,6 +68,7 @@ nlohmann::json run_to_json(const RunStats& r) {
                            {"energy_pj", l.energy.total()},
                            {"energy_breakdown_pj", energy_to_json(l.energy)},
                            {"utilization", l.utilization},
+                           {"mac_utilization", l.mac_utilization},
                            {"array_stall_cycles", stalls_to_json(l.stalls)},
                            {"counts", counts_to_json(l.counts)},
                            {"mapping", l.mapping}});
@@ -76,16 +78,17 @@ nlohmann::json run_to_json(const RunStats& r) {
 
 std::string layers_csv(const RunStats& r) {
   std::string s =
-      "layer,kind,role,macs,cycles,span_start,span_end,utilization,stall_input,stall_weights,stall_psum_reload,"
+      "layer,kind,role,macs,cycles,span_start,span_end,utilization,mac_utilization,stall_input,stall_weights,stall_psum_reload,"
       "stall_output_buffer,stall_onchip,stall_other,dram_read_bits,dram_write_bits,ibuf_read_bits,ibuf_write_bits,"
       "wbuf_read_bits,wbuf_write_bits,obuf_read_bits,obuf_write_bits,unit_busy_cycles,energy_pj,e_core_dynamic,"
       "e_core_leakage,e_activation_sum,e_ppu,e_ibuf,e_wbuf,e_obuf,e_dram\n";
   for (const auto& l : r.layers) {
     const Counts& c = l.counts;
     const Energy& e = l.energy;
-    s += fmt::format("{},{},{},{},{},{},{},{:.6f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.3f},"
+    s += fmt::format("{},{},{},{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.3f},"
                      "{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f}\n",
-                     l.name, l.kind, l.role, l.macs, l.cycles, l.first_start, l.last_done, l.utilization, l.stalls[0],
+                     l.name, l.kind, l.role, l.macs, l.cycles, l.first_start, l.last_done, l.utilization,
+                     l.mac_utilization, l.stalls[0],
                      l.stalls[1], l.stalls[2], l.stalls[3], l.stalls[4], l.stalls[5], c.dram_read_bits,
                      c.dram_write_bits, c.ibuf_read_bits, c.ibuf_write_bits, c.wbuf_read_bits, c.wbuf_write_bits,
                      c.obuf_read_bits, c.obuf_write_bits, c.unit_busy_cycles, e.total(), e.core_dynamic,
@@ -97,20 +100,22 @@ std::string layers_csv(const RunStats& r) {
 std::string run_text(const RunStats& r, bool per_layer) {
   std::string s;
   if (per_layer) {
-    s += fmt::format("{:<26} {:<8} {:>10} {:>6} {:>12} {:>12} {:>10}\n", "layer", "kind", "cycles", "util",
-                     "DRAM bits", "energy uJ", "stalls");
+    s += fmt::format("{:<26} {:<8} {:>10} {:>6} {:>7} {:>12} {:>12} {:>10}\n", "layer", "kind", "cycles", "util",
+                     "MACutil", "DRAM bits", "energy uJ", "stalls");
     for (const auto& l : r.layers) {
       uint64_t st = 0;
       for (auto v : l.stalls) st += v;
-      s += fmt::format("{:<26} {:<8} {:>10} {:>5.1f}% {:>12} {:>12.3f} {:>10}\n", l.name, l.kind, l.cycles,
-                       100 * l.utilization, l.counts.dram_read_bits + l.counts.dram_write_bits,
+      s += fmt::format("{:<26} {:<8} {:>10} {:>5.1f}% {:>6.1f}% {:>12} {:>12.3f} {:>10}\n", l.name, l.kind, l.cycles,
+                       100 * l.utilization, 100 * l.mac_utilization, l.counts.dram_read_bits + l.counts.dram_write_bits,
                        l.energy.total() / 1e6, st);
     }
     s += "\n";
   }
   const Energy& e = r.energy;
   s += fmt::format("cycles        {} ({:.3f} ms at the configured clock), mode {}\n", r.cycles, r.seconds * 1e3, r.mode);
-  s += fmt::format("utilization   {:.1f}% of array unit-cycles\n", 100 * r.utilization);
+  s += fmt::format("utilization   {:.1f}% of array unit-cycles busy; {:.1f}% of 2-bit multiplier-cycles doing useful "
+                   "products\n",
+                   100 * r.utilization, 100 * r.mac_utilization);
   s += fmt::format("energy        {:.3f} uJ: core {:.3f} (+ leakage {:.3f}, activation sums {:.3f}), PPU {:.3f}, IBUF "
                    "{:.3f}, WBUF {:.3f}, OBUF {:.3f}, DRAM {:.3f}\n",
                    e.total() / 1e6, e.core_dynamic / 1e6, e.core_leakage / 1e6, e.activation_sum / 1e6, e.ppu / 1e6,

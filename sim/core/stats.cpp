@@ -1,5 +1,7 @@
 #include "sim/core/stats.h"
 
+#include "sim/core/controller.h"
+
 #include <algorithm>
 
 namespace palsim::sim {
@@ -201,6 +203,9 @@ RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program
   // earlier layer already claimed.
   uint64_t claimed = 0;
   const double units = static_cast<double>(hw.array.rows) * hw.array.cols;
+  const double multipliers = static_cast<double>(hw.multipliers());
+  const std::vector<LayerRegisters> regs = decode_layers(program);
+  double useful_total = 0;
   for (auto& l : r.layers) {
     if (l.first_start == UINT64_MAX) l.first_start = 0;
     const uint64_t until = std::max(claimed, l.last_done);
@@ -208,6 +213,13 @@ RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program
     claimed = until;
     l.energy = energy_of(hw, l.counts, l.cycles);
     l.utilization = l.cycles ? static_cast<double>(l.counts.unit_busy_cycles) / (static_cast<double>(l.cycles) * units) : 0;
+    const size_t k = static_cast<size_t>(&l - r.layers.data());
+    if (k < regs.size() && regs[k].kind == isa::LayerKind::kConv) {
+      const int64_t a = regs[k].get(isa::Reg::kABits), w = regs[k].get(isa::Reg::kWBits);
+      const double useful = static_cast<double>(l.macs) * static_cast<double>(((a + 1) / 2) * ((w + 1) / 2));
+      useful_total += useful;
+      l.mac_utilization = l.cycles ? useful / (static_cast<double>(l.cycles) * multipliers) : 0;
+    }
     r.counts += l.counts;
     r.energy += l.energy;
     for (int s = 0; s < kStallCauses; ++s) r.stalls[static_cast<size_t>(s)] += l.stalls[static_cast<size_t>(s)];
@@ -220,6 +232,7 @@ RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program
     r.energy += extra;
   }
   r.utilization = total_cycles ? static_cast<double>(r.counts.unit_busy_cycles) / (static_cast<double>(total_cycles) * units) : 0;
+  r.mac_utilization = total_cycles ? useful_total / (static_cast<double>(total_cycles) * multipliers) : 0;
   return r;
 }
 

@@ -53,6 +53,10 @@ struct LayerStats {
   Energy energy;
   std::array<uint64_t, kStallCauses> stalls{};
   double utilization = 0;           // unit busy cycles / (attributed cycles x units)
+  // Useful 2-bit products (the layer's MACs x slice pairs at 2 bits) over
+  // attributed cycles x 2-bit multipliers: what busy units hide (zero weights
+  // of packed depthwise groups, padded lanes).
+  double mac_utilization = 0;
 };
 
 struct RunStats {
@@ -63,6 +67,7 @@ struct RunStats {
   Energy energy;
   std::array<uint64_t, kStallCauses> stalls{};
   double utilization = 0;
+  double mac_utilization = 0;
   std::vector<LayerStats> layers;
   DramStats dram;
   std::string memory_model;
