@@ -18,7 +18,7 @@ const char* const kRegNames[] = {
     "OUT_ADDR", "OUT_C",    "OUT_H",    "OUT_W",     "OUT_BITS", "RES_ADDR", "RES_BITS",  "KERNEL_H",
     "KERNEL_W", "STRIDE_H", "STRIDE_W", "PAD_H",     "PAD_W",    "GROUPS",   "BATCH",     "A_BITS",
     "MODE_FA",  "MODE_FW",  "MODE_LANES", "MODE_OUTPUTS", "TILE_N", "TILE_H", "TILE_W",  "TILE_M",
-    "TILE_C",   "FLAGS",    "OUT_SHUFFLE", "IN_ROTATE", "PSUM_ADDR", "REGION_BITS"};
+    "TILE_C",   "FLAGS",    "OUT_SHUFFLE", "IN_ROTATE", "PSUM_ADDR", "REGION_BITS", "GROUP_PACK"};
 static_assert(sizeof(kRegNames) / sizeof(kRegNames[0]) == static_cast<size_t>(Reg::kCount), "register names");
 
 const char* const kDimNames[] = {"G", "N", "H", "W", "M", "C"};

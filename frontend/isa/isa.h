@@ -43,7 +43,7 @@ enum class Reg : uint8_t {
   kKernelH, kKernelW, kStrideH, kStrideW, kPadH, kPadW, kGroups, kBatch,
   kABits, kModeFa, kModeFw, kModeLanes, kModeOutputs,
   kTileN, kTileH, kTileW, kTileM, kTileC,
-  kFlags, kOutShuffle, kInRotate, kPsumAddr, kRegionBits,
+  kFlags, kOutShuffle, kInRotate, kPsumAddr, kRegionBits, kGroupPack,
   kCount  // number of registers
 };
 

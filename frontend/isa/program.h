@@ -22,7 +22,7 @@ namespace palsim::isa {
 
 // Version 2: the checksum is FNV-1a 64 as documented (version 1 files used a
 // wrong offset basis).
-constexpr uint32_t kProgramFormatVersion = 2;
+constexpr uint32_t kProgramFormatVersion = 3;
 
 struct TensorInfo {
   std::string name;

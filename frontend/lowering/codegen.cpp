@@ -107,7 +107,8 @@ class Emitter {
     set(Reg::kInRotate, op.in_group_rotate);
     set(Reg::kPsumAddr, static_cast<int64_t>(pl.psum_dram_bit));
     set(Reg::kRegionBits, pl.region_bits);
-    if (own_group_loop) code_.push_back(isa::loop(Dim::kG, static_cast<uint64_t>(op.groups)));
+    set(Reg::kGroupPack, m.pack);
+    if (own_group_loop) code_.push_back(isa::loop(Dim::kG, static_cast<uint64_t>(op.groups / m.pack)));
     nest(op, p, m, 0);
     if (own_group_loop) code_.push_back(isa::end_loop());
     code_.push_back(isa::end_layer());
@@ -119,8 +120,8 @@ class Emitter {
       case LoopDim::kN: e = p.batch; break;
       case LoopDim::kH: e = p.out_h; break;
       case LoopDim::kW: e = p.out_w; break;
-      case LoopDim::kM: e = p.cout_g; break;
-      case LoopDim::kC: e = p.pool ? 1 : p.cin_g; break;
+      case LoopDim::kM: e = static_cast<int64_t>(p.cout_g) * m.pack; break;
+      case LoopDim::kC: e = p.pool ? 1 : static_cast<int64_t>(p.cin_g) * m.pack; break;
     }
     if (e < 1 || m.tile(d) < 1) {
       throw InternalError(fmt::format("code generation: dimension {} has extent {} and tile {} ({})",

@@ -33,6 +33,7 @@ MappingProblem make_problem(const HwGraph& g, const HwOp& op) {
   p.out_bits = g.tensors[static_cast<size_t>(op.output)].bits;
   p.res_bits = op.residual >= 0 ? g.tensors[static_cast<size_t>(op.residual)].bits : 0;
   p.uniform = op.uniform_quantizer;
+  p.in_rotate = op.in_group_rotate;
   return p;
 }
 

@@ -184,8 +184,10 @@ Volumes volumes_of(const MappingProblem& p, const Mapping& m, const Tiling& t) {
 int64_t input_footprint(const MappingProblem& p, const OperandVolume& in) {
   return p.onchip_input ? 0 : in.tile_elems * p.in_bits;
 }
+// A packed (block-diagonal) weight tile holds only its groups' own weights:
+// 1/pack of the dense tile (packed tiles always cover whole groups).
 int64_t weight_footprint(const MappingProblem& p, const OperandVolume& wt) {
-  return p.pool ? 0 : wt.tile_elems * p.w_bits;
+  return p.pool ? 0 : wt.tile_elems * p.w_bits / p.pack;
 }
 int64_t residual_footprint(const MappingProblem& p, const OperandVolume& out) {
   return out.tile_elems * p.res_bits;  // the residual tile rides with the output
@@ -329,7 +331,7 @@ MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const
   const int64_t outputs = static_cast<int64_t>(p.batch) * p.out_h * p.out_w * p.cout_g;
 
   const int64_t in_bits = p.onchip_input ? 0 : in.total_elems * p.in_bits;
-  const int64_t wt_bits = wt.total_elems * p.w_bits;
+  const int64_t wt_bits = wt.total_elems * p.w_bits / p.pack;
   const int64_t final_out_bits = p.onchip_output ? 0 : outputs * p.out_bits;
   const int64_t spill_bits = (out.spill_factor - 1) * outputs * acc * 2;
   const int64_t res_bits = outputs * p.res_bits;
@@ -360,6 +362,13 @@ MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const
                 static_cast<double>(e.cycles) * units * hw.energy.unit_leakage_pj_per_cycle +
                 static_cast<double>(w.compute.asu_busy_cycles) * hw.energy.activation_sum_pj_per_cycle +
                 static_cast<double>(w.post.elements) * hw.energy.ppu_pj_per_element;
+  // The figures above are for one group (tile); the estimate covers the op.
+  const int64_t g = p.groups;
+  e.cycles *= g;
+  e.compute_cycles *= g;
+  e.dram_cycles *= g;
+  e.dram_bits *= g;
+  e.energy_pj *= static_cast<double>(g);
   return e;
 }
 
@@ -385,8 +394,54 @@ namespace {
 constexpr double kLeanSlack = 1.25;
 }  // namespace
 
+namespace {
+std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p, const std::string& op_name,
+                                     size_t count);
+}  // namespace
+
 std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& p, const std::string& op_name,
                                    size_t count) {
+  std::vector<Mapping> all = search_mappings(hw, p, op_name, count);
+  // Group packing: small groups (depthwise convolutions above all) run
+  // several at a time as one block-diagonal problem. Not for layers with the
+  // activation-sum correction (one sum per group) or a rotated input.
+  if (p.groups > 1 && p.pack == 1 && !p.pool && !p.uniform && p.in_rotate == 0 && !p.onchip_input &&
+      !p.onchip_output) {
+    int64_t lanes = 1;
+    for (const ArrayMode& m : array_modes(hw, p.a_bits, p.w_bits)) lanes = std::max<int64_t>(lanes, m.k_lanes());
+    for (int pack = 2; pack <= p.groups; ++pack) {
+      if (p.groups % pack != 0) continue;
+      // Beyond what the array's lanes can hold, packing only adds folds.
+      if (static_cast<int64_t>(pack / 2) * p.cin_g * p.kh * p.kw > lanes) break;
+      MappingProblem q = p;
+      q.pack = pack;
+      q.groups = p.groups / pack;
+      q.cin_g = p.cin_g * pack;
+      q.cout_g = p.cout_g * pack;
+      std::vector<Mapping> c;
+      try {
+        c = search_mappings(hw, q, op_name, count);
+      } catch (const InputError&) {
+        continue;  // no tiling of this pack fits
+      }
+      for (auto& m : c) m.pack = pack;
+      all.insert(all.end(), c.begin(), c.end());
+    }
+    // Best first, by (cycles, energy); keep the fastest `count` and the
+    // leanest `count` as search_mappings does.
+    std::stable_sort(all.begin(), all.end(), [](const Mapping& a, const Mapping& b) {
+      if (a.estimate.cycles != b.estimate.cycles) return a.estimate.cycles < b.estimate.cycles;
+      return a.estimate.energy_pj < b.estimate.energy_pj;
+    });
+    if (all.size() > 2 * count) all.resize(2 * count);
+  }
+  return all;
+}
+
+namespace {
+
+std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p, const std::string& op_name,
+                                     size_t count) {
   count = std::max<size_t>(1, count);
   const TileFootprint cap = tile_capacity(hw, p);
   std::vector<ArrayMode> modes;
@@ -400,8 +455,9 @@ std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& p, 
     }
   }
   const auto cn = tile_candidates(p.batch), ch = tile_candidates(p.out_h), cw = tile_candidates(p.out_w);
-  const auto cm = tile_candidates(p.cout_g);
-  const auto cc = p.pool ? std::vector<int>{1} : tile_candidates(p.cin_g);
+  // A packed group tile covers whole groups: no tiling of M or C inside it.
+  const auto cm = p.pack > 1 ? std::vector<int>{p.cout_g} : tile_candidates(p.cout_g);
+  const auto cc = p.pool ? std::vector<int>{1} : p.pack > 1 ? std::vector<int>{p.cin_g} : tile_candidates(p.cin_g);
 
   SpanCache spans;
   spans.h.assign(static_cast<size_t>(p.out_h) + 1, {0, 0});
@@ -593,5 +649,7 @@ std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& p, 
   }
   return top;
 }
+
+}  // namespace
 
 }  // namespace palsim::frontend

@@ -27,8 +27,8 @@ int64_t input_span(int64_t o0, int64_t n, int stride, int kernel, int pad, int i
 }
 
 std::string MappingProblem::key() const {
-  return fmt::format("{}|g{}|n{}|c{}>{}|{}x{}>{}x{}|k{}x{}|s{}x{}|p{}x{}|a{}w{}|i{}o{}r{}|u{}|oi{}oo{}|rv{}", pool,
-                     groups, batch, cin_g, cout_g, in_h, in_w, out_h, out_w, kh, kw, sh, sw, ph, pw, a_bits, w_bits,
+  return fmt::format("{}|pk{}r{}|g{}|n{}|c{}>{}|{}x{}>{}x{}|k{}x{}|s{}x{}|p{}x{}|a{}w{}|i{}o{}r{}|u{}|oi{}oo{}|rv{}", pool,
+                     pack, in_rotate, groups, batch, cin_g, cout_g, in_h, in_w, out_h, out_w, kh, kw, sh, sw, ph, pw, a_bits, w_bits,
                      in_bits, out_bits, res_bits, uniform, onchip_input, onchip_output, ibuf_reserved_bits);
 }
 
@@ -50,8 +50,9 @@ std::string Mapping::order_string() const {
 }
 
 std::string Mapping::describe() const {
-  return fmt::format("tiles N{} H{} W{} M{} C{}, order {}, DMA levels in/wt/out {}/{}/{}, {}", n_t, h_t, w_t, m_t,
-                     c_t, order_string(), level[0], level[1], level[2], mode.describe());
+  return fmt::format("{}tiles N{} H{} W{} M{} C{}, order {}, DMA levels in/wt/out {}/{}/{}, {}",
+                     pack > 1 ? fmt::format("{} groups packed, ", pack) : "", n_t, h_t, w_t, m_t, c_t,
+                     order_string(), level[0], level[1], level[2], mode.describe());
 }
 
 }  // namespace palsim::frontend

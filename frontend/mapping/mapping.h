@@ -33,6 +33,12 @@ struct MappingProblem {
   int out_bits = 8;           // output tensor encoding
   int res_bits = 0;           // residual tensor encoding (0: no residual)
   bool uniform = false;       // activation-sum unit needed
+  int in_rotate = 0;          // cyclic group rotation of the input (packing needs 0)
+  // > 1: `pack` groups run together as one block-diagonal problem (their
+  // reductions stacked on the array's rows, their outputs on its columns,
+  // zero weights between groups). cin_g, cout_g are then the packed extents
+  // and groups the number of packed group tiles.
+  int pack = 1;
   bool onchip_input = false;  // input already resident in the on-chip region (fused consumer)
   bool onchip_output = false; // output goes to the on-chip region (fused producer)
   int64_t ibuf_reserved_bits = 0;  // IBUF bits held by an on-chip region
@@ -49,6 +55,7 @@ struct MappingEstimate {
 
 struct Mapping {
   ArrayMode mode;
+  int pack = 1;  // groups per group tile (see MappingProblem::pack)
   int n_t = 1, h_t = 1, w_t = 1, m_t = 1, c_t = 1;
   std::array<LoopDim, kLoopDims> order = {LoopDim::kN, LoopDim::kH, LoopDim::kW, LoopDim::kM, LoopDim::kC};
   // Number of enclosing tile loops of each operand's DMA (0: once per group,

@@ -195,6 +195,12 @@ class Expander {
                           reg(Reg::kInC), reg(Reg::kOutC)));
     }
     need(Reg::kInRotate, 0, reg(Reg::kGroups) - 1);
+    if (reg(Reg::kGroupPack) == 0) regs_[static_cast<size_t>(Reg::kGroupPack)] = 1;  // programs without packing
+    need(Reg::kGroupPack, 1, reg(Reg::kGroups));
+    if (reg(Reg::kGroups) % reg(Reg::kGroupPack) != 0) {
+      bad(pc, fmt::format("GROUP_PACK = {} does not divide GROUPS = {}", reg(Reg::kGroupPack), reg(Reg::kGroups)));
+    }
+    if (reg(Reg::kGroupPack) > 1 && reg(Reg::kInRotate) != 0) bad(pc, "packed groups cannot read a rotated input");
     const int64_t shuffle = reg(Reg::kOutShuffle);
     if (shuffle > 1 && reg(Reg::kOutC) % shuffle != 0) {
       bad(pc, fmt::format("OUT_SHUFFLE = {} does not divide OUT_C = {}", shuffle, reg(Reg::kOutC)));
@@ -236,6 +242,9 @@ class Expander {
   bool pool() const { return kind_ != isa::LayerKind::kConv; }
   int cout_g() const { return static_cast<int>(reg(Reg::kOutC) / groups()); }
   int cin_g() const { return static_cast<int>(reg(Reg::kInC) / groups()); }
+  // Groups run together as one block-diagonal problem; the G loop walks
+  // group tiles of pack() groups.
+  int pack() const { return std::max<int>(1, static_cast<int>(reg(Reg::kGroupPack))); }
   uint32_t flags() const { return static_cast<uint32_t>(reg(Reg::kFlags)); }
 
   // Range of dimension d at the current point: the current tile when its loop
@@ -246,9 +255,9 @@ class Expander {
       case Dim::kN: extent = reg(Reg::kBatch); tile = reg(Reg::kTileN); break;
       case Dim::kH: extent = reg(Reg::kOutH); tile = reg(Reg::kTileH); break;
       case Dim::kW: extent = reg(Reg::kOutW); tile = reg(Reg::kTileW); break;
-      case Dim::kM: extent = cout_g(); tile = reg(Reg::kTileM); break;
-      case Dim::kC: extent = pool() ? 1 : cin_g(); tile = reg(Reg::kTileC); break;
-      case Dim::kG: extent = groups(); tile = 1; break;
+      case Dim::kM: extent = static_cast<int64_t>(cout_g()) * pack(); tile = reg(Reg::kTileM); break;
+      case Dim::kC: extent = pool() ? 1 : static_cast<int64_t>(cin_g()) * pack(); tile = reg(Reg::kTileC); break;
+      case Dim::kG: extent = groups() / pack(); tile = 1; break;
     }
     tile = std::max<int64_t>(1, std::min(tile, extent));
     for (const auto& l : loops_) {
@@ -281,7 +290,7 @@ class Expander {
     std::tie(b.h0, b.h) = range(Dim::kH);
     std::tie(b.w0, b.w) = range(Dim::kW);
     auto [m0, m] = range(Dim::kM);
-    b.c0 = group() * cout_g() + m0;
+    b.c0 = group() * cout_g() * pack() + m0;
     b.c = m;
     return b;
   }
@@ -307,7 +316,7 @@ class Expander {
       auto [c0, c] = range(Dim::kC);
       const int G = groups();
       const int src = static_cast<int>(((group() - reg(Reg::kInRotate)) % G + G) % G);
-      b.c0 = src * cin_g() + c0;
+      b.c0 = (pack() > 1 ? group() * pack() : src) * cin_g() + c0;
       b.c = c;
     }
     return b;
@@ -388,10 +397,17 @@ class Expander {
         j.buffer = Buffer::kWbuf;
         auto [m0, m] = range(Dim::kM);
         auto [c0, c] = range(Dim::kC);
-        j.box = Box{0, 1, group() * cout_g() + m0, m, c0, c, 0, 1};
+        if (pack() > 1) {
+          // A packed tile loads each of its groups' own weights (the zeros of
+          // the block-diagonal problem are not stored).
+          c0 = 0;
+          c = cin_g();
+        }
+        const int m_abs = group() * cout_g() * pack() + m0;
+        j.box = Box{0, 1, m_abs, m, c0, c, 0, 1};
         j.accesses = weight_accesses(static_cast<uint64_t>(reg(Reg::kWAddr)), static_cast<int>(reg(Reg::kWBits)),
                                      cin_g(), static_cast<int>(reg(Reg::kKernelH)),
-                                     static_cast<int>(reg(Reg::kKernelW)), group() * cout_g() + m0, m, c0, c);
+                                     static_cast<int>(reg(Reg::kKernelW)), m_abs, m, c0, c);
         j.deps = {wbuf_.acquire()};
         j.slot = wbuf_.current();
         j.bits = sum_bits(j.accesses);
@@ -484,6 +500,7 @@ class Expander {
     auto [c0, c] = range(Dim::kC);
     j.out_box = ob;
     j.c0 = c0;
+    j.pack = pack();
     j.tile.pixels = pixels;
     j.tile.k_elems = static_cast<int64_t>(c) * reg(Reg::kKernelH) * reg(Reg::kKernelW);
     j.tile.m = ob.c;

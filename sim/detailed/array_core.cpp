@@ -93,13 +93,14 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
   const int ph = static_cast<int>(L.get(Reg::kPadH)), pw = static_cast<int>(L.get(Reg::kPadW));
   const int G = static_cast<int>(L.get(Reg::kGroups));
   const int cin_g = static_cast<int>(L.get(Reg::kInC) / G);
+  const int cout_g = static_cast<int>(L.get(Reg::kOutC) / G);
   const int src = static_cast<int>(((job.group - L.get(Reg::kInRotate)) % G + G) % G);
   const WeightTile& wt = state_.weights(job);
   f->a_chunks.assign(static_cast<size_t>(m.a_chunks * f->P * f->Kpad), 0);
   f->w_chunks.assign(static_cast<size_t>(m.w_chunks * f->Mpad * f->Kpad), 0);
   const ActTile& in = state_.input_tile(job);
   const int in_h = static_cast<int>(L.get(Reg::kInH)), in_w = static_cast<int>(L.get(Reg::kInW));
-  const int c_first = src * cin_g + job.c0;
+  const int c_first = (job.pack > 1 ? job.group * job.pack : src) * cin_g + job.c0;
   const int c_count = static_cast<int>(f->K / (kh * kw));
   if (c_first < in.box.c0 || c_first + c_count > in.box.c0 + in.box.c) {
     throw InternalError(fmt::format("op {}: the input tile does not hold the channels of a compute tile", job.op));
@@ -131,7 +132,13 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
     for (int64_t k = 0; k < f->K; ++k) {
       const int c_rel = static_cast<int>(k / (kh * kw));
       const int ky = static_cast<int>((k / kw) % kh), kx = static_cast<int>(k % kw);
-      const int32_t v = wt.at(ob.c0 + static_cast<int>(mm), job.c0 + c_rel, ky, kx);
+      // Packed groups: a block-diagonal problem, zero between groups.
+      int32_t v = 0;
+      if (job.pack == 1) {
+        v = wt.at(ob.c0 + static_cast<int>(mm), job.c0 + c_rel, ky, kx);
+      } else if ((job.c0 + c_rel) / cin_g == static_cast<int>(mm) / cout_g) {
+        v = wt.at(ob.c0 + static_cast<int>(mm), (job.c0 + c_rel) % cin_g, ky, kx);
+      }
       for (int j = 0; j < m.w_chunks; ++j) {
         f->w_chunks[static_cast<size_t>((j * f->Mpad + mm) * f->Kpad + k)] = chunk(v, f->w_bits, f->w_signed, m.fw, j);
       }
