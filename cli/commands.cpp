@@ -13,6 +13,9 @@ const std::vector<Command>& commands() {
       {"sweep", "run a parameter sweep from YAML (parallel, resumable, Slurm)", run_sweep},
       {"results", "export sweep results (JSON, CSV, Markdown) or merge shard databases", run_results},
       {"plot", "plot sweep results (speedup and energy efficiency vs G, energy breakdowns)", run_plot},
+#ifdef PALSIM_WITH_TORCH
+      {"train", "train a network in a given form on an image dataset (libtorch)", run_train},
+#endif
   };
   return all;
 }

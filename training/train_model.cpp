@@ -1,0 +1,397 @@
+#include "training/train_model.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "frontend/util/error.h"
+#include "training/optim.h"
+#include "training/quantizers.h"
+#include "training/trained_model.h"
+
+namespace palsim::training {
+
+using frontend::HwOp;
+using frontend::HwOpKind;
+
+namespace {
+
+constexpr double kBnMomentum = 0.1;
+constexpr double kBnEps = 1e-5;
+constexpr double kPi = 3.14159265358979323846;
+
+torch::Tensor index_tensor(const std::vector<int64_t>& v) {
+  return torch::tensor(v, torch::TensorOptions().dtype(torch::kLong));
+}
+
+}  // namespace
+
+TrainModel::TrainModel(const ModelPlan& plan, uint64_t seed)
+    : plan_(plan), specs_(parameter_specs(plan)) {
+  for (const ParamSpec& s : specs_) {
+    torch::Tensor t = torch::zeros(s.shape, torch::TensorOptions().dtype(torch::kFloat));
+    if (s.group != ParamGroup::kBuffers) t.set_requires_grad(true);
+    values_[s.name] = t;
+  }
+  const auto& g = plan_.graph;
+  ops_.resize(g.ops.size());
+  tensors_.resize(g.tensors.size());
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const HwOp& op = g.ops[i];
+    const OpPlan& o = plan_.ops[i];
+    OpState& s = ops_[i];
+    if (op.kind != HwOpKind::kConv) continue;
+    s.weight = values_.at(op_key(o.name, "weight"));
+    const int64_t fan_in = o.weight_shape[1] * o.weight_shape[2] * o.weight_shape[3];
+    const int64_t fan_out = o.weight_shape[0] * o.weight_shape[2] * o.weight_shape[3];
+    if (o.fc) {
+      const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+      s.weight.uniform_(-bound, bound, gen);
+    } else {
+      s.weight.normal_(0.0, std::sqrt(2.0 / static_cast<double>(fan_out)), gen);
+    }
+    if (o.bias) {
+      s.bias = values_.at(op_key(o.name, "bias"));
+      const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+      s.bias.uniform_(-bound, bound, gen);
+    }
+    if (o.weight_quant == WeightQuant::kUniform) {
+      s.alpha = values_.at(op_key(o.name, "alpha"));
+      s.w_lower = values_.at(op_key(o.name, "wq/lower"));
+      s.w_upper = values_.at(op_key(o.name, "wq/upper"));
+      s.alpha.fill_(1.0);
+      s.w_lower.fill_(-1.0);
+      s.w_upper.fill_(1.0);
+    } else if (o.weight_quant == WeightQuant::kLsq) {
+      s.w_step = values_.at(op_key(o.name, "wq/step"));
+      s.w_step.fill_(1.0);
+      const double qp = static_cast<double>((1 << (o.w_bits - 1)) - 1);
+      s.w_grad_scale = 1.0 / std::sqrt(static_cast<double>(s.weight.numel()) * qp);
+    }
+    if (!o.bn.empty()) {
+      s.bn_weight = values_.at(op_key(o.name, "bn/weight"));
+      s.bn_bias = values_.at(op_key(o.name, "bn/bias"));
+      s.bn_mean = values_.at(op_key(o.name, "bn/running_mean"));
+      s.bn_var = values_.at(op_key(o.name, "bn/running_var"));
+      s.bn_weight.fill_(1.0);
+      s.bn_var.fill_(1.0);
+    }
+    if (op.in_group_rotate != 0) {
+      const std::vector<int> src = rotated_input_source(op);
+      s.rotate_index = index_tensor(std::vector<int64_t>(src.begin(), src.end()));
+    }
+    if (op.out_shuffle_groups > 1) {
+      const std::vector<int> src = shuffled_output_source(op);
+      s.shuffle_index = index_tensor(std::vector<int64_t>(src.begin(), src.end()));
+    }
+  }
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    const TensorPlan& tp = plan_.tensors[t];
+    TensorState& s = tensors_[t];
+    const TensorPlan& q = plan_.tensors[static_cast<size_t>(tp.quantizer)];
+    if (q.kind == ActQuant::kUniform) {
+      s.lower = values_.at(tensor_key(q.name, "lower"));
+      s.upper = values_.at(tensor_key(q.name, "upper"));
+      if (tp.quantizer == tp.id) s.upper.fill_(1.0);
+    } else if (q.kind == ActQuant::kLsq) {
+      s.step = values_.at(tensor_key(q.name, "step"));
+      if (tp.quantizer == tp.id) s.step.fill_(1.0);
+      const double qp = static_cast<double>((1 << tp.bits) - 1);
+      s.grad_scale = 1.0 / std::sqrt(static_cast<double>(tp.features) * qp);
+    }
+  }
+  // Which representations each tensor's readers need.
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const HwOp& op = g.ops[i];
+    const OpPlan& o = plan_.ops[i];
+    auto& in = tensors_[static_cast<size_t>(op.input)];
+    if (op.kind == HwOpKind::kConv && o.weight_quant == WeightQuant::kUniform) {
+      in.need_act = true;
+    } else {
+      in.need_deq = true;
+    }
+    if (op.kind == HwOpKind::kMaxPool) in.need_act = true;
+    if (op.residual >= 0) tensors_[static_cast<size_t>(op.residual)].need_deq = true;
+  }
+  // A max pool's output needs what its readers need, from its input.
+  for (size_t i = g.ops.size(); i-- > 0;) {
+    const HwOp& op = g.ops[i];
+    if (op.kind != HwOpKind::kMaxPool) continue;
+    auto& out = tensors_[static_cast<size_t>(op.output)];
+    auto& in = tensors_[static_cast<size_t>(op.input)];
+    in.need_act = in.need_act || out.need_act;
+    in.need_deq = in.need_deq || out.need_deq;
+  }
+}
+
+torch::Tensor& TrainModel::value(const std::string& name) {
+  auto it = values_.find(name);
+  if (it == values_.end()) throw InternalError(fmt::format("the model has no value '{}'", name));
+  return it->second;
+}
+
+std::vector<torch::Tensor> TrainModel::group(ParamGroup g) const {
+  std::vector<torch::Tensor> out;
+  for (const ParamSpec& s : specs_) {
+    if (s.group == g) out.push_back(values_.at(s.name));
+  }
+  return out;
+}
+
+std::vector<std::string> TrainModel::group_names(ParamGroup g) const {
+  std::vector<std::string> out;
+  for (const ParamSpec& s : specs_) {
+    if (s.group == g) out.push_back(s.name);
+  }
+  return out;
+}
+
+void TrainModel::init_weight_quantizer(size_t i) {
+  const OpPlan& o = plan_.ops[i];
+  OpState& s = ops_[i];
+  torch::NoGradGuard no_grad;
+  if (o.weight_quant == WeightQuant::kUniform) {
+    const float sd = s.weight.std().item<float>();
+    s.w_upper.fill_(sd * 3.0f);
+    s.w_lower.fill_(-sd * 3.0f);
+    if (!(s.w_upper.item<float>() > s.w_lower.item<float>())) {
+      s.w_lower.fill_(-1.0);
+      s.w_upper.fill_(1.0);
+    }
+  } else if (o.weight_quant == WeightQuant::kLsq) {
+    const double qp = static_cast<double>((1 << (o.w_bits - 1)) - 1);
+    const double st = 2.0 * s.weight.abs().mean().item<double>() / std::sqrt(qp);
+    s.w_step.fill_(st > 1e-8 ? st : 1e-8);
+  }
+}
+
+void TrainModel::init_tensor_quantizer(size_t t, const torch::Tensor& y) {
+  const TensorPlan& tp = plan_.tensors[t];
+  if (tp.quantizer != tp.id) return;
+  TensorState& s = tensors_[t];
+  torch::NoGradGuard no_grad;
+  if (tp.kind == ActQuant::kUniform) {
+    const double lo = y.min().item<double>();
+    const double hi = y.std().item<double>() / std::sqrt(1.0 - 2.0 / kPi) * 3.0;
+    s.lower.fill_(lo);
+    s.upper.fill_(hi);
+    if (!(s.upper.item<float>() > s.lower.item<float>() + 1e-6f))
+      s.upper.fill_(s.lower.item<float>() + 1.0f);
+  } else if (tp.kind == ActQuant::kLsq) {
+    const double qp = static_cast<double>((1 << tp.bits) - 1);
+    const double st = 2.0 * y.abs().mean().item<double>() / std::sqrt(qp);
+    s.step.fill_(st > 1e-8 ? st : 1e-8);
+  }
+}
+
+void TrainModel::project_quantizers() {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    OpState& s = ops_[i];
+    if (s.w_step.defined()) s.w_step.clamp_min_(1e-8);
+    if (s.w_lower.defined() && !(s.w_upper.item<float>() >= s.w_lower.item<float>() + 1e-6f)) {
+      s.w_upper.fill_(s.w_lower.item<float>() + 1e-6f);
+    }
+  }
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    if (plan_.tensors[t].quantizer != static_cast<int>(t)) continue;
+    TensorState& s = tensors_[t];
+    if (s.step.defined()) s.step.clamp_min_(1e-8);
+    if (s.lower.defined() && !(s.upper.item<float>() >= s.lower.item<float>() + 1e-6f)) {
+      s.upper.fill_(s.lower.item<float>() + 1e-6f);
+    }
+  }
+}
+
+void TrainModel::load_values(const ArrayFile& f) {
+  for (const ParamSpec& s : specs_) get_tensor(f, s.name, values_.at(s.name));
+}
+
+torch::Tensor TrainModel::quantized_weight(const std::string& op) {
+  for (size_t i = 0; i < plan_.ops.size(); ++i) {
+    if (plan_.ops[i].name == op && plan_.ops[i].kind == HwOpKind::kConv) {
+      torch::NoGradGuard no_grad;
+      return quantized_weight(i).detach();
+    }
+  }
+  throw InputError(fmt::format("the model has no conv op '{}'", op));
+}
+
+torch::Tensor TrainModel::quantized_weight(size_t i) {
+  const OpPlan& o = plan_.ops[i];
+  OpState& s = ops_[i];
+  switch (o.weight_quant) {
+    case WeightQuant::kNone:
+      return s.weight;
+    case WeightQuant::kUniform: {
+      const torch::Tensor a = uniform_quantize(s.weight, s.w_lower, s.w_upper, o.w_bits,
+                                               o.ewgs ? plan_.ewgs_delta : 0.0);
+      return (a - 0.5) * 2.0;
+    }
+    case WeightQuant::kLsq: {
+      const int qmin = -(1 << (o.w_bits - 1)), qmax = (1 << (o.w_bits - 1)) - 1;
+      return lsq_quantize(s.weight, s.w_step, qmin, qmax, s.w_grad_scale);
+    }
+  }
+  throw InternalError("quantized_weight: unknown quantizer");
+}
+
+TrainModel::Value TrainModel::quantize(size_t t, const torch::Tensor& y) {
+  const TensorPlan& tp = plan_.tensors[t];
+  TensorState& s = tensors_[t];
+  Value v;
+  if (init_pass_) {
+    v.raw = y;
+    init_tensor_quantizer(t, y);
+  }
+  if (record_) {
+    v.raw = y;
+    (*record_)[t] = y.detach();
+  }
+  switch (tp.kind) {
+    case ActQuant::kImage:
+    case ActQuant::kFloat:
+      v.act = v.deq = y;
+      break;
+    case ActQuant::kUniform: {
+      const torch::Tensor a =
+          uniform_quantize(y, s.lower, s.upper, tp.bits, tp.ewgs ? plan_.ewgs_delta : 0.0);
+      v.act = a;
+      if (s.need_deq) v.deq = s.lower + (s.upper - s.lower) * a;
+      break;
+    }
+    case ActQuant::kLsq:
+      v.act = v.deq = lsq_quantize(y, s.step, 0, (1 << tp.bits) - 1, s.grad_scale);
+      break;
+  }
+  return v;
+}
+
+torch::Tensor TrainModel::forward(const torch::Tensor& images, bool training) {
+  const auto& g = plan_.graph;
+  if (record_) record_->assign(g.tensors.size(), torch::Tensor());
+  std::vector<Value> vals(g.tensors.size());
+  vals[static_cast<size_t>(g.input_tensor)] = quantize(static_cast<size_t>(g.input_tensor), images);
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const HwOp& op = g.ops[i];
+    const OpPlan& o = plan_.ops[i];
+    OpState& s = ops_[i];
+    const Value& in = vals[static_cast<size_t>(op.input)];
+    if (op.kind == HwOpKind::kConv) {
+      if (init_pass_) init_weight_quantizer(i);
+      torch::Tensor x = o.weight_quant == WeightQuant::kUniform ? in.act : in.deq;
+      if (s.rotate_index.defined()) x = x.index_select(1, s.rotate_index);
+      torch::Tensor w = quantized_weight(i);
+      torch::Tensor bias = s.bias;
+      const bool whole_input =
+          op.kh == op.in.h && op.kw == op.in.w && op.ph == 0 && op.pw == 0 && op.groups == 1;
+      const auto apply = [&](const torch::Tensor& weight, const torch::Tensor& b) {
+        if (o.fc && whole_input) {
+          return torch::linear(x.flatten(1), weight.flatten(1), b).unsqueeze(2).unsqueeze(3);
+        }
+        return torch::conv2d(x, weight, b, {op.sh, op.sw}, {op.ph, op.pw}, {1, 1}, op.groups);
+      };
+      if (o.alpha) {
+        if (init_pass_) {
+          // alpha = mean|conv(x, W)| / mean|conv(x_hat, w_hat)| (the float input, before its
+          // quantizer).
+          torch::NoGradGuard no_grad;
+          torch::Tensor raw = in.raw.defined() ? in.raw : in.deq;
+          if (s.rotate_index.defined()) raw = raw.index_select(1, s.rotate_index);
+          const torch::Tensor ref = torch::conv2d(raw, s.weight, s.bias, {op.sh, op.sw},
+                                                  {op.ph, op.pw}, {1, 1}, op.groups);
+          const double num = ref.abs().mean().item<double>();
+          const double den = apply(w, bias).abs().mean().item<double>();
+          s.alpha.fill_(den > 0 ? num / den : 1.0);
+        }
+        // |alpha| conv(x, w_hat) (+ bias), applied to the (small) weights:
+        // the same function, without a pass over the output.
+        const torch::Tensor scale = s.alpha.abs();
+        w = w * scale;
+        if (bias.defined()) bias = bias * scale;
+      }
+      torch::Tensor y = apply(w, bias);
+      if (s.bn_weight.defined()) {
+        y = torch::batch_norm(y, s.bn_weight, s.bn_bias, s.bn_mean, s.bn_var, training, kBnMomentum,
+                              kBnEps, false);
+      }
+      if (op.relu_before_residual) y = torch::relu(y);
+      if (s.shuffle_index.defined()) y = y.index_select(1, s.shuffle_index);
+      if (op.residual >= 0) y = y + vals[static_cast<size_t>(op.residual)].deq;
+      if (op.relu_after_residual) y = torch::relu(y);
+      vals[static_cast<size_t>(op.output)] = quantize(static_cast<size_t>(op.output), y);
+    } else if (op.kind == HwOpKind::kMaxPool) {
+      Value v;
+      const auto pool = [&](const torch::Tensor& t) {
+        return t.defined() ? torch::max_pool2d(t, {op.kh, op.kw}, {op.sh, op.sw}, {op.ph, op.pw})
+                           : t;
+      };
+      v.act = pool(in.act);
+      v.deq = in.deq.defined() && in.deq.data_ptr() == in.act.data_ptr() ? v.act : pool(in.deq);
+      v.raw = pool(in.raw);
+      if (record_)
+        (*record_)[static_cast<size_t>(op.output)] = v.raw.defined() ? v.raw.detach() : v.raw;
+      vals[static_cast<size_t>(op.output)] = v;
+    } else {
+      torch::Tensor y;
+      if (op.kind == HwOpKind::kAvgPool) {
+        y = torch::avg_pool2d(in.deq, {op.kh, op.kw}, {op.sh, op.sw}, {op.ph, op.pw}, false, true);
+      } else {
+        y = in.deq.mean({2, 3}, true);
+      }
+      vals[static_cast<size_t>(op.output)] = quantize(static_cast<size_t>(op.output), y);
+    }
+  }
+  return vals[static_cast<size_t>(g.output_tensor)].deq.flatten(1);
+}
+
+void TrainModel::initialize_quantizers(const torch::Tensor& images) {
+  torch::NoGradGuard no_grad;
+  init_pass_ = true;
+  try {
+    forward(images, true);
+  } catch (...) {
+    init_pass_ = false;
+    throw;
+  }
+  init_pass_ = false;
+  initialized_ = true;
+}
+
+std::vector<std::vector<float>> trained_tensor_values(const TrainedModel& model,
+                                                      const std::vector<uint8_t>& images, int count,
+                                                      int threads) {
+  const auto& g = model.graph();
+  const frontend::Shape in = g.tensors[static_cast<size_t>(g.input_tensor)].shape;
+  if (count < 1 ||
+      images.size() != static_cast<size_t>(count) * static_cast<size_t>(in.elements())) {
+    throw InputError(fmt::format("trained_tensor_values: {} bytes for {} images of {}",
+                                 images.size(), count, frontend::to_string(in)));
+  }
+  if (threads > 0) torch::set_num_threads(threads);
+  TrainModel m(model.plan(), 0);
+  m.load_values(model.values());
+  m.set_quantizers_initialized(true);
+  std::vector<uint8_t> copy = images;
+  const torch::Tensor x = torch::from_blob(copy.data(), {count, in.c, in.h, in.w},
+                                           torch::TensorOptions().dtype(torch::kUInt8))
+                              .to(torch::kFloat)
+                              .div_(255.0f);
+  std::vector<torch::Tensor> record;
+  m.set_record(&record);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor logits = m.forward(x, false);
+  std::vector<std::vector<float>> out(g.tensors.size());
+  for (size_t t = 0; t < record.size(); ++t) {
+    torch::Tensor v = record[t];
+    if (static_cast<int>(t) == g.output_tensor) v = logits;
+    if (!v.defined()) continue;
+    v = v.contiguous();
+    out[t].assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+  }
+  return out;
+}
+
+}  // namespace palsim::training
