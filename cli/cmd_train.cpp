@@ -12,6 +12,7 @@ namespace palsim::cli {
 int run_train(const std::vector<std::string>& args) {
   std::string config_path, output;
   int stop_after = 0;
+  int64_t seed = -1;
   bool quiet = false;
   po::options_description desc("palsim train options");
   po::options_description_easy_init add = desc.add_options();
@@ -21,6 +22,9 @@ int run_train(const std::vector<std::string>& args) {
       "a RUN_DIR holding a checkpoint of the same configuration is resumed");
   add("stop-after", po::value(&stop_after)->default_value(0),
       "train at most this many epochs in this run (0: all); run again to resume");
+  add("seed", po::value(&seed),
+      "SEED: override training.seed (weights' initialization and the order of the images), "
+      "e.g. to repeat one configuration over several seeds");
   add("quiet,q", po::bool_switch(&quiet), "no progress on stderr");
   po::positional_options_description pos;
   pos.add("config", 1);
@@ -29,13 +33,18 @@ int run_train(const std::vector<std::string>& args) {
           args, desc, pos, vm, "usage: palsim train CONFIG.yaml -o RUN_DIR [options]",
           "  palsim train workloads/fmnist/smoke.yaml -o /tmp/smoke\n"
           "  palsim train workloads/fmnist/palquant_b2g2.yaml -o runs/b2g2 --stop-after 1\n"
-          "  palsim train workloads/fmnist/palquant_b2g2.yaml -o runs/b2g2   # resumes")) {
+          "  palsim train workloads/fmnist/palquant_b2g2.yaml -o runs/b2g2   # resumes\n"
+          "  palsim train workloads/fmnist/palquant_b2g2.yaml -o runs/b2g2-s2 --seed 2")) {
     return kExitOk;
   }
   if (config_path.empty()) throw UsageError("missing CONFIG");
   if (output.empty()) throw UsageError("missing -o RUN_DIR");
   if (stop_after < 0) throw UsageError("--stop-after: must not be negative");
-  const training::TrainConfig config = training::load_train_config(config_path);
+  training::TrainConfig config = training::load_train_config(config_path);
+  if (vm.count("seed")) {
+    if (seed < 0) throw UsageError("--seed: must not be negative");
+    config.training.seed = seed;
+  }
   training::TrainOptions options;
   options.progress = !quiet;
   options.stop_after_epochs = stop_after;
