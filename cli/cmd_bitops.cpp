@@ -27,6 +27,8 @@ int run_bitops(const std::vector<std::string>& args) {
                           "  palsim bitops resnet18 --method palquant --B 2 --G 2        # 14.87\n"
                           "  palsim bitops resnet18 --method lsq --abits 4 --wbits 4     # 29.10\n"
                           "  palsim bitops resnet34 --method palquant --B 2 --G 4 --per-layer\n"
+                          "  palsim bitops plain18 --method lsq --projections drop     # 28.78 (keep: 29.10)\n"
+                          "  palsim bitops shufflenetv2 --method lsq --width 1.0 --cyclic-groups 2\n"
                           "  palsim bitops workloads/examples/tiny.yaml --json")) {
     return kExitOk;
   }

@@ -13,7 +13,7 @@ namespace palsim::cli {
 void NetworkOptions::add_to(po::options_description& desc) {
   po::options_description net("Network and form");
   net.add_options()
-      ("network", po::value(&network), "NETWORK: built-in name (resnet18, resnet34) or a YAML network file")
+      ("network", po::value(&network), "NETWORK: built-in name (resnet18, resnet34, plain18, shufflenetv2) or a YAML network file")
       ("method", po::value(&method)->default_value("fp"),
        "form of a built-in network: fp, lsq, ewgs, bitdecomposed, palquant")
       ("abits", po::value(&abits)->default_value(4), "activation bits (lsq, ewgs, bitdecomposed), 2..8")
@@ -32,9 +32,18 @@ void NetworkOptions::add_to(po::options_description& desc) {
       ("input-size", po::value(&input_size), "built-in: input height = width (default 224)")
       ("input-channels", po::value(&input_channels), "built-in: input channels (default 3)")
       ("classes", po::value(&classes), "built-in: classes (default 1000)")
-      ("base-width", po::value(&base_width), "built-in: channels of stage 1 before widening (default 64)")
-      ("stem", po::value(&stem), "built-in: imagenet (7x7/2 + max pool) or small (3x3/1)")
-      ("blocks", po::value(&blocks), "built-in: blocks per stage, e.g. 2,2,2,2");
+      ("base-width", po::value(&base_width),
+       "resnet18/34, plain18: channels of stage 1 before widening (default 64)")
+      ("stem", po::value(&stem),
+       "built-in: imagenet (ResNets: 7x7/2 + max pool; shufflenetv2: 3x3/2 + max pool) or small (3x3/1, no pool)")
+      ("blocks", po::value(&blocks),
+       "built-in: blocks per stage, e.g. 2,2,2,2 (ResNets, plain18) or units per stage, e.g. 4,8,4 (shufflenetv2)")
+      ("projections", po::value(&projections),
+       "plain18: keep (the downsampling blocks keep their 1x1 projection shortcut; ResNet-18's BitOps, as the "
+       "paper) or drop (no shortcut at all); default keep")
+      ("width", po::value(&width), "shufflenetv2: width multiplier 0.5, 1.0, 1.5 or 2.0 (default 1.0)")
+      ("cyclic-groups", po::value(&cyclic_groups),
+       "shufflenetv2: add a cyclic shuffle module with this many groups before stages 3 and 4");
   desc.add(net);
 }
 
@@ -61,7 +70,7 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
     }
     for (const char* o : {"method", "abits", "wbits", "slice-bits", "quantizer", "B", "G", "channel-shuffle",
                           "permute-direction", "no-cyclic", "no-permutation", "input-size", "input-channels",
-                          "classes", "base-width", "stem", "blocks"}) {
+                          "classes", "base-width", "stem", "blocks", "projections", "width", "cyclic-groups"}) {
       if (vm.count(o) && !vm[o].defaulted()) {
         throw UsageError(fmt::format("--{} applies to built-in networks only; the network file '{}' carries its "
                                      "own quantization and shapes",
@@ -114,6 +123,12 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
   if (vm.count("classes")) r.classes = classes;
   if (vm.count("base-width")) r.base_width = base_width;
   if (vm.count("stem")) r.stem = stem;
+  if (vm.count("projections")) r.projections = projections;
+  if (vm.count("width")) r.width = width;
+  if (vm.count("cyclic-groups")) {
+    if (cyclic_groups < 1) throw UsageError(fmt::format("--cyclic-groups: must be at least 1, got {}", cyclic_groups));
+    r.cyclic_groups = cyclic_groups;
+  }
   if (vm.count("blocks")) {
     std::vector<int> b;
     std::stringstream ss(blocks);

@@ -54,6 +54,9 @@ PointRecord run_point(const SweepPoint& p) {
     req.base_width = p.shape.base_width;
     req.stem = p.shape.stem;
     req.blocks = p.shape.blocks;
+    req.projections = p.shape.projections;
+    req.width = p.shape.width;
+    req.cyclic_groups = p.shape.cyclic_groups;
     const frontend::Network net = frontend::resolve_network(req);
     const frontend::Compiled c = sim::compile(hw, net, p.lowering);
     sim::SimOptions so;
@@ -134,7 +137,8 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultDb& db, const SweepRunOption
     while (!g_interrupted) {
       const size_t k = next++;
       if (k >= todo.size()) return;
-      const PointRecord r = run_point(*todo[k]);
+      PointRecord r = run_point(*todo[k]);
+      r.seq = todo[k] - spec.points.data();  // exports list points in sweep order, whatever -j
       try {
         db.put(r);
       } catch (...) {

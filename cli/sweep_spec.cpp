@@ -23,6 +23,9 @@ nlohmann::json SweepPoint::params() const {
   if (shape.base_width) j["base_width"] = *shape.base_width;
   if (shape.stem) j["stem"] = *shape.stem;
   if (shape.blocks) j["blocks"] = *shape.blocks;
+  if (shape.projections) j["projections"] = *shape.projections;
+  if (shape.width) j["width"] = *shape.width;
+  if (shape.cyclic_groups) j["cyclic_groups"] = *shape.cyclic_groups;
   j["method"] = frontend::to_string(method.method);
   switch (method.method) {
     case frontend::Method::kFp: break;
@@ -253,9 +256,29 @@ SweepSpec load_sweep(const std::string& path) {
         if (m.has("blocks")) {
           std::vector<int> b;
           m.read("blocks", b, 1, 64);
-          if (b.size() != 4) m.fail("blocks", "expected 4 stages");
+          const size_t stages = name == "shufflenetv2" ? 3 : 4;
+          if (b.size() != stages) m.fail("blocks", fmt::format("expected {} stages for {}", stages, name));
           shape.blocks = b;
         }
+        if (m.has("projections")) {
+          if (name != "plain18") m.fail("projections", "applies to plain18 only");
+          std::string pr;
+          m.read_choice("projections", pr, {"keep", "drop"});
+          shape.projections = pr;
+        }
+        if (m.has("width")) {
+          if (name != "shufflenetv2") m.fail("width", "applies to shufflenetv2 only");
+          double w = 1.0;
+          m.read("width", w, 0.5, 2.0);
+          if (w != 0.5 && w != 1.0 && w != 1.5 && w != 2.0) m.fail("width", "must be 0.5, 1.0, 1.5 or 2.0");
+          shape.width = w;
+        }
+        if (m.has("cyclic_groups")) {
+          if (name != "shufflenetv2") m.fail("cyclic_groups", "applies to shufflenetv2 only");
+          m.read("cyclic_groups", v, 1, 64);
+          shape.cyclic_groups = v;
+        }
+        if (m.has("base_width") && name == "shufflenetv2") m.fail("base_width", "shufflenetv2 takes width, not base_width");
         m.finish();
         if (!frontend::is_builtin_network(name)) m.fail("name", "builder options apply to built-in networks only");
       } else {

@@ -5,7 +5,8 @@
 //
 //   format: palsim-sweep-1
 //   name: bg-resnet18
-//   networks: [resnet18, {name: resnet18, input_size: 32, base_width: 16, blocks: [1, 1, 1, 1], stem: small}]
+//   networks: [resnet18, {name: resnet18, input_size: 32, base_width: 16, blocks: [1, 1, 1, 1], stem: small},
+//              {name: plain18, projections: drop}, {name: shufflenetv2, width: 0.5, cyclic_groups: 2}]
 //   methods:
 //     - {method: lsq, bits: [4, 6, 8]}          # abits = wbits = bits
 //     - {method: palquant, B: [2, 3, 4], G: [1, 2, 3, 4]}
@@ -30,6 +31,9 @@ struct NetworkShape {
   std::optional<int> input_size, input_channels, classes, base_width;
   std::optional<std::string> stem;
   std::optional<std::vector<int>> blocks;
+  std::optional<std::string> projections;  // plain18
+  std::optional<double> width;             // shufflenetv2
+  std::optional<int> cyclic_groups;        // shufflenetv2
 };
 
 struct SweepPoint {

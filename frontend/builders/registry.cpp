@@ -6,13 +6,14 @@
 #include <filesystem>
 
 #include "frontend/builders/resnet.h"
+#include "frontend/builders/shufflenet.h"
 #include "frontend/ir/network_yaml.h"
 #include "frontend/util/error.h"
 
 namespace palsim::frontend {
 
 const std::vector<std::string>& builtin_networks() {
-  static const std::vector<std::string> names = {"resnet18", "resnet34"};
+  static const std::vector<std::string> names = {"resnet18", "resnet34", "plain18", "shufflenetv2"};
   return names;
 }
 
@@ -23,19 +24,52 @@ bool is_builtin_network(const std::string& name) {
 
 namespace {
 
+StemKind parse_stem(const std::string& s) {
+  if (s == "imagenet") return StemKind::kImageNet;
+  if (s == "small") return StemKind::kSmall;
+  throw InputError(fmt::format("--stem: unknown stem '{}' (imagenet, small)", s));
+}
+
+// An option given for a network it does not shape is an error, not ignored.
+void reject(bool given, const char* option, const std::string& network, const char* applies_to) {
+  if (given) throw InputError(fmt::format("--{} applies to {}, not {}", option, applies_to, network));
+}
+
+Network build_shufflenet(const NetworkRequest& r) {
+  reject(r.base_width.has_value(), "base-width", r.network, "resnet18, resnet34 and plain18 (shufflenetv2: --width)");
+  reject(r.projections.has_value(), "projections", r.network, "plain18");
+  ShuffleNetOptions o;
+  if (r.width) o.width = *r.width;
+  if (r.blocks) o.repeats = *r.blocks;
+  if (r.input_size) o.input.h = o.input.w = *r.input_size;
+  if (r.input_channels) o.input.c = *r.input_channels;
+  if (r.classes) o.classes = *r.classes;
+  if (r.stem) o.stem = parse_stem(*r.stem);
+  if (r.cyclic_groups) o.cyclic_groups = *r.cyclic_groups;
+  shufflenet_channels(o.width);  // a bad width is reported before anything else
+  std::string name = fmt::format("shufflenetv2-{:.1f}x", o.width);
+  if (o.cyclic_groups > 0) name += fmt::format("-cyclic{}", o.cyclic_groups);
+  return build_shufflenet_v2(fmt::format("{}-{}", name, r.method.label()), o, r.method);
+}
+
 Network build_builtin(const NetworkRequest& r) {
-  ResNetOptions o = resnet_options_for_depth(r.network == "resnet18" ? 18 : 34);
+  if (r.network == "shufflenetv2") return build_shufflenet(r);
+  reject(r.width.has_value(), "width", r.network, "shufflenetv2");
+  reject(r.cyclic_groups.has_value(), "cyclic-groups", r.network, "shufflenetv2");
+  const bool plain = r.network == "plain18";
+  if (!plain) reject(r.projections.has_value(), "projections", r.network, "plain18");
+  ResNetOptions o = resnet_options_for_depth(r.network == "resnet34" ? 34 : 18);
+  o.plain = plain;
+  if (r.projections) o.plain_projections = parse_plain_projections(*r.projections);
   if (r.blocks) o.blocks = *r.blocks;
   if (r.input_size) o.input.h = o.input.w = *r.input_size;
   if (r.input_channels) o.input.c = *r.input_channels;
   if (r.classes) o.classes = *r.classes;
   if (r.base_width) o.base_width = *r.base_width;
-  if (r.stem) {
-    if (*r.stem == "imagenet") o.stem = StemKind::kImageNet;
-    else if (*r.stem == "small") o.stem = StemKind::kSmall;
-    else throw InputError(fmt::format("--stem: unknown stem '{}' (imagenet, small)", *r.stem));
-  }
-  return build_resnet(fmt::format("{}-{}", r.network, r.method.label()), o, r.method);
+  if (r.stem) o.stem = parse_stem(*r.stem);
+  std::string name = r.network;
+  if (plain) name += "-projections_" + to_string(o.plain_projections);
+  return build_resnet(fmt::format("{}-{}", name, r.method.label()), o, r.method);
 }
 
 }  // namespace
@@ -48,7 +82,8 @@ Network resolve_network(const NetworkRequest& r) {
     throw InputError(fmt::format("NETWORK: unknown network '{}' (built-in: {}; or a path to a .yaml network file)",
                                  r.network, fmt::join(builtin_networks(), ", ")));
   }
-  if (r.method_given || r.input_size || r.classes || r.base_width || r.stem || r.blocks || r.input_channels) {
+  if (r.method_given || r.input_size || r.classes || r.base_width || r.stem || r.blocks || r.input_channels ||
+      r.projections || r.width || r.cyclic_groups) {
     throw InputError(fmt::format(
         "--method and the builder options apply to built-in networks; the network file '{}' carries its own "
         "quantization and shapes",

@@ -6,6 +6,14 @@
 
 namespace palsim::frontend {
 
+std::string to_string(PlainProjections p) { return p == PlainProjections::kKeep ? "keep" : "drop"; }
+
+PlainProjections parse_plain_projections(const std::string& s) {
+  if (s == "keep") return PlainProjections::kKeep;
+  if (s == "drop") return PlainProjections::kDrop;
+  throw InputError(fmt::format("--projections: unknown choice '{}' (keep, drop)", s));
+}
+
 ResNetOptions resnet_options_for_depth(int depth) {
   ResNetOptions o;
   if (depth == 18) {
@@ -116,7 +124,10 @@ Network build_resnet(const std::string& name, const ResNetOptions& o, const Meth
       const bool shuffle = b.grouped() && ((m.channel_shuffle == ShuffleMode::kPerStage && downsample) ||
                                            m.channel_shuffle == ShuffleMode::kPerBlock);
       if (shuffle) y = net.add(p + ".shuffle", ChannelShuffleAttrs{G}, {y});
-      if (!o.plain) {
+      // A plain network drops the identity shortcuts; its downsampling blocks
+      // keep their projection shortcut or lose it (PlainProjections).
+      const bool keep_projection = !o.plain || o.plain_projections == PlainProjections::kKeep;
+      if (!o.plain || (downsample && keep_projection)) {
         int shortcut = x;
         if (downsample) {
           shortcut = b.body_conv(p + ".downsample.0", x, planes, 1, stride, 0);

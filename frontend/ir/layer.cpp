@@ -27,7 +27,7 @@ std::string to_string(LayerRole r) {
 const std::vector<std::string>& op_names() {
   static const std::vector<std::string> names = {
       "input", "conv", "batchnorm", "relu", "maxpool", "avgpool", "global_avgpool",
-      "add",   "channel_shuffle", "cyclic_permute", "fc", "flatten"};
+      "add",   "channel_shuffle", "cyclic_permute", "fc", "flatten", "split", "concat"};
   return names;
 }
 

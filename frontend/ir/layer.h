@@ -1,6 +1,10 @@
 #pragma once
 // The layers of palsim's network IR. A layer's shape parameters are data; a
-// grouped convolution is a convolution with groups > 1, never a separate kind.
+// grouped convolution is a convolution with groups > 1, never a separate kind
+// (a depthwise convolution is one with groups = in channels = out channels).
+// Every layer has one output: a channel split is a layer that takes one
+// contiguous channel range of its input (a ShuffleNet chunk(2) is two such
+// layers), and a concatenation joins its inputs along channels.
 #include <string>
 #include <variant>
 #include <vector>
@@ -81,10 +85,17 @@ struct FcAttrs {
   QuantSpec quant;
 };
 struct FlattenAttrs {};
+// Channels [offset, offset + channels) of the input.
+struct SplitAttrs {
+  int offset = 0;
+  int channels = 0;
+};
+// The inputs joined along channels, in input order (same height and width).
+struct ConcatAttrs {};
 
 using LayerAttrs = std::variant<InputAttrs, ConvAttrs, BatchNormAttrs, ReluAttrs, MaxPoolAttrs, AvgPoolAttrs,
                                 GlobalAvgPoolAttrs, AddAttrs, ChannelShuffleAttrs, CyclicPermuteAttrs, FcAttrs,
-                                FlattenAttrs>;
+                                FlattenAttrs, SplitAttrs, ConcatAttrs>;
 
 // The op names used in YAML and reports, in LayerAttrs order.
 const std::vector<std::string>& op_names();

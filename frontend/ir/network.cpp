@@ -156,6 +156,32 @@ void Network::infer_shapes() {
       expect_inputs(l, 1);
       const Shape in = in_shape(0);
       l.out = Shape{static_cast<int>(in.elements()), 1, 1};
+    } else if (l.is<SplitAttrs>()) {
+      expect_inputs(l, 1);
+      const auto& a = l.as<SplitAttrs>();
+      const Shape in = in_shape(0);
+      if (a.offset < 0) shape_error(l, fmt::format("offset must be >= 0, got {}", a.offset));
+      if (a.channels <= 0) shape_error(l, fmt::format("channels must be positive, got {}", a.channels));
+      if (a.offset + a.channels > in.c) {
+        shape_error(l, fmt::format("channels [{}, {}) lie outside the input's {} channels", a.offset,
+                                   a.offset + a.channels, in.c));
+      }
+      l.out = Shape{a.channels, in.h, in.w};
+    } else if (l.is<ConcatAttrs>()) {
+      if (l.inputs.size() < 2) {
+        shape_error(l, fmt::format("expects at least 2 inputs, has {}", l.inputs.size()));
+      }
+      Shape out = in_shape(0);
+      for (size_t k = 1; k < l.inputs.size(); ++k) {
+        const Shape s = in_shape(k);
+        if (s.h != out.h || s.w != out.w) {
+          shape_error(l, fmt::format("joins tensors of different heights or widths: {} and {} ('{}')",
+                                     to_string(in_shape(0)), to_string(s),
+                                     layers_[static_cast<size_t>(l.inputs[k])].name));
+        }
+        out.c += s.c;
+      }
+      l.out = out;
     } else {
       shape_error(l, "unknown layer kind");
     }

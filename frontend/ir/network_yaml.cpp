@@ -98,6 +98,13 @@ LayerAttrs read_attrs(YamlMap& m, const std::string& op) {
     return a;
   }
   if (op == "flatten") return FlattenAttrs{};
+  if (op == "split") {
+    SplitAttrs a;
+    m.read_optional("offset", a.offset, 0, 1 << 20);
+    m.read("channels", a.channels, 1, 1 << 20);
+    return a;
+  }
+  if (op == "concat") return ConcatAttrs{};
   m.fail("op", fmt::format("unknown op '{}' (one of: {})", op, fmt::join(op_names(), ", ")));
 }
 
@@ -229,6 +236,9 @@ std::string network_to_yaml(const Network& net) {
       const auto& a = l.as<CyclicPermuteAttrs>();
       out << YAML::Key << "groups" << YAML::Value << a.groups;
       out << YAML::Key << "direction" << YAML::Value << (a.direction > 0 ? "paper" : "reference");
+    } else if (l.is<SplitAttrs>()) {
+      out << YAML::Key << "offset" << YAML::Value << l.as<SplitAttrs>().offset;
+      out << YAML::Key << "channels" << YAML::Value << l.as<SplitAttrs>().channels;
     } else if (l.is<FcAttrs>()) {
       const auto& a = l.as<FcAttrs>();
       out << YAML::Key << "out_features" << YAML::Value << a.out_features;

@@ -18,11 +18,14 @@ const char* const kRegNames[] = {
     "OUT_ADDR", "OUT_C",    "OUT_H",    "OUT_W",     "OUT_BITS", "RES_ADDR", "RES_BITS",  "KERNEL_H",
     "KERNEL_W", "STRIDE_H", "STRIDE_W", "PAD_H",     "PAD_W",    "GROUPS",   "BATCH",     "A_BITS",
     "MODE_FA",  "MODE_FW",  "MODE_LANES", "MODE_OUTPUTS", "TILE_N", "TILE_H", "TILE_W",  "TILE_M",
-    "TILE_C",   "FLAGS",    "OUT_SHUFFLE", "IN_ROTATE", "PSUM_ADDR", "REGION_BITS", "GROUP_PACK"};
+    "TILE_C",   "FLAGS",    "OUT_SHUFFLE", "IN_ROTATE", "PSUM_ADDR", "REGION_BITS", "GROUP_PACK",
+    "IN_C_TOTAL", "IN_C_OFFSET", "IN_C_STRIDE", "OUT_C_TOTAL", "OUT_C_OFFSET", "OUT_C_STRIDE",
+    "RES_C_TOTAL", "RES_C_OFFSET", "RES_C_STRIDE"};
 static_assert(sizeof(kRegNames) / sizeof(kRegNames[0]) == static_cast<size_t>(Reg::kCount), "register names");
 
 const char* const kDimNames[] = {"G", "N", "H", "W", "M", "C"};
-const char* const kKindNames[] = {"conv", "maxpool", "avgpool", "global_avgpool"};
+const char* const kKindNames[] = {"conv", "maxpool", "avgpool", "global_avgpool", "copy"};
+static_assert(sizeof(kKindNames) / sizeof(kKindNames[0]) == static_cast<size_t>(kLayerKinds), "layer kind names");
 const char* const kLoadNames[] = {"input", "weight", "psum", "residual"};
 
 uint64_t mask(int width) { return width >= 64 ? ~0ull : ((1ull << width) - 1); }
@@ -54,7 +57,9 @@ const OpcodeInfo& opcode_info(Opcode op) {
 
 const char* reg_name(Reg r) { return static_cast<size_t>(r) < static_cast<size_t>(Reg::kCount) ? kRegNames[static_cast<size_t>(r)] : "?"; }
 const char* dim_name(Dim d) { return static_cast<size_t>(d) < 6 ? kDimNames[static_cast<size_t>(d)] : "?"; }
-const char* layer_kind_name(LayerKind k) { return static_cast<size_t>(k) < 4 ? kKindNames[static_cast<size_t>(k)] : "?"; }
+const char* layer_kind_name(LayerKind k) {
+  return static_cast<size_t>(k) < static_cast<size_t>(kLayerKinds) ? kKindNames[static_cast<size_t>(k)] : "?";
+}
 const char* load_operand_name(LoadOperand o) { return static_cast<size_t>(o) < 4 ? kLoadNames[static_cast<size_t>(o)] : "?"; }
 
 uint64_t Instruction::field(const char* name) const {
@@ -120,7 +125,7 @@ std::string disassemble(const Instruction& in) {
     std::string value = std::to_string(v);
     if (in.opcode == Opcode::kSetReg && name == "reg" && v < static_cast<uint64_t>(Reg::kCount)) value = reg_name(static_cast<Reg>(v));
     if (in.opcode == Opcode::kLoop && name == "dim" && v < 6) value = dim_name(static_cast<Dim>(v));
-    if (in.opcode == Opcode::kLayer && name == "kind" && v < 4) value = layer_kind_name(static_cast<LayerKind>(v));
+    if (in.opcode == Opcode::kLayer && name == "kind" && v < static_cast<uint64_t>(kLayerKinds)) value = layer_kind_name(static_cast<LayerKind>(v));
     if (in.opcode == Opcode::kLoad && name == "operand" && v < 4) value = load_operand_name(static_cast<LoadOperand>(v));
     if (in.opcode == Opcode::kStore && name == "operand" && v == 0) value = "output";
     s += fmt::format(" {}={}", name, value);
@@ -149,7 +154,7 @@ uint64_t parse_value(const std::string& field, const std::string& text, Opcode o
   }
   if (op == Opcode::kSetReg && field == "reg") return lookup(kRegNames, static_cast<size_t>(Reg::kCount));
   if (op == Opcode::kLoop && field == "dim") return lookup(kDimNames, 6);
-  if (op == Opcode::kLayer && field == "kind") return lookup(kKindNames, 4);
+  if (op == Opcode::kLayer && field == "kind") return lookup(kKindNames, static_cast<size_t>(kLayerKinds));
   if (op == Opcode::kLoad && field == "operand") return lookup(kLoadNames, 4);
   if (op == Opcode::kStore && field == "operand" && text == "output") return 0;
   throw std::invalid_argument(fmt::format("bad value '{}' for {}", text, field));

@@ -28,13 +28,24 @@ enum class Opcode : uint8_t {
   kHalt = 9,
 };
 
-enum class LayerKind : uint8_t { kConv = 0, kMaxPool = 1, kAvgPool = 2, kGlobalAvgPool = 3 };
+// kCopy: the post-processing unit passes its input tile through (a 1x1
+// window), for data movement the addressing cannot express.
+enum class LayerKind : uint8_t { kConv = 0, kMaxPool = 1, kAvgPool = 2, kGlobalAvgPool = 3, kCopy = 4 };
+constexpr int kLayerKinds = 5;
 // Loop dimensions: the group loop and the five tile loops.
 enum class Dim : uint8_t { kG = 0, kN = 1, kH = 2, kW = 3, kM = 4, kC = 5 };
 enum class LoadOperand : uint8_t { kInput = 0, kWeight = 1, kPsum = 2, kResidual = 3 };
 enum class StoreOperand : uint8_t { kOutput = 0 };
 
 // Layer registers (SETR). Addresses are bit addresses in DRAM.
+//
+// Channel views: the input, output and residual may each be a channel view
+// of a larger tensor (a split, or a place in a concatenation): logical
+// channel c (after the output shuffle, for the output) is channel
+// X_C_OFFSET + X_C_STRIDE * c of the X_C_TOTAL-channel tensor at X_ADDR.
+// X_C_TOTAL = 0 means no view (X_C channels, offset 0, stride 1). Unlike the
+// other registers, the view registers are cleared by LAYER: a layer that does
+// not set them reads and writes whole tensors.
 enum class Reg : uint8_t {
   kInAddr = 0, kInC, kInH, kInW, kInBits,
   kWAddr, kWBits, kWSigned,
@@ -44,6 +55,7 @@ enum class Reg : uint8_t {
   kABits, kModeFa, kModeFw, kModeLanes, kModeOutputs,
   kTileN, kTileH, kTileW, kTileM, kTileC,
   kFlags, kOutShuffle, kInRotate, kPsumAddr, kRegionBits, kGroupPack,
+  kInCTotal, kInCOffset, kInCStride, kOutCTotal, kOutCOffset, kOutCStride, kResCTotal, kResCOffset, kResCStride,
   kCount  // number of registers
 };
 

@@ -14,15 +14,6 @@ namespace {
 
 constexpr char kMagic[8] = {'P', 'A', 'L', 'S', 'I', 'M', 'P', 'G'};
 
-uint64_t fnv1a(const uint8_t* data, size_t n) {
-  uint64_t h = 14695981039346656037ull;  // the FNV-1a 64 offset basis (0xcbf29ce484222325)
-  for (size_t i = 0; i < n; ++i) {
-    h ^= data[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 void put_u32(std::vector<uint8_t>& b, uint32_t v) {
   for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
@@ -54,8 +45,15 @@ nlohmann::json info_to_json(const ProgramInfo& i) {
   j["dram_bits"] = i.dram_bits;
   j["tensors"] = nlohmann::json::array();
   for (const auto& t : i.tensors) {
-    j["tensors"].push_back({{"name", t.name}, {"c", t.c}, {"h", t.h}, {"w", t.w}, {"batch", t.batch},
-                            {"bits", t.bits}, {"dram_bit", t.dram_bit}});
+    nlohmann::json x = {{"name", t.name}, {"c", t.c},         {"h", t.h},
+                        {"w", t.w},       {"batch", t.batch}, {"bits", t.bits},
+                        {"dram_bit", t.dram_bit}};
+    if (t.view_of >= 0) {
+      x["view_of"] = t.view_of;
+      x["view_offset"] = t.view_offset;
+      x["view_stride"] = t.view_stride;
+    }
+    j["tensors"].push_back(x);
   }
   j["ops"] = nlohmann::json::array();
   for (const auto& o : i.ops) {
@@ -78,9 +76,15 @@ ProgramInfo info_from_json(const nlohmann::json& j) {
   i.output_tensor = j.at("output_tensor").get<int>();
   i.dram_bits = j.at("dram_bits").get<uint64_t>();
   for (const auto& t : j.at("tensors")) {
-    i.tensors.push_back(TensorInfo{t.at("name").get<std::string>(), t.at("c").get<int>(), t.at("h").get<int>(),
-                                   t.at("w").get<int>(), t.at("batch").get<int>(), t.at("bits").get<int>(),
-                                   t.at("dram_bit").get<uint64_t>()});
+    TensorInfo x{t.at("name").get<std::string>(), t.at("c").get<int>(),     t.at("h").get<int>(),
+                 t.at("w").get<int>(),            t.at("batch").get<int>(), t.at("bits").get<int>(),
+                 t.at("dram_bit").get<uint64_t>()};
+    if (t.contains("view_of")) {
+      x.view_of = t.at("view_of").get<int>();
+      x.view_offset = t.at("view_offset").get<int>();
+      x.view_stride = t.at("view_stride").get<int>();
+    }
+    i.tensors.push_back(x);
   }
   for (const auto& o : j.at("ops")) {
     i.ops.push_back(OpInfo{o.at("name").get<std::string>(), o.at("kind").get<std::string>(),
@@ -92,6 +96,15 @@ ProgramInfo info_from_json(const nlohmann::json& j) {
 
 }  // namespace
 
+uint64_t program_checksum(const uint8_t* data, size_t n) {
+  uint64_t h = 14695981039346656037ull;  // the FNV-1a 64 offset basis (0xcbf29ce484222325)
+  for (size_t i = 0; i < n; ++i) {
+    h ^= data[i];
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 std::vector<uint8_t> serialize(const Program& p) {
   const std::string meta = info_to_json(p.info).dump();
   std::vector<uint8_t> b(kMagic, kMagic + 8);
@@ -101,7 +114,7 @@ std::vector<uint8_t> serialize(const Program& p) {
   put_u64(b, meta.size());
   for (const auto& in : p.code) put_u64(b, encode(in));
   b.insert(b.end(), meta.begin(), meta.end());
-  put_u64(b, fnv1a(b.data(), b.size()));
+  put_u64(b, program_checksum(b.data(), b.size()));
   return b;
 }
 
@@ -126,7 +139,7 @@ Program deserialize(const std::vector<uint8_t>& bytes, const std::string& name) 
                            count, meta_len, bytes.size()));
   }
   const size_t body = bytes.size() - 8;
-  if (fnv1a(bytes.data(), body) != get_u64(bytes.data() + body)) throw fail("checksum mismatch (corrupted)");
+  if (program_checksum(bytes.data(), body) != get_u64(bytes.data() + body)) throw fail("checksum mismatch (corrupted)");
   Program p;
   for (uint64_t i = 0; i < count; ++i) {
     try {
@@ -140,6 +153,17 @@ Program deserialize(const std::vector<uint8_t>& bytes, const std::string& name) 
     p.info = info_from_json(nlohmann::json::parse(std::string(m, meta_len)));
   } catch (const nlohmann::json::exception& e) {
     throw fail(fmt::format("metadata: {}", e.what()));
+  }
+  for (size_t t = 0; t < p.info.tensors.size(); ++t) {
+    const TensorInfo& x = p.info.tensors[t];
+    if (x.view_of < 0) continue;
+    const bool owner_ok = static_cast<size_t>(x.view_of) < p.info.tensors.size() &&
+                          p.info.tensors[static_cast<size_t>(x.view_of)].view_of < 0;
+    if (!owner_ok || x.view_offset < 0 || x.view_stride < 1 || x.c < 1 ||
+        static_cast<int64_t>(x.view_offset) + static_cast<int64_t>(x.view_stride) * (x.c - 1) >=
+            p.info.tensors[static_cast<size_t>(owner_ok ? x.view_of : 0)].c) {
+      throw fail(fmt::format("metadata: tensor {} is not a valid channel view", t));
+    }
   }
   return p;
 }
@@ -165,8 +189,12 @@ std::string listing(const Program& p) {
                    i.tensors.size(), i.ops.size());
   for (size_t t = 0; t < i.tensors.size(); ++t) {
     const auto& x = i.tensors[t];
-    s += fmt::format("; tensor {:>3} {:<28} {}x{}x{}x{} @ {} bits/elem, DRAM bit {}\n", t, x.name, x.batch, x.c, x.h,
+    s += fmt::format("; tensor {:>3} {:<28} {}x{}x{}x{} @ {} bits/elem, DRAM bit {}", t, x.name, x.batch, x.c, x.h,
                      x.w, x.bits, x.dram_bit);
+    if (x.view_of >= 0) {
+      s += fmt::format(", view of tensor {} (channels {} + {} c)", x.view_of, x.view_offset, x.view_stride);
+    }
+    s += "\n";
   }
   int depth = 0;
   for (const auto& in : p.code) {

@@ -21,13 +21,17 @@
 namespace palsim::isa {
 
 // Version 2: the checksum is FNV-1a 64 as documented (version 1 files used a
-// wrong offset basis).
-constexpr uint32_t kProgramFormatVersion = 3;
+// wrong offset basis). Version 3: GROUP_PACK. Version 4: channel views (the
+// *_C_TOTAL/OFFSET/STRIDE registers, views in the tensor table) and the copy
+// layer kind.
+constexpr uint32_t kProgramFormatVersion = 4;
 
 struct TensorInfo {
   std::string name;
   int c = 0, h = 0, w = 0, batch = 1, bits = 8;
   uint64_t dram_bit = 0;
+  // A channel view of tensor view_of (see frontend::HwTensor); -1: none.
+  int view_of = -1, view_offset = 0, view_stride = 1;
 };
 
 struct OpInfo {
@@ -60,6 +64,8 @@ struct Program {
 };
 
 std::vector<uint8_t> serialize(const Program& p);
+// The file's checksum (FNV-1a 64) of `n` bytes.
+uint64_t program_checksum(const uint8_t* data, size_t n);
 // Throws palsim::InputError naming `name` for a truncated, corrupted or
 // other-version file.
 Program deserialize(const std::vector<uint8_t>& bytes, const std::string& name);

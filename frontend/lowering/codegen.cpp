@@ -18,6 +18,7 @@ isa::LayerKind layer_kind(HwOpKind k) {
     case HwOpKind::kMaxPool: return isa::LayerKind::kMaxPool;
     case HwOpKind::kAvgPool: return isa::LayerKind::kAvgPool;
     case HwOpKind::kGlobalAvgPool: return isa::LayerKind::kGlobalAvgPool;
+    case HwOpKind::kCopy: return isa::LayerKind::kCopy;
   }
   return isa::LayerKind::kConv;
 }
@@ -108,10 +109,22 @@ class Emitter {
     set(Reg::kPsumAddr, static_cast<int64_t>(pl.psum_dram_bit));
     set(Reg::kRegionBits, pl.region_bits);
     set(Reg::kGroupPack, m.pack);
+    view_registers(op.input, Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride);
+    view_registers(op.output, Reg::kOutCTotal, Reg::kOutCOffset, Reg::kOutCStride);
+    if (op.residual >= 0) view_registers(op.residual, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride);
     if (own_group_loop) code_.push_back(isa::loop(Dim::kG, static_cast<uint64_t>(op.groups / m.pack)));
     nest(op, p, m, 0);
     if (own_group_loop) code_.push_back(isa::end_loop());
     code_.push_back(isa::end_layer());
+  }
+
+  // Only views set their registers (LAYER clears them).
+  void view_registers(int tensor, Reg total, Reg offset, Reg stride) {
+    const HwTensor& t = plan_.graph.tensors[static_cast<size_t>(tensor)];
+    if (!t.is_view()) return;
+    set(total, plan_.graph.tensors[static_cast<size_t>(t.view_of)].shape.c);
+    set(offset, t.view_offset);
+    set(stride, t.view_stride);
   }
 
   int64_t trips(const MappingProblem& p, const Mapping& m, LoopDim d) const {
@@ -168,7 +181,8 @@ class Emitter {
     i.output_tensor = g.output_tensor;
     i.dram_bits = g.dram_bits;
     for (const auto& t : g.tensors) {
-      i.tensors.push_back(isa::TensorInfo{t.name, t.shape.c, t.shape.h, t.shape.w, t.batch, t.bits, t.dram_bit});
+      i.tensors.push_back(isa::TensorInfo{t.name, t.shape.c, t.shape.h, t.shape.w, t.batch, t.bits, t.dram_bit,
+                                          t.view_of, t.view_offset, t.view_stride});
     }
     for (size_t k = 0; k < g.ops.size(); ++k) {
       const HwOp& op = g.ops[k];

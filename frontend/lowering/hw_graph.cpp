@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "frontend/util/error.h"
 
@@ -24,6 +25,7 @@ std::string to_string(HwOpKind k) {
     case HwOpKind::kMaxPool: return "maxpool";
     case HwOpKind::kAvgPool: return "avgpool";
     case HwOpKind::kGlobalAvgPool: return "global_avgpool";
+    case HwOpKind::kCopy: return "copy";
   }
   return "?";
 }
@@ -59,6 +61,7 @@ class Lowerer {
     g_.options = opt_;
     if (opt_.batch < 1) throw InputError("--batch: must be at least 1");
     mark_excluded();
+    plan_concats();
     for (int i = 0; i < net_.size(); ++i) {
       if (excluded_[static_cast<size_t>(i)] || done_.count(i)) continue;
       lower_layer(i);
@@ -108,6 +111,98 @@ class Lowerer {
     return t.id;
   }
 
+  // A view of tensor `base` (itself possibly a view): channel c is channel
+  // offset + stride * c of `base`. Views are composed down to the owning
+  // tensor and shared: the same channels of the same tensor are one view. A
+  // view of all of a tensor's channels in order is the tensor itself.
+  int view(int base, int offset, int stride, Shape shape, const std::string& name) {
+    const HwTensor& b = g_.tensors[static_cast<size_t>(base)];
+    const int root = b.is_view() ? b.view_of : base;
+    if (b.is_view()) {
+      offset = b.view_offset + b.view_stride * offset;
+      stride *= b.view_stride;
+    }
+    const HwTensor& r = g_.tensors[static_cast<size_t>(root)];
+    if (offset == 0 && stride == 1 && shape.c == r.shape.c) return root;
+    const auto key = std::make_tuple(root, offset, stride, shape.c);
+    auto it = views_.find(key);
+    if (it != views_.end()) return it->second;
+    const int t = new_tensor(name, shape);
+    HwTensor& v = g_.tensors[static_cast<size_t>(t)];
+    v.view_of = root;
+    v.view_offset = offset;
+    v.view_stride = stride;
+    views_[key] = t;
+    return t;
+  }
+
+  // Where each concatenation input goes in the concatenated tensor, decided
+  // before lowering so that producers can write there directly.
+  void plan_concats() {
+    for (int i = 0; i < net_.size(); ++i) {
+      const Layer& l = net_.layer(i);
+      if (!l.is<ConcatAttrs>() || excluded_[static_cast<size_t>(i)]) continue;
+      // Stored shuffled when the only reader is a channel shuffle and every
+      // input stays inside one of its blocks.
+      int storage_layer = i, groups = 1;
+      const std::vector<int> cons = net_.consumers(i);
+      if (cons.size() == 1 && !excluded_[static_cast<size_t>(cons[0])] &&
+          net_.layer(cons[0]).is<ChannelShuffleAttrs>()) {
+        const int s = net_.layer(cons[0]).as<ChannelShuffleAttrs>().groups;
+        const int per = l.out.c / s;
+        bool aligned = s > 1;
+        int o = 0;
+        for (int in : l.inputs) {
+          const int c = net_.layer(in).out.c;
+          if (o / per != (o + c - 1) / per) aligned = false;
+          o += c;
+        }
+        if (aligned) {
+          storage_layer = cons[0];
+          groups = s;
+        }
+      }
+      concat_storage_layer_[i] = storage_layer;
+      const int per = l.out.c / groups;
+      int o = 0;
+      for (int in : l.inputs) {
+        const Placement p{i, groups > 1 ? (o % per) * groups + o / per : o, groups};
+        concat_places_[i].push_back(p);
+        const Layer& src = net_.layer(in);
+        const bool once = std::count(l.inputs.begin(), l.inputs.end(), in) == 1;
+        // Only an op's own output can be written in place; the graph input,
+        // an excluded stem and views (splits) are copied.
+        if (once && net_.consumers(in).size() == 1 && !excluded_[static_cast<size_t>(in)] &&
+            !src.is<InputAttrs>() && !src.is<SplitAttrs>()) {
+          placement_[in] = p;
+        }
+        o += src.out.c;
+      }
+    }
+  }
+
+  // The tensor of concatenation `concat` (created on first use; a view when
+  // the concatenation is itself an input of another one).
+  int concat_storage(int concat) {
+    auto it = storage_tensor_.find(concat);
+    if (it != storage_tensor_.end()) return it->second;
+    const int layer = concat_storage_layer_.at(concat);
+    const int t = output_tensor(layer, net_.layer(layer).name, net_.layer(layer).out);
+    storage_tensor_[concat] = t;
+    return t;
+  }
+
+  // The tensor an op writes for IR layer `layer`: its place in a
+  // concatenation, or a tensor of its own.
+  int output_tensor(int layer, const std::string& name, Shape shape) {
+    auto it = placement_.find(layer);
+    if (it == placement_.end()) return new_tensor(name, shape);
+    const Placement p = it->second;
+    const int t = view(concat_storage(p.concat), p.offset, p.stride, shape, name);
+    placed_tensor_[layer] = t;
+    return t;
+  }
+
   Source source(int i, int consumer) const {
     auto it = source_.find(i);
     if (it == source_.end()) {
@@ -140,10 +235,60 @@ class Lowerer {
       if (s.rotate != 0) fail(i, "a flatten cannot follow a cyclic permutation");
       source_[i] = s;
       flatten_of_[i] = l.inputs[0];
+    } else if (l.is<SplitAttrs>()) {
+      const Source s = source(l.inputs[0], i);
+      if (s.rotate != 0) fail(i, "a split cannot read a cyclically permuted tensor");
+      source_[i] = Source{view(s.tensor, l.as<SplitAttrs>().offset, 1, l.out, l.name), 0};
+    } else if (l.is<ConcatAttrs>()) {
+      lower_concat(i);
+    } else if (l.is<ChannelShuffleAttrs>()) {
+      // Neither a convolution nor a concatenation absorbed it: a copy that
+      // writes the channels at their shuffled positions.
+      const Source s = source(l.inputs[0], i);
+      if (s.rotate != 0) fail(i, "a channel shuffle cannot read a cyclically permuted tensor");
+      const int out = output_tensor(i, l.name, l.out);
+      add_copy(l.name, {l.name}, l.role, s.tensor, out, l.as<ChannelShuffleAttrs>().groups);
+      source_[i] = Source{out, 0};
     } else {
       fail(i, "the accelerator runs this layer only fused into a preceding convolution's post-processing, "
               "and this one cannot be fused");
     }
+  }
+
+  void add_copy(const std::string& name, std::vector<std::string> layers, LayerRole role, int input, int output,
+                int shuffle_groups) {
+    HwOp op;
+    op.name = name;
+    op.layers = std::move(layers);
+    op.role = role;
+    op.kind = HwOpKind::kCopy;
+    op.input = input;
+    op.output = output;
+    op.in = op.out = g_.tensors[static_cast<size_t>(input)].shape;
+    op.groups = 1;
+    op.a_bits = op.w_bits = 0;
+    op.out_shuffle_groups = shuffle_groups > 1 ? shuffle_groups : 0;
+    g_.ops.push_back(op);
+  }
+
+  // Every input is in place (its producer wrote it there) or copied there.
+  void lower_concat(int i) {
+    const Layer& l = net_.layer(i);
+    const int storage = concat_storage(i);
+    const std::vector<Placement>& places = concat_places_.at(i);
+    for (size_t k = 0; k < l.inputs.size(); ++k) {
+      const int in = l.inputs[k];
+      const Source s = source(in, i);
+      if (s.rotate != 0) fail(i, "a concatenation cannot read a cyclically permuted tensor");
+      auto placed = placed_tensor_.find(in);
+      if (placed != placed_tensor_.end() && placed->second == s.tensor) continue;
+      const Layer& src = net_.layer(in);
+      const int dst = view(storage, places[k].offset, places[k].stride, src.out, fmt::format("{}[{}]", l.name, k));
+      add_copy(fmt::format("{}.copy{}", l.name, k), {l.name}, l.role, s.tensor, dst, 0);
+    }
+    const int storage_layer = concat_storage_layer_.at(i);
+    source_[storage_layer] = Source{storage, 0};
+    if (storage_layer != i) done_.insert(storage_layer);  // the shuffle is in the addressing
   }
 
   void lower_pool(int i) {
@@ -176,7 +321,7 @@ class Lowerer {
     }
     op.groups = 1;
     op.a_bits = op.w_bits = 0;
-    op.output = new_tensor(l.name, l.out);
+    op.output = output_tensor(i, l.name, l.out);
     source_[i] = Source{op.output, 0};
     g_.ops.push_back(op);
   }
@@ -229,7 +374,7 @@ class Lowerer {
     op.w_signed = q.weights_signed();
     op.uniform_quantizer = q.quantizer == Quantizer::kUniform;
     absorb_post_ops(i, op);
-    op.output = new_tensor(net_.layer(last_absorbed_).name, net_.layer(last_absorbed_).out);
+    op.output = output_tensor(last_absorbed_, net_.layer(last_absorbed_).name, net_.layer(last_absorbed_).out);
     source_[last_absorbed_] = Source{op.output, 0};
     g_.ops.push_back(op);
   }
@@ -269,37 +414,41 @@ class Lowerer {
     last_absorbed_ = cur;
   }
 
-  // Every tensor gets the width its readers need; readers must agree.
+  // Every tensor gets the width its readers need; readers must agree. A view
+  // has its owner's encoding, so the readers of all views of a tensor agree.
   void assign_bits() {
     std::vector<int> need(g_.tensors.size(), 0);
     std::vector<std::string> reader(g_.tensors.size());
     for (auto it = g_.ops.rbegin(); it != g_.ops.rend(); ++it) {
       const HwOp& op = *it;
-      int want = op.kind == HwOpKind::kConv ? op.a_bits : need[static_cast<size_t>(op.output)];
+      // Pools and copies keep the encoding: they read what their output needs.
+      int want = op.kind == HwOpKind::kConv ? op.a_bits : need[static_cast<size_t>(g_.storage_of(op.output))];
       if (want == 0) want = 8;
-      auto require = [&](int t, int bits) {
-        auto& n = need[static_cast<size_t>(t)];
-        if (n != 0 && n != bits) {
-          throw InputError(fmt::format("tensor '{}' is read at {} bits by '{}' and at {} bits by '{}'; palsim keeps "
-                                       "one encoding per tensor",
-                                       g_.tensors[static_cast<size_t>(t)].name, bits, op.name, n,
-                                       reader[static_cast<size_t>(t)]));
-        }
-        n = bits;
-        reader[static_cast<size_t>(t)] = op.name;
-      };
-      require(op.input, want);
+      const int t = g_.storage_of(op.input);
+      auto& n = need[static_cast<size_t>(t)];
+      if (n != 0 && n != want) {
+        throw InputError(fmt::format("tensor '{}' is read at {} bits by '{}' and at {} bits by '{}'; palsim keeps "
+                                     "one encoding per tensor",
+                                     g_.tensors[static_cast<size_t>(t)].name, want, op.name, n,
+                                     reader[static_cast<size_t>(t)]));
+      }
+      n = want;
+      reader[static_cast<size_t>(t)] = op.name;
       // A residual imposes nothing: the PPU rescales whatever encoding it has.
     }
     for (size_t t = 0; t < g_.tensors.size(); ++t) {
+      if (g_.tensors[t].is_view()) continue;
       int bits = need[t];
       if (bits == 0) {
         // The network output: keep the producing conv's activation width.
         for (const auto& op : g_.ops) {
-          if (op.output == static_cast<int>(t)) bits = op.kind == HwOpKind::kConv ? op.a_bits : 8;
+          if (g_.storage_of(op.output) == static_cast<int>(t)) bits = op.kind == HwOpKind::kConv ? op.a_bits : 8;
         }
       }
       g_.tensors[t].bits = bits ? bits : 8;
+    }
+    for (auto& t : g_.tensors) {
+      if (t.is_view()) t.bits = g_.tensors[static_cast<size_t>(t.view_of)].bits;
     }
   }
 
@@ -313,8 +462,11 @@ class Lowerer {
     g_.tensors[static_cast<size_t>(g_.input_tensor)].dram_bit = place(g_.tensors[static_cast<size_t>(g_.input_tensor)].size_bits());
     for (auto& op : g_.ops) op.weight_dram_bit = place(op.weight_bits());
     for (auto& t : g_.tensors) {
-      if (t.id == g_.input_tensor) continue;
+      if (t.id == g_.input_tensor || t.is_view()) continue;
       t.dram_bit = place(t.size_bits());
+    }
+    for (auto& t : g_.tensors) {
+      if (t.is_view()) t.dram_bit = g_.tensors[static_cast<size_t>(t.view_of)].dram_bit;
     }
     g_.dram_bits = addr;
   }
@@ -325,6 +477,21 @@ class Lowerer {
   std::vector<bool> excluded_;
   std::map<int, Source> source_;
   std::map<int, int> flatten_of_;
+  // Concatenations: where each input goes (layer -> place, for inputs an op
+  // writes in place), every input's place in order, the layer whose output
+  // the concatenated tensor is (the concat, or the shuffle stored with it),
+  // and the tensors made so far.
+  struct Placement {
+    int concat = -1;
+    int offset = 0;
+    int stride = 1;
+  };
+  std::map<int, Placement> placement_;
+  std::map<int, std::vector<Placement>> concat_places_;
+  std::map<int, int> concat_storage_layer_;
+  std::map<int, int> storage_tensor_;
+  std::map<int, int> placed_tensor_;
+  std::map<std::tuple<int, int, int, int>, int> views_;
   std::set<int> done_;
   int last_absorbed_ = -1;
 };

@@ -7,6 +7,22 @@
 // and the cyclic group permutation before it (an input group rotation).
 // Pools run on the post-processing unit alone. Every tensor that crosses
 // operations lives in DRAM with one integer encoding (bits per element).
+//
+// Channel split and concatenation cost no copies where the addressing can do
+// them: a split is a view of its input (a channel range), and each input of a
+// concatenation is written by its producer straight into its place in the
+// concatenated tensor, a view with a channel offset. A concatenation whose
+// only reader is a channel shuffle, with every input inside one shuffle block
+// (the ShuffleNet v2 unit: two halves, 2 groups), is stored shuffled: each
+// input is a view with an offset and a channel stride (the first half at even
+// channels, the second at odd ones), so neither the concatenation nor the
+// shuffle moves data. What the addressing cannot do is a copy op (kCopy): the
+// post-processing unit passes each element through (DMA in to IBUF, PPU to
+// OBUF, DMA out at the destination's offset and stride), so its DRAM traffic,
+// buffer accesses and PPU energy count like any op's. Copies are made for a
+// concatenation input no op writes (the identity half of a ShuffleNet basic
+// unit, a split view of the unit's input) and for a channel shuffle no
+// convolution or concatenation absorbs.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,10 +55,19 @@ struct HwTensor {
   int batch = 1;
   int bits = 8;      // unsigned integer encoding
   uint64_t dram_bit = 0;  // base address (bits), NCHW, elements packed
+  // A view: channel c of this tensor is channel view_offset + view_stride * c
+  // of tensor view_of, which owns the DRAM space (and is never a view itself).
+  // A view has its owner's address and encoding. -1: the tensor owns its space.
+  int view_of = -1;
+  int view_offset = 0;
+  int view_stride = 1;
+  bool is_view() const { return view_of >= 0; }
   uint64_t size_bits() const { return static_cast<uint64_t>(shape.elements()) * batch * bits; }
 };
 
-enum class HwOpKind { kConv, kMaxPool, kAvgPool, kGlobalAvgPool };
+// kCopy: the post-processing unit passes its input through to its output
+// (both may be views; the output may be channel-shuffled).
+enum class HwOpKind { kConv, kMaxPool, kAvgPool, kGlobalAvgPool, kCopy };
 std::string to_string(HwOpKind k);
 
 struct HwOp {
@@ -83,6 +108,12 @@ struct HwGraph {
   int output_tensor = -1;
   std::vector<std::string> excluded_layers;  // not simulated (fp treatment)
   uint64_t dram_bits = 0;                    // end of the allocated address space
+
+  // The tensor that owns the space of tensor `t` (t itself unless a view).
+  int storage_of(int t) const {
+    const HwTensor& x = tensors.at(static_cast<size_t>(t));
+    return x.is_view() ? x.view_of : t;
+  }
 };
 
 // Fuses and lays out `net`. Throws InputError for a network the accelerator

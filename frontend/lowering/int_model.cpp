@@ -128,6 +128,15 @@ void check_graph_op(const HwGraph& g, const HwOp& op) {
                                op.out_shuffle_groups, op.out.c));
     }
   } else {
+    if (op.kind == HwOpKind::kCopy) {
+      if (op.kh != 1 || op.kw != 1 || op.sh != 1 || op.sw != 1 || op.ph != 0 || op.pw != 0) {
+        op_error(op, "a copy has a 1x1 window, stride 1, no padding");
+      }
+      if (op.out_shuffle_groups > 1 && op.out.c % op.out_shuffle_groups != 0) {
+        op_error(op, fmt::format("shuffle over {} groups does not divide {} channels", op.out_shuffle_groups,
+                                 op.out.c));
+      }
+    }
     if (op.kind != HwOpKind::kGlobalAvgPool &&
         (op.kh != op.kw || op.sh != op.sw || op.ph != op.pw)) {
       op_error(op, "pools need square windows, strides and padding");
@@ -136,9 +145,31 @@ void check_graph_op(const HwGraph& g, const HwOp& op) {
       op_error(op, "pool padding exceeds half the window");
     }
     if (op.in.c != op.out.c) op_error(op, "a pool keeps the channel count");
-    if (op.kind == HwOpKind::kMaxPool && in_t.bits != out_t.bits) {
-      op_error(op, fmt::format("a max pool keeps the encoding, but reads {} bits and writes {}",
-                               in_t.bits, out_t.bits));
+    if ((op.kind == HwOpKind::kMaxPool || op.kind == HwOpKind::kCopy) && in_t.bits != out_t.bits) {
+      op_error(op, fmt::format("a {} keeps the encoding, but reads {} bits and writes {}",
+                               op.kind == HwOpKind::kCopy ? "copy" : "max pool", in_t.bits, out_t.bits));
+    }
+  }
+}
+
+// Every channel view lies inside a tensor that owns its space, with its
+// owner's encoding and spatial shape.
+void check_views(const HwGraph& g) {
+  for (const HwTensor& t : g.tensors) {
+    if (!t.is_view()) continue;
+    auto fail = [&](const std::string& why) {
+      throw InputError(fmt::format("integer model: tensor '{}' is a bad channel view: {}", t.name, why));
+    };
+    if (static_cast<size_t>(t.view_of) >= g.tensors.size()) fail("its owner does not exist");
+    const HwTensor& o = g.tensors[static_cast<size_t>(t.view_of)];
+    if (o.is_view()) fail("its owner is itself a view");
+    if (t.view_offset < 0 || t.view_stride < 1 ||
+        t.view_offset + static_cast<int64_t>(t.view_stride) * (t.shape.c - 1) >= o.shape.c) {
+      fail(fmt::format("channels {} + {} c (c < {}) outside the {} channels of '{}'", t.view_offset, t.view_stride,
+                       t.shape.c, o.shape.c, o.name));
+    }
+    if (t.shape.h != o.shape.h || t.shape.w != o.shape.w || t.batch != o.batch || t.bits != o.bits) {
+      fail(fmt::format("its shape or encoding differs from its owner '{}'", o.name));
     }
   }
 }
@@ -232,19 +263,92 @@ IntTensor pool_output(const HwOp& op, const RequantParams& rq, const IntTensor& 
       return kernels::requantize(kernels::sum_pool2d(x, op.kh, op.sh, op.ph), rq);
     case HwOpKind::kGlobalAvgPool:
       return kernels::requantize(kernels::global_sum_pool(x), rq);
+    case HwOpKind::kCopy: {
+      // out[p] = x[src(p)]: channel c lands at its shuffled position, as a
+      // convolution's outputs do.
+      IntTensor out(x.n(), x.c(), x.h(), x.w());
+      const size_t plane = static_cast<size_t>(x.h()) * x.w();
+      for (int n = 0; n < x.n(); ++n) {
+        for (int p = 0; p < x.c(); ++p) {
+          const int c = op.out_shuffle_groups > 1
+                            ? kernels::channel_shuffle_source(p, x.c(), op.out_shuffle_groups)
+                            : p;
+          std::copy_n(x.data() + x.index(n, c, 0, 0), plane, out.data() + out.index(n, p, 0, 0));
+        }
+      }
+      return out;
+    }
     case HwOpKind::kConv:
       break;
   }
   throw InternalError(fmt::format("integer model: {} is not a pool", describe(op)));
 }
 
-const IntTensor& tensor_at(const std::map<int, IntTensor>& tensors, const HwOp& op, int id,
-                           const char* what) {
-  auto it = tensors.find(id);
-  if (it == tensors.end())
-    op_error(op, fmt::format("reads a {} tensor that no earlier op writes", what));
-  return it->second;
-}
+// Tensor values by id. A view reads and writes its channels of the tensor
+// that owns its space (a concatenation's inputs are written into it; a
+// split reads a range of it), as DRAM holds them.
+class TensorStore {
+ public:
+  explicit TensorStore(const HwGraph& g) : g_(g) {}
+
+  void write(int id, IntTensor v) {
+    const HwTensor& t = g_.tensors[static_cast<size_t>(id)];
+    if (!t.is_view()) {
+      owners_[id] = std::move(v);
+      return;
+    }
+    const HwTensor& o = g_.tensors[static_cast<size_t>(t.view_of)];
+    auto it = owners_.find(t.view_of);
+    if (it == owners_.end()) it = owners_.emplace(t.view_of, IntTensor(v.n(), o.shape.c, o.shape.h, o.shape.w)).first;
+    IntTensor& owner = it->second;
+    const size_t plane = static_cast<size_t>(v.h()) * v.w();
+    for (int n = 0; n < v.n(); ++n) {
+      for (int c = 0; c < v.c(); ++c) {
+        std::copy_n(v.data() + v.index(n, c, 0, 0), plane,
+                    owner.data() + owner.index(n, t.view_offset + t.view_stride * c, 0, 0));
+      }
+    }
+  }
+
+  bool has(int id) const { return owners_.count(g_.storage_of(id)) != 0; }
+
+  const IntTensor& read(const HwOp& op, int id, const char* what) {
+    if (!has(id)) op_error(op, fmt::format("reads a {} tensor that no earlier op writes", what));
+    const HwTensor& t = g_.tensors[static_cast<size_t>(id)];
+    if (!t.is_view()) return owners_.at(id);
+    IntTensor& v = extracted_[id];
+    v = extract(t, owners_.at(t.view_of));
+    return v;
+  }
+
+  // Every tensor whose values exist, views included.
+  std::map<int, IntTensor> all() const {
+    std::map<int, IntTensor> out;
+    for (const HwTensor& t : g_.tensors) {
+      auto it = owners_.find(g_.storage_of(t.id));
+      if (it == owners_.end()) continue;
+      out[t.id] = t.is_view() ? extract(t, it->second) : it->second;
+    }
+    return out;
+  }
+
+ private:
+  static IntTensor extract(const HwTensor& t, const IntTensor& owner) {
+    IntTensor v(owner.n(), t.shape.c, owner.h(), owner.w());
+    const size_t plane = static_cast<size_t>(v.h()) * v.w();
+    for (int n = 0; n < v.n(); ++n) {
+      for (int c = 0; c < v.c(); ++c) {
+        std::copy_n(owner.data() + owner.index(n, t.view_offset + t.view_stride * c, 0, 0), plane,
+                    v.data() + v.index(n, c, 0, 0));
+      }
+    }
+    return v;
+  }
+
+  const HwGraph& g_;
+  std::map<int, IntTensor> owners_;
+  std::map<int, IntTensor> extracted_;
+};
 
 // ---------------------------------------------------------------------------
 // Synthetic parameters.
@@ -450,14 +554,15 @@ IntegerModel synthetic_model(const HwGraph& graph, uint64_t seed) {
   for (auto& v : model.input.values()) v = draw(rng, in_t.bits, 0);
 
   // Calibration run: every tensor as the finished model computes it.
-  std::map<int, IntTensor> tensors;
-  tensors[graph.input_tensor] = model.input;
+  check_views(graph);
+  TensorStore tensors(graph);
+  tensors.write(graph.input_tensor, model.input);
   model.ops.resize(graph.ops.size());
   for (size_t i = 0; i < graph.ops.size(); ++i) {
     const HwOp& op = graph.ops[i];
     check_graph_op(graph, op);
     const HwTensor& out_t = graph.tensors[static_cast<size_t>(op.output)];
-    const IntTensor& x = tensor_at(tensors, op, op.input, "input");
+    const IntTensor& x = tensors.read(op, op.input, "input");
     OpParameters& params = model.ops[i];
     IntTensor out;
     if (op.kind == HwOpKind::kConv) {
@@ -466,13 +571,13 @@ IntegerModel synthetic_model(const HwGraph& graph, uint64_t seed) {
       const int32_t lo = kernels::operand_min(op.w_bits, signed_levels);
       for (auto& v : params.weights.values()) v = draw(rng, op.w_bits, lo);
       const IntTensor* residual =
-          op.residual >= 0 ? &tensor_at(tensors, op, op.residual, "residual") : nullptr;
+          op.residual >= 0 ? &tensors.read(op, op.residual, "residual") : nullptr;
       const AccTensor acc = conv_accumulators(op, params.weights, x);
       params.requant = design_conv(op, out_t, x, params.weights, acc, residual);
       out = conv_output(op, acc, residual, params.requant);
     } else {
-      if (op.kind == HwOpKind::kMaxPool) {
-        params.requant.out_min = 0;  // unused: a max pool keeps the encoding
+      if (op.kind == HwOpKind::kMaxPool || op.kind == HwOpKind::kCopy) {
+        params.requant.out_min = 0;  // unused: a max pool or copy keeps the encoding
         params.requant.out_max = tensor_max(out_t.bits);
         params.requant.scale.clear();
         params.requant.offset.clear();
@@ -481,7 +586,7 @@ IntegerModel synthetic_model(const HwGraph& graph, uint64_t seed) {
       }
       out = pool_output(op, params.requant, x);
     }
-    tensors[op.output] = std::move(out);
+    tensors.write(op.output, std::move(out));
   }
   return model;
 }
@@ -508,6 +613,7 @@ void validate_model(const HwGraph& graph, const IntegerModel& model) {
         "integer model: input element {} = {} outside the {}-bit range [0, {}]", at,
         model.input.values()[static_cast<size_t>(at)], in_t.bits, tensor_max(in_t.bits)));
   }
+  check_views(graph);
   for (size_t i = 0; i < graph.ops.size(); ++i) {
     const HwOp& op = graph.ops[i];
     const OpParameters& params = model.ops[i];
@@ -530,24 +636,28 @@ void validate_model(const HwGraph& graph, const IntegerModel& model) {
       }
       check_requant(graph, op, params.requant, op.out.c);
     } else {
-      if (!params.weights.empty()) op_error(op, "a pool has no weights");
-      if (op.kind != HwOpKind::kMaxPool) check_requant(graph, op, params.requant, op.out.c);
+      if (!params.weights.empty()) {
+        op_error(op, op.kind == HwOpKind::kCopy ? "a copy has no weights" : "a pool has no weights");
+      }
+      if (op.kind != HwOpKind::kMaxPool && op.kind != HwOpKind::kCopy) {
+        check_requant(graph, op, params.requant, op.out.c);
+      }
     }
   }
 }
 
 std::map<int, IntTensor> reference_execute(const HwGraph& graph, const IntegerModel& model) {
   validate_model(graph, model);
-  std::map<int, IntTensor> tensors;
-  tensors[graph.input_tensor] = model.input;
+  TensorStore tensors(graph);
+  tensors.write(graph.input_tensor, model.input);
   for (size_t i = 0; i < graph.ops.size(); ++i) {
     const HwOp& op = graph.ops[i];
     const OpParameters& params = model.ops[i];
-    const IntTensor& x = tensor_at(tensors, op, op.input, "input");
+    const IntTensor& x = tensors.read(op, op.input, "input");
     IntTensor out;
     if (op.kind == HwOpKind::kConv) {
       const IntTensor* residual =
-          op.residual >= 0 ? &tensor_at(tensors, op, op.residual, "residual") : nullptr;
+          op.residual >= 0 ? &tensors.read(op, op.residual, "residual") : nullptr;
       out = conv_output(op, conv_accumulators(op, params.weights, x), residual, params.requant);
     } else {
       out = pool_output(op, params.requant, x);
@@ -556,9 +666,9 @@ std::map<int, IntTensor> reference_execute(const HwGraph& graph, const IntegerMo
       throw InternalError(fmt::format("reference_execute: {} produced {}, expected {}",
                                       describe(op), dims(out), dims(x.n(), op.out)));
     }
-    tensors[op.output] = std::move(out);
+    tensors.write(op.output, std::move(out));
   }
-  return tensors;
+  return tensors.all();
 }
 
 }  // namespace palsim::frontend

@@ -19,6 +19,9 @@
 //          with residual the op's residual tensor (when it has one).
 //   maxpool: out = max_pool2d(X) (same encoding).
 //   avgpool / global_avgpool: out = requantize(sum_pool(X)) with `requant`.
+//   copy:  out[p] = X[src(p)] (same encoding; src as for a conv's shuffle).
+// A tensor that is a channel view (HwTensor::view_of) is read from and
+// written into its channels of the tensor that owns the space.
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -47,7 +50,8 @@ IntegerModel synthetic_model(const HwGraph& graph, uint64_t seed);
 // Checks shapes and ranges against the graph; throws InputError naming the op.
 void validate_model(const HwGraph& graph, const IntegerModel& model);
 
-// Runs the graph through the kernels; returns every tensor (by tensor id).
+// Runs the graph through the kernels; returns every tensor (by tensor id,
+// views included).
 std::map<int, kernels::IntTensor> reference_execute(const HwGraph& graph, const IntegerModel& model);
 
 }  // namespace palsim::frontend

@@ -130,7 +130,7 @@ Mapping refined_mapping(const HwConfig& hw, const std::string& fingerprint, cons
 }
 
 // An op's output can stay on chip for the next op when the next op is its
-// only reader, reads it as its input group by group with the same groups and
+// only reader (of the whole tensor: not a view), reads it as its input group by group with the same groups and
 // no rotation, and the producer writes it unpermuted.
 bool fusable(const HwGraph& g, size_t i) {
   if (i + 1 >= g.ops.size()) return false;
@@ -138,9 +138,15 @@ bool fusable(const HwGraph& g, size_t i) {
   const HwOp& b = g.ops[i + 1];
   if (a.kind != HwOpKind::kConv || b.kind != HwOpKind::kConv) return false;
   if (b.input != a.output || a.groups != b.groups || b.in_group_rotate != 0 || a.out_shuffle_groups > 1) return false;
+  // A channel view (a place in a concatenation) is part of a larger tensor in DRAM.
+  if (g.tensors[static_cast<size_t>(a.output)].is_view()) return false;
   for (size_t j = 0; j < g.ops.size(); ++j) {
     if (j == i + 1) continue;
-    if (g.ops[j].input == a.output || g.ops[j].residual == a.output) return false;
+    // No other reader, of the tensor or of a view of it (a split).
+    if (g.storage_of(g.ops[j].input) == a.output ||
+        (g.ops[j].residual >= 0 && g.storage_of(g.ops[j].residual) == a.output)) {
+      return false;
+    }
   }
   return a.output != g.output_tensor;
 }

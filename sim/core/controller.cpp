@@ -113,13 +113,18 @@ class Expander {
       switch (in.opcode) {
         case Opcode::kNop: break;
         case Opcode::kLayer:
-          if (in.field("kind") > static_cast<uint64_t>(isa::LayerKind::kGlobalAvgPool)) bad(pc, "unknown layer kind");
+          if (in.field("kind") >= static_cast<uint64_t>(isa::kLayerKinds)) bad(pc, "unknown layer kind");
           in_layer_ = true;
           checked_ = false;
           kind_ = static_cast<isa::LayerKind>(in.field("kind"));
           op_ = static_cast<int>(in.field("op"));
           run_open_ = false;
           pool_run_.clear();
+          // Channel views apply to one layer (isa.h).
+          for (Reg r : {Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride, Reg::kOutCTotal, Reg::kOutCOffset,
+                        Reg::kOutCStride, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride}) {
+            regs_[static_cast<size_t>(r)] = 0;
+          }
           // Operands are loaded again for every layer.
           input_job_ = weight_job_ = residual_job_ = kNone;
           break;
@@ -201,6 +206,21 @@ class Expander {
       bad(pc, fmt::format("GROUP_PACK = {} does not divide GROUPS = {}", reg(Reg::kGroupPack), reg(Reg::kGroups)));
     }
     if (reg(Reg::kGroupPack) > 1 && reg(Reg::kInRotate) != 0) bad(pc, "packed groups cannot read a rotated input");
+    // A channel view must lie inside the tensor it is a view of.
+    auto need_view = [&](Reg total, Reg offset, Reg stride, Reg channels) {
+      if (reg(total) == 0) return;
+      need(total, 1, kMaxExtent);
+      need(offset, 0, kMaxExtent);
+      need(stride, 1, kMaxExtent);
+      const int64_t last = reg(offset) + reg(stride) * (reg(channels) - 1);
+      if (last >= reg(total)) {
+        bad(pc, fmt::format("channel view {} + {} x c of {} channels reaches channel {} of a {}-channel tensor",
+                            reg(offset), reg(stride), reg(channels), last, reg(total)));
+      }
+    };
+    need_view(Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride, Reg::kInC);
+    need_view(Reg::kOutCTotal, Reg::kOutCOffset, Reg::kOutCStride, Reg::kOutC);
+    if (flags() & isa::kFlagResidual) need_view(Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride, Reg::kOutC);
     const int64_t shuffle = reg(Reg::kOutShuffle);
     if (shuffle > 1 && reg(Reg::kOutC) % shuffle != 0) {
       bad(pc, fmt::format("OUT_SHUFFLE = {} does not divide OUT_C = {}", shuffle, reg(Reg::kOutC)));
@@ -322,11 +342,24 @@ class Expander {
     return b;
   }
 
-  TensorLayout layout(Reg addr, Reg bits, Reg c, Reg h, Reg w) const {
-    return TensorLayout{static_cast<uint64_t>(reg(addr)), static_cast<int>(reg(bits)), static_cast<int>(reg(c)),
-                        static_cast<int>(reg(h)), static_cast<int>(reg(w))};
+  TensorLayout layout(Reg addr, Reg bits, Reg c, Reg h, Reg w, Reg total, Reg offset, Reg stride) const {
+    return TensorLayout{static_cast<uint64_t>(reg(addr)), static_cast<int>(reg(bits)),   static_cast<int>(reg(c)),
+                        static_cast<int>(reg(h)),         static_cast<int>(reg(w)),      static_cast<int>(reg(total)),
+                        static_cast<int>(reg(offset)),    static_cast<int>(reg(stride))};
   }
-  TensorLayout out_layout() const { return layout(Reg::kOutAddr, Reg::kOutBits, Reg::kOutC, Reg::kOutH, Reg::kOutW); }
+  TensorLayout in_layout() const {
+    return layout(Reg::kInAddr, Reg::kInBits, Reg::kInC, Reg::kInH, Reg::kInW, Reg::kInCTotal, Reg::kInCOffset,
+                  Reg::kInCStride);
+  }
+  TensorLayout out_layout() const {
+    return layout(Reg::kOutAddr, Reg::kOutBits, Reg::kOutC, Reg::kOutH, Reg::kOutW, Reg::kOutCTotal, Reg::kOutCOffset,
+                  Reg::kOutCStride);
+  }
+  // The residual has the output's logical shape, at its own address, width and view.
+  TensorLayout res_layout() const {
+    return layout(Reg::kResAddr, Reg::kResBits, Reg::kOutC, Reg::kOutH, Reg::kOutW, Reg::kResCTotal, Reg::kResCOffset,
+                  Reg::kResCStride);
+  }
 
   // Spilled partial sums of the uniform quantizer carry their activation
   // sums: one per output position of the tile, stored in the second half of
@@ -385,7 +418,7 @@ class Expander {
         j.transfer = Transfer::kInput;
         j.buffer = Buffer::kIbuf;
         j.box = input_box();
-        j.accesses = box_accesses(layout(Reg::kInAddr, Reg::kInBits, Reg::kInC, Reg::kInH, Reg::kInW), j.box, 0, false);
+        j.accesses = box_accesses(in_layout(), j.box, 0, false);
         j.deps = {ibuf_in_.acquire(), tensor_ready(reg(Reg::kInAddr))};
         j.slot = ibuf_in_.current();
         j.bits = sum_bits(j.accesses);
@@ -447,10 +480,7 @@ class Expander {
         j.transfer = Transfer::kResidual;
         j.buffer = Buffer::kIbuf;
         j.box = output_box();
-        TensorLayout res = out_layout();
-        res.base_bit = static_cast<uint64_t>(reg(Reg::kResAddr));
-        res.bits = static_cast<int>(reg(Reg::kResBits));
-        j.accesses = box_accesses(res, j.box, static_cast<int>(reg(Reg::kOutShuffle)), false);
+        j.accesses = box_accesses(res_layout(), j.box, static_cast<int>(reg(Reg::kOutShuffle)), false);
         j.deps = {ibuf_res_.acquire(), tensor_ready(reg(Reg::kResAddr))};
         j.slot = ibuf_res_.current();
         j.bits = sum_bits(j.accesses);

@@ -29,8 +29,11 @@ std::vector<DramAccess> box_accesses(const TensorLayout& t, const Box& b, int sh
   std::vector<DramAccess> out;
   const uint64_t row_bits = static_cast<uint64_t>(t.w) * t.bits;
   const uint64_t plane_bits = row_bits * t.h;
-  const uint64_t image_bits = plane_bits * t.c;
-  for (const ChannelSegment& s : channel_segments(b.c0, b.c, t.c, shuffle_groups)) {
+  const uint64_t image_bits = plane_bits * static_cast<uint64_t>(t.stored_channels());
+  for (ChannelSegment s : channel_segments(b.c0, b.c, t.c, shuffle_groups)) {
+    // Through the view: an affine map keeps a segment one constant stride.
+    s.physical0 = t.stored_channel(s.physical0);
+    if (t.c_total > 0) s.stride *= t.c_stride;
     for (int n = b.n0; n < b.n0 + b.n; ++n) {
       DramAccess a;
       a.write = write;

@@ -14,7 +14,13 @@ namespace palsim::sim {
 struct TensorLayout {
   uint64_t base_bit = 0;
   int bits = 8;
-  int c = 1, h = 1, w = 1;
+  int c = 1, h = 1, w = 1;  // the logical tensor (c channels)
+  // A channel view: logical channel c (after any shuffle) is channel
+  // c_offset + c_stride * c of a c_total-channel tensor at base_bit.
+  // c_total = 0: not a view.
+  int c_total = 0, c_offset = 0, c_stride = 1;
+  int stored_channels() const { return c_total > 0 ? c_total : c; }
+  int stored_channel(int logical) const { return c_total > 0 ? c_offset + c_stride * logical : logical; }
 };
 
 // Physical position of logical channels [c0, c0 + count): segments of
@@ -31,7 +37,7 @@ struct ChannelSegment {
 std::vector<ChannelSegment> channel_segments(int c0, int count, int channels, int shuffle_groups);
 int physical_channel(int c, int channels, int shuffle_groups);
 
-// DMA accesses for `box` (logical channels) of a tensor.
+// DMA accesses for `box` (logical channels) of a tensor, through its view.
 std::vector<DramAccess> box_accesses(const TensorLayout& t, const Box& box, int shuffle_groups, bool write);
 
 // Weights [M][Cg][kh][kw]: output channels [m0, m0 + m) and per-group input channels [c0, c0 + c).

@@ -21,6 +21,22 @@ bool inside(const Box& in, const Box& out) {
   return in.n0 >= out.n0 && in.n0 + in.n <= out.n0 + out.n && in.c0 >= out.c0 && in.c0 + in.c <= out.c0 + out.c &&
          in.h0 >= out.h0 && in.h0 + in.h <= out.h0 + out.h && in.w0 >= out.w0 && in.w0 + in.w <= out.w0 + out.w;
 }
+
+// The channel view registers of a layer's input, output or residual (isa.h).
+struct ChannelView {
+  int total = 0, offset = 0, stride = 1;
+  int stored(int logical) const { return total > 0 ? offset + stride * logical : logical; }
+};
+ChannelView view_of(const LayerRegisters& L, Reg total, Reg offset, Reg stride) {
+  return ChannelView{static_cast<int>(L.get(total)), static_cast<int>(L.get(offset)), static_cast<int>(L.get(stride))};
+}
+ChannelView in_view(const LayerRegisters& L) { return view_of(L, Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride); }
+ChannelView out_view(const LayerRegisters& L) {
+  return view_of(L, Reg::kOutCTotal, Reg::kOutCOffset, Reg::kOutCStride);
+}
+ChannelView res_view(const LayerRegisters& L) {
+  return view_of(L, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride);
+}
 }  // namespace
 
 FunctionalState::FunctionalState(const frontend::HwConfig& hw, const isa::Program& program,
@@ -29,6 +45,10 @@ FunctionalState::FunctionalState(const frontend::HwConfig& hw, const isa::Progra
   const auto& info = program.info;
   for (size_t t = 0; t < info.tensors.size(); ++t) {
     const auto& ti = info.tensors[t];
+    if (ti.view_of >= 0) {
+      tensors_.emplace_back();  // a view: its values live in its owner
+      continue;
+    }
     tensors_.emplace_back(ti.batch, ti.c, ti.h, ti.w, 0);
     tensor_by_addr_[static_cast<int64_t>(ti.dram_bit)] = static_cast<int>(t);
   }
@@ -37,6 +57,9 @@ FunctionalState::FunctionalState(const frontend::HwConfig& hw, const isa::Progra
       throw InputError("detailed simulation: the program's input tensor does not exist");
     }
     const kernels::IntTensor& in = model.input;
+    if (info.tensors[static_cast<size_t>(info.input_tensor)].view_of >= 0) {
+      throw InputError("detailed simulation: the program's input tensor is a channel view");
+    }
     if (!in.same_shape(tensors_[static_cast<size_t>(info.input_tensor)])) {
       throw InputError("detailed simulation: the model's input does not have the shape of the program's input tensor");
     }
@@ -67,12 +90,21 @@ void FunctionalState::check_layers() const {
   }
   for (size_t op = 0; op < layers_.size(); ++op) {
     const LayerRegisters& L = layers_[op];
-    auto check_tensor = [&](Reg addr, const char* what, int64_t c, int64_t h, int64_t w) {
+    auto check_tensor = [&](Reg addr, const char* what, int64_t c, int64_t h, int64_t w, const ChannelView& v) {
       auto it = tensor_by_addr_.find(L.get(addr));
       if (it == tensor_by_addr_.end()) {
         throw InputError(fmt::format("detailed simulation: layer {}: its {} register points at no tensor", op, what));
       }
       const kernels::IntTensor& t = tensors_[static_cast<size_t>(it->second)];
+      if (v.total > 0) {
+        // A view: the tensor at the address has the view's total channels,
+        // and the view lies inside it.
+        if (v.offset < 0 || v.stride < 1 || v.offset + static_cast<int64_t>(v.stride) * (c - 1) >= v.total) {
+          throw InputError(fmt::format("detailed simulation: layer {}: its {} channel view lies outside {} channels",
+                                       op, what, v.total));
+        }
+        c = v.total;
+      }
       if (t.n() != L.get(Reg::kBatch) || t.c() != c || t.h() != h || t.w() != w) {
         throw InputError(fmt::format(
             "detailed simulation: layer {}: its {} registers say {}x{}x{}x{}, the tensor '{}' is {}x{}x{}x{}", op, what,
@@ -80,10 +112,10 @@ void FunctionalState::check_layers() const {
             t.w()));
       }
     };
-    check_tensor(Reg::kInAddr, "input", L.get(Reg::kInC), L.get(Reg::kInH), L.get(Reg::kInW));
-    check_tensor(Reg::kOutAddr, "output", L.get(Reg::kOutC), L.get(Reg::kOutH), L.get(Reg::kOutW));
+    check_tensor(Reg::kInAddr, "input", L.get(Reg::kInC), L.get(Reg::kInH), L.get(Reg::kInW), in_view(L));
+    check_tensor(Reg::kOutAddr, "output", L.get(Reg::kOutC), L.get(Reg::kOutH), L.get(Reg::kOutW), out_view(L));
     if (L.get(Reg::kFlags) & isa::kFlagResidual) {
-      check_tensor(Reg::kResAddr, "residual", L.get(Reg::kOutC), L.get(Reg::kOutH), L.get(Reg::kOutW));
+      check_tensor(Reg::kResAddr, "residual", L.get(Reg::kOutC), L.get(Reg::kOutH), L.get(Reg::kOutW), res_view(L));
     }
     if (L.kind == isa::LayerKind::kConv) {
       const kernels::IntTensor& w = model_.ops[op].weights;
@@ -105,8 +137,16 @@ int FunctionalState::tensor_at(int64_t dram_bit) const {
   return it->second;
 }
 
-kernels::IntTensor& FunctionalState::out_tensor(int op) {
-  return tensors_[static_cast<size_t>(tensor_at(layer(op).get(Reg::kOutAddr)))];
+kernels::IntTensor FunctionalState::tensor(int id) const {
+  const isa::TensorInfo& ti = program_.info.tensors.at(static_cast<size_t>(id));
+  if (ti.view_of < 0) return tensors_[static_cast<size_t>(id)];
+  const kernels::IntTensor& owner = tensors_.at(static_cast<size_t>(ti.view_of));
+  kernels::IntTensor v(owner.n(), ti.c, owner.h(), owner.w());
+  for (int n = 0; n < v.n(); ++n)
+    for (int c = 0; c < v.c(); ++c)
+      for (int y = 0; y < v.h(); ++y)
+        for (int x = 0; x < v.w(); ++x) v.at(n, c, y, x) = owner.at(n, ti.view_offset + ti.view_stride * c, y, x);
+  return v;
 }
 
 void FunctionalState::load(const Job& j) {
@@ -115,26 +155,31 @@ void FunctionalState::load(const Job& j) {
   switch (j.transfer) {
     case Transfer::kInput: {
       const kernels::IntTensor& t = tensors_[static_cast<size_t>(tensor_at(L.get(Reg::kInAddr)))];
+      const ChannelView view = in_view(L);
       ActTile& tile = ibuf_in_.at(static_cast<size_t>(j.slot));
       tile.box = b;
       tile.v.resize(static_cast<size_t>(b.elements()));
       size_t k = 0;
       for (int n = b.n0; n < b.n0 + b.n; ++n)
-        for (int c = b.c0; c < b.c0 + b.c; ++c)
+        for (int c = b.c0; c < b.c0 + b.c; ++c) {
+          const int stored = view.stored(c);
           for (int y = b.h0; y < b.h0 + b.h; ++y)
-            for (int x = b.w0; x < b.w0 + b.w; ++x) tile.v[k++] = t.at(n, c, y, x);
+            for (int x = b.w0; x < b.w0 + b.w; ++x) tile.v[k++] = t.at(n, stored, y, x);
+        }
       return;
     }
     case Transfer::kResidual: {
       const kernels::IntTensor& t = tensors_[static_cast<size_t>(tensor_at(L.get(Reg::kResAddr)))];
       const int shuffle = static_cast<int>(L.get(Reg::kOutShuffle));
+      const int channels = static_cast<int>(L.get(Reg::kOutC));
+      const ChannelView view = res_view(L);
       ActTile& tile = ibuf_res_.at(static_cast<size_t>(j.slot));
       tile.box = b;
       tile.v.resize(static_cast<size_t>(b.elements()));
       size_t k = 0;
       for (int n = b.n0; n < b.n0 + b.n; ++n)
         for (int c = b.c0; c < b.c0 + b.c; ++c) {
-          const int p = physical_channel(c, t.c(), shuffle);
+          const int p = view.stored(physical_channel(c, channels, shuffle));
           for (int y = b.h0; y < b.h0 + b.h; ++y)
             for (int x = b.w0; x < b.w0 + b.w; ++x) tile.v[k++] = t.at(n, p, y, x);
         }
@@ -190,15 +235,17 @@ void FunctionalState::store(const Job& j) {
   const AccTile& tile = obuf_.at(static_cast<size_t>(j.slot));
   const Box& b = j.box;
   if (j.transfer == Transfer::kOutput) {
-    kernels::IntTensor& t = out_tensor(j.op);
+    kernels::IntTensor& t = tensors_[static_cast<size_t>(tensor_at(L.get(Reg::kOutAddr)))];
     const int shuffle = static_cast<int>(L.get(Reg::kOutShuffle));
+    const int channels = static_cast<int>(L.get(Reg::kOutC));
+    const ChannelView view = out_view(L);
     if (!same_box(tile.box, b) || tile.result.size() != static_cast<size_t>(b.elements())) {
       throw InternalError(fmt::format("op {}: store of an output tile the OBUF slot does not hold", j.op));
     }
     size_t k = 0;
     for (int n = b.n0; n < b.n0 + b.n; ++n)
       for (int c = b.c0; c < b.c0 + b.c; ++c) {
-        const int p = physical_channel(c, t.c(), shuffle);
+        const int p = view.stored(physical_channel(c, channels, shuffle));
         for (int y = b.h0; y < b.h0 + b.h; ++y)
           for (int x = b.w0; x < b.w0 + b.w; ++x) t.at(n, p, y, x) = tile.result[k++];
       }
@@ -309,8 +356,9 @@ void FunctionalState::post_process(const Job& j) {
                 best = any ? std::max(best, v) : v;
                 any = true;
               }
-            out.result[out.index(n, c, y, x)] =
-                L.kind == isa::LayerKind::kMaxPool ? best : kernels::requantize_element(sum, 0, c, rq);
+            // A max pool keeps the largest value; a copy (a 1x1 window) the value itself.
+            const bool keep = L.kind == isa::LayerKind::kMaxPool || L.kind == isa::LayerKind::kCopy;
+            out.result[out.index(n, c, y, x)] = keep ? best : kernels::requantize_element(sum, 0, c, rq);
           }
     return;
   }

@@ -77,20 +77,21 @@ class FunctionalState {
   // InternalError when the slot holds another tile: a controller bug).
   void open_accumulators(const Job& j);
 
-  // Every tensor of the run, by tensor id (DRAM contents at the end).
-  const std::vector<kernels::IntTensor>& tensors() const { return tensors_; }
+  // Tensor `id` of the program as it is in DRAM now (a view: its channels
+  // of the tensor that owns the space).
+  kernels::IntTensor tensor(int id) const;
 
  private:
   void check_layers() const;
   int tensor_at(int64_t dram_bit) const;
-  kernels::IntTensor& out_tensor(int op);
 
   const frontend::HwConfig& hw_;
   const isa::Program& program_;
   const frontend::IntegerModel& model_;
   std::vector<LayerRegisters> layers_;
+  // Contents of the tensors that own DRAM space (views have none of their own).
   std::vector<kernels::IntTensor> tensors_;
-  std::map<int64_t, int> tensor_by_addr_;
+  std::map<int64_t, int> tensor_by_addr_;  // owners only
   // Per op, spilled partial sums (N, C, H, W) and activation sums (N, C, H, W:
   // each output tile keeps its own, at its first channel).
   std::vector<std::vector<int64_t>> psum_acc_, psum_asum_;

@@ -159,7 +159,7 @@ ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program,
       const auto it = ref.find(op.output);
       if (it == ref.end()) continue;
       const std::string m =
-          describe_mismatch(*graph, op.output, state.tensors()[static_cast<size_t>(op.output)], it->second);
+          describe_mismatch(*graph, op.output, state.tensor(op.output), it->second);
       if (!m.empty()) {
         r.bit_exact = false;
         r.mismatch = m;

@@ -371,10 +371,24 @@ TEST(BuilderResNet, NoCyclicModulesForG1OrWhenDisabled) {
 TEST(BuilderResNet, PlainDropsTheResidualAdditions) {
   ResNetOptions o = resnet_options_for_depth(18);
   o.plain = true;
+  o.plain_projections = PlainProjections::kDrop;
   const Network net = build_resnet("plain18", o, quantized(Method::kLsq, 4, 4));
   EXPECT_TRUE(names_of_kind(net, "add").empty());
   EXPECT_EQ(net.find("layer2.0.downsample.0"), -1);
   EXPECT_EQ(net.layer(net.output()).out, (Shape{1000, 1, 1}));
+}
+
+TEST(BuilderResNet, PlainKeepsOnlyTheProjectionShortcuts) {
+  ResNetOptions o = resnet_options_for_depth(18);
+  o.plain = true;  // kKeep is the default
+  const Network net = build_resnet("plain18", o, quantized(Method::kLsq, 4, 4));
+  EXPECT_EQ(names_of_kind(net, "add"), (std::set<std::string>{"layer2.0.add", "layer3.0.add", "layer4.0.add"}));
+  EXPECT_GE(net.find("layer2.0.downsample.0"), 0);
+  EXPECT_EQ(net.find("layer1.0.add"), -1);
+  EXPECT_EQ(net.find("layer2.1.add"), -1);
+  EXPECT_EQ(to_string(PlainProjections::kKeep), "keep");
+  EXPECT_EQ(parse_plain_projections("drop"), PlainProjections::kDrop);
+  EXPECT_CONTAINS(input_error_of([] { parse_plain_projections("maybe"); }), "--projections");
 }
 
 TEST(BuilderResNet, SmallInputVariantsBuildAndInferShapes) {
@@ -500,7 +514,7 @@ TEST(BuilderMethod, ParseAndLabels) {
 }
 
 TEST(BuilderRegistry, BuiltinsAndFiles) {
-  EXPECT_EQ(builtin_networks(), (std::vector<std::string>{"resnet18", "resnet34"}));
+  EXPECT_EQ(builtin_networks(), (std::vector<std::string>{"resnet18", "resnet34", "plain18", "shufflenetv2"}));
   EXPECT_TRUE(is_builtin_network("resnet34"));
   EXPECT_FALSE(is_builtin_network("resnet50"));
   NetworkRequest r;

@@ -95,6 +95,10 @@ class NetBuilder {
   }
   int global_avgpool(int in) { return add("gap", frontend::GlobalAvgPoolAttrs{}, {in}); }
   int flatten(int in) { return add("flatten", frontend::FlattenAttrs{}, {in}); }
+  int split(int in, int offset, int channels) {
+    return add("split", frontend::SplitAttrs{offset, channels}, {in});
+  }
+  int concat(std::vector<int> inputs) { return add("concat", frontend::ConcatAttrs{}, std::move(inputs)); }
   int fc(int in, int out_features, frontend::QuantSpec q) {
     frontend::FcAttrs a;
     a.out_features = out_features;
@@ -410,6 +414,42 @@ inline frontend::Network resnet18_narrow(const std::string& method, int G) {
   r.blocks = std::vector<int>{1, 1, 1, 1};
   r.stem = "small";
   return frontend::resolve_network(r);
+}
+
+// ShuffleNet v2 0.5x at 8x8 with the small stem, units [1, 2, 1]: downsampling
+// and basic units (split views, concat places, the identity-half copy,
+// depthwise convs down to 1x1 maps), cyclic shuffle modules with 2 groups.
+inline frontend::Network shufflenet_tiny(const std::string& method) {
+  frontend::NetworkRequest r;
+  r.network = "shufflenetv2";
+  r.method.method = frontend::parse_method(method);
+  r.method_given = true;
+  r.width = 0.5;
+  r.input_size = 8;
+  r.stem = "small";
+  r.blocks = std::vector<int>{1, 2, 1};
+  r.cyclic_groups = 2;
+  return frontend::resolve_network(r);
+}
+
+inline frontend::Network plain18_narrow(const std::string& projections) {
+  frontend::NetworkRequest r;
+  r.network = "plain18";
+  r.method.method = frontend::Method::kLsq;
+  r.method_given = true;
+  r.input_size = 16;
+  r.base_width = 8;
+  r.blocks = std::vector<int>{1, 1, 1, 1};
+  r.stem = "small";
+  r.projections = projections;
+  return frontend::resolve_network(r);
+}
+
+// The program has copy layers (data movement through the PPU).
+inline void expect_copies(const frontend::Compiled& c, const JobList&) {
+  int copies = 0;
+  for (const auto& op : c.plan.graph.ops) copies += op.kind == frontend::HwOpKind::kCopy;
+  EXPECT_GT(copies, 0) << "no copy op";
 }
 
 // Checks used by several cases.
@@ -825,6 +865,38 @@ inline const std::vector<SimCase>& sim_cases() {
       add(c);
       c.name = fmt::format("resnet18_narrow_palquant_g2_{}", hw);
       c.network = [] { return resnet18_narrow("palquant", 2); };
+      add(c);
+    }
+    // Split, concatenation, channel views and copies (issue 9).
+    for (const char* hw : {"bitfusion", "bpvec"}) {
+      SimCase c;
+      c.hw = hw;
+      c.name = fmt::format("shufflenet_tiny_lsq_{}", hw);
+      c.network = [] { return shufflenet_tiny("lsq"); };
+      c.check = expect_copies;
+      add(c);
+    }
+    {
+      SimCase c;
+      c.name = "shufflenet_tiny_ewgs";
+      c.network = [] { return shufflenet_tiny("ewgs"); };
+      c.check = expect_copies;
+      add(c);
+      c.name = "concat_nested_copies_standalone_shuffle";
+      c.network = [] {
+        NetBuilder b("concat", {8, 6, 6});
+        const int r1 = b.relu(b.conv(b.input(), 8, 3, 1, 1, 1, lsq(4, 4)));
+        const int c2 = b.conv(r1, 4, 1, 1, 0, 1, lsq(4, 4));
+        const int inner = b.concat({r1, c2});
+        const int outer = b.concat({b.input(), inner});
+        const int half = b.split(b.shuffle(b.maxpool(outer, 2, 2, 0), 4), 4, 16);
+        b.conv_bn(half, 8, 3, 1, 1, 8, uniform(4, 4), true);
+        return b.build();
+      };
+      add(c);
+      c.check = nullptr;
+      c.name = "plain18_narrow_keep";
+      c.network = [] { return plain18_narrow("keep"); };
       add(c);
     }
     return v;

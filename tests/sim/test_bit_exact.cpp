@@ -69,6 +69,26 @@ TEST(BitExactNegative, ProgramWithAnotherGroupRotation) {
       run_detailed(cc->hw, cc->compiled.program, cc->compiled.plan.graph, cc->model).bit_exact);
 }
 
+// A branch that reads the wrong half of its unit's input (a channel view
+// moved) is caught, in the tensor it writes.
+TEST(BitExactNegative, ProgramWithAnotherChannelView) {
+  const auto cc = compile_case(find_case("shufflenet_tiny_lsq_bitfusion"));
+  const auto& g = cc->compiled.plan.graph;
+  int op = -1;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    if (g.ops[i].name == "stage3.1.branch2.0") op = static_cast<int>(i);
+  }
+  ASSERT_GE(op, 0);
+  isa::Program p = cc->compiled.program;
+  ASSERT_EQ(layer_register(p, op, isa::Reg::kInCOffset), 48);
+  ASSERT_EQ(layer_register(p, op, isa::Reg::kInCTotal), 96);
+  set_layer_register(p, op, isa::Reg::kInCOffset, 0);
+  const RunStats r = run_detailed(cc->hw, p, g, cc->model);
+  EXPECT_TRUE(r.values_checked);
+  EXPECT_FALSE(r.bit_exact);
+  EXPECT_NE(r.first_mismatch.find("tensor 'stage3.1.branch2.2'"), std::string::npos) << r.first_mismatch;
+}
+
 TEST(BitExactNegative, ReferenceGraphWithoutTheChannelShuffle) {
   const auto cc = compile_case(find_case("shuffle_before_residual"));
   frontend::HwGraph g = cc->compiled.plan.graph;
