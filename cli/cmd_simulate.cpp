@@ -8,6 +8,7 @@
 #include "frontend/lowering/compile.h"
 #include "sim/compile.h"
 #include "frontend/util/atomic_file.h"
+#include "frontend/util/memory_budget.h"
 #include "frontend/util/progress.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
@@ -61,6 +62,15 @@ int run_simulate(const std::vector<std::string>& args) {
     program = isa::load_program(program_file);
   } else {
     const frontend::Network network = frontend::resolve_network(net.request(vm));
+    if (so.mode == sim::SimMode::kDetailed) {
+      // Detailed mode holds every tensor of the batch twice (the simulated
+      // values and the kernels' reference, 32-bit elements at least): refuse
+      // what cannot fit before the mapping search starts.
+      uint64_t elements = 0;
+      for (int i = 0; i < network.size(); ++i) elements += static_cast<uint64_t>(network.layer(i).out.elements());
+      check_memory_budget(elements * static_cast<uint64_t>(hw.batch) * 2 * sizeof(int32_t),
+                          fmt::format("--mode detailed ({}, batch {})", network.name(), hw.batch));
+    }
     compiled = sim::compile(cfg, network, hw.lowering(), static_cast<size_t>(hw.refine), hw.cycle_tolerance, !quiet);
     program = compiled.program;
     so.graph = &compiled.plan.graph;

@@ -11,7 +11,8 @@ constexpr const char* kSchema = "palsim-sweep-db-1";
 }
 
 ResultDb::ResultDb(const std::string& path) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     const std::string why = db_ ? sqlite3_errmsg(db_) : "cannot open";
     sqlite3_close(db_);
@@ -19,41 +20,62 @@ ResultDb::ResultDb(const std::string& path) : path_(path) {
     throw InputError(fmt::format("{}: cannot open the sweep database: {}", path, why));
   }
   sqlite3_busy_timeout(db_, 10000);
+  // Check what the file is before changing anything in it: a database of
+  // another program, schema or simulator version is refused untouched.
+  auto meta = [&](const char* name) -> std::optional<std::string> {
+    sqlite3_stmt* st = nullptr;
+    std::optional<std::string> v;
+    if (sqlite3_prepare_v2(db_, "SELECT value FROM meta WHERE name = ?", -1, &st, nullptr) ==
+        SQLITE_OK) {
+      sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char* t = sqlite3_column_text(st, 0);
+        v = t ? reinterpret_cast<const char*>(t) : "";
+      }
+    }
+    sqlite3_finalize(st);
+    return v;
+  };
+  auto refuse = [&](const std::string& why) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError(fmt::format("{}: {}", path, why));
+  };
+  sqlite3_stmt* probe = nullptr;
+  const int probe_rc =
+      sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_master", -1, &probe, nullptr);
+  const bool readable = probe_rc == SQLITE_OK && sqlite3_step(probe) == SQLITE_ROW;
+  const int64_t objects = readable ? sqlite3_column_int64(probe, 0) : 0;
+  sqlite3_finalize(probe);
+  if (!readable) refuse("not a palsim sweep database (or not readable)");
+  if (objects > 0) {
+    const auto schema = meta("schema");
+    const auto version = meta("simulator_version");
+    if (!schema) refuse("not a palsim sweep database (no schema record)");
+    if (*schema != kSchema)
+      refuse(fmt::format("database schema '{}' (this palsim writes '{}')", *schema, kSchema));
+    if (!version || *version != PALSIM_SIM_VERSION) {
+      refuse(fmt::format(
+          "written by simulator version {} (this is {}); its results are not comparable — use "
+          "another --db",
+          version ? *version : "?", PALSIM_SIM_VERSION));
+    }
+  }
   try {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
     exec("CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    exec("CREATE TABLE IF NOT EXISTS points(key TEXT PRIMARY KEY, seq INTEGER, params TEXT NOT NULL, status TEXT "
-         "NOT NULL, error TEXT, cycles INTEGER, energy_pj REAL, result TEXT, seconds REAL)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS points(key TEXT PRIMARY KEY, seq INTEGER, params TEXT NOT "
+        "NULL, status TEXT "
+        "NOT NULL, error TEXT, cycles INTEGER, energy_pj REAL, result TEXT, seconds REAL)");
+    // The schema and simulator version are fixed by the first writer.
+    if (objects == 0) {
+      exec(fmt::format("INSERT INTO meta VALUES('schema', '{}'), ('simulator_version', '{}')",
+                       kSchema, PALSIM_SIM_VERSION));
+    }
   } catch (const InputError&) {
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw InputError(fmt::format("{}: not a palsim sweep database (or not writable)", path));
-  }
-  // The schema and simulator version are fixed by the first writer.
-  auto meta = [&](const char* name) -> std::optional<std::string> {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db_, "SELECT value FROM meta WHERE name = ?", -1, &st, nullptr);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    std::optional<std::string> v;
-    if (sqlite3_step(st) == SQLITE_ROW) v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return v;
-  };
-  const auto schema = meta("schema");
-  const auto version = meta("simulator_version");
-  if (!schema) {
-    exec(fmt::format("INSERT INTO meta VALUES('schema', '{}'), ('simulator_version', '{}')", kSchema,
-                     PALSIM_SIM_VERSION));
-  } else {
-    if (*schema != kSchema) {
-      throw InputError(fmt::format("{}: database schema '{}' (this palsim writes '{}')", path, *schema, kSchema));
-    }
-    if (!version || *version != PALSIM_SIM_VERSION) {
-      throw InputError(fmt::format("{}: written by simulator version {} (this is {}); its results are not comparable "
-                                   "— use another --db",
-                                   path, version ? *version : "?", PALSIM_SIM_VERSION));
-    }
+    refuse("not a palsim sweep database (or not writable)");
   }
 }
 
@@ -76,68 +98,106 @@ bool ResultDb::has_done(const std::string& key) {
 }
 
 namespace {
-PointRecord read_row(sqlite3_stmt* st) {
+PointRecord read_row(sqlite3_stmt* st, const std::string& path) {
   auto text = [&](int i) {
     const unsigned char* t = sqlite3_column_text(st, i);
     return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
   };
   PointRecord r;
   r.key = text(0);
-  r.params = nlohmann::json::parse(text(1));
+  // The stored JSON must be objects: a damaged row is the database's fault.
+  auto object = [&](const std::string& column, const std::string& s) {
+    nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
+    if (s.empty() && column == "result") j = nlohmann::json::object();
+    if (!j.is_object()) {
+      throw InputError(
+          fmt::format("{}: point '{}': column {} does not hold a JSON object (damaged database)",
+                      path, r.key, column));
+    }
+    return j;
+  };
+  r.params = object("params", text(1));
   r.status = text(2);
   r.error = text(3);
   r.cycles = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
   r.energy_pj = sqlite3_column_double(st, 5);
-  const std::string res = text(6);
-  r.result = res.empty() ? nlohmann::json::object() : nlohmann::json::parse(res);
+  r.result = object("result", text(6));
   r.seconds = sqlite3_column_double(st, 7);
+  r.seq = sqlite3_column_int64(st, 8);
   return r;
 }
 }  // namespace
 
+sqlite3_stmt* ResultDb::prepare(const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
+    const std::string why = sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+    throw InputError(fmt::format("{}: not a palsim sweep database ({})", path_, why));
+  }
+  return st;
+}
+
 std::optional<PointRecord> ResultDb::find(const std::string& key) {
   std::lock_guard<std::mutex> lock(mutex_);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "SELECT key, params, status, error, cycles, energy_pj, result, seconds FROM points WHERE key = ?",
-                     -1, &st, nullptr);
+  sqlite3_stmt* st = prepare(
+      "SELECT key, params, status, error, cycles, energy_pj, result, seconds, seq FROM points "
+      "WHERE key = ?");
   sqlite3_bind_text(st, 1, key.c_str(), -1, SQLITE_TRANSIENT);
   std::optional<PointRecord> r;
-  if (sqlite3_step(st) == SQLITE_ROW) r = read_row(st);
+  try {
+    if (sqlite3_step(st) == SQLITE_ROW) r = read_row(st, path_);
+  } catch (...) {
+    sqlite3_finalize(st);
+    throw;
+  }
   sqlite3_finalize(st);
   return r;
 }
 
 void ResultDb::put(const PointRecord& r) {
   std::lock_guard<std::mutex> lock(mutex_);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "INSERT OR REPLACE INTO points(key, seq, params, status, error, cycles, energy_pj, result, "
-                     "seconds) VALUES(?, COALESCE((SELECT seq FROM points WHERE key = ?), (SELECT COALESCE(MAX(seq), "
-                     "0) + 1 FROM points)), ?, ?, ?, ?, ?, ?, ?)",
-                     -1, &st, nullptr);
+  // The row's place in exports: the point's index in its sweep when known
+  // (the same order whatever the number of jobs or shards), else after the
+  // last row; a replaced row keeps its place.
+  sqlite3_stmt* st = prepare(
+      "INSERT OR REPLACE INTO points(key, seq, params, status, error, cycles, energy_pj, result, "
+      "seconds) VALUES(?, COALESCE(?, (SELECT seq FROM points WHERE key = ?), (SELECT "
+      "COALESCE(MAX(seq), "
+      "0) + 1 FROM points)), ?, ?, ?, ?, ?, ?, ?)");
   const std::string params = r.params.dump(), result = r.result.dump();
   sqlite3_bind_text(st, 1, r.key.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 2, r.key.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 3, params.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 4, r.status.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 5, r.error.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st, 6, static_cast<sqlite3_int64>(r.cycles));
-  sqlite3_bind_double(st, 7, r.energy_pj);
-  sqlite3_bind_text(st, 8, result.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_double(st, 9, r.seconds);
+  if (r.seq >= 0) {
+    sqlite3_bind_int64(st, 2, r.seq);
+  } else {
+    sqlite3_bind_null(st, 2);
+  }
+  sqlite3_bind_text(st, 3, r.key.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, params.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 5, r.status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 6, r.error.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 7, static_cast<sqlite3_int64>(r.cycles));
+  sqlite3_bind_double(st, 8, r.energy_pj);
+  sqlite3_bind_text(st, 9, result.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double(st, 10, r.seconds);
   const int rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) throw InputError(fmt::format("{}: cannot record a result: {}", path_, sqlite3_errmsg(db_)));
+  if (rc != SQLITE_DONE)
+    throw InputError(fmt::format("{}: cannot record a result: {}", path_, sqlite3_errmsg(db_)));
 }
 
 std::vector<PointRecord> ResultDb::all() {
   std::lock_guard<std::mutex> lock(mutex_);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_, "SELECT key, params, status, error, cycles, energy_pj, result, seconds FROM points ORDER BY seq",
-                     -1, &st, nullptr);
+  sqlite3_stmt* st = prepare(
+      "SELECT key, params, status, error, cycles, energy_pj, result, seconds, seq FROM points "
+      "ORDER BY seq, key");
   std::vector<PointRecord> out;
-  while (sqlite3_step(st) == SQLITE_ROW) out.push_back(read_row(st));
+  try {
+    while (sqlite3_step(st) == SQLITE_ROW) out.push_back(read_row(st, path_));
+  } catch (...) {
+    sqlite3_finalize(st);
+    throw;
+  }
   sqlite3_finalize(st);
   return out;
 }

@@ -22,6 +22,8 @@ struct PointRecord {
   double energy_pj = 0;
   nlohmann::json result;  // energy breakdown and totals
   double seconds = 0;
+  // Place in exports: the point's index in its sweep (-1: after the last row).
+  int64_t seq = -1;
 };
 
 class ResultDb {
@@ -41,6 +43,8 @@ class ResultDb {
 
  private:
   void exec(const std::string& sql);
+  // Throws InputError naming the file when `sql` does not fit its tables.
+  sqlite3_stmt* prepare(const char* sql);
   std::string path_;
   sqlite3* db_ = nullptr;
   std::mutex mutex_;

@@ -27,7 +27,8 @@ nlohmann::json records_json(const std::vector<PointRecord>& records) {
     j["energy_pj"] = r.energy_pj;
     if (r.result.contains("energy_breakdown_pj")) j["energy_breakdown_pj"] = r.result["energy_breakdown_pj"];
     if (r.result.contains("bit_exact")) j["bit_exact"] = r.result["bit_exact"];
-    j["seconds"] = r.seconds;
+    // No wall time here: the JSON is the reproducible result (byte-identical
+    // across runs and -j); timings are in the CSV and the database.
     out.push_back(j);
   }
   return out;

@@ -103,6 +103,10 @@ void read_data(YamlMap m, DataConfig& d, const std::string& base_dir) {
   if (m.has("path")) {
     if (d.path.empty()) m.fail("path", "must not be empty");
     d.path = resolve_path(d.path, base_dir);
+    // Caught here, where the line of the key is known, not when the trainer
+    // opens the data.
+    std::error_code ec;
+    if (!fs::exists(d.path, ec)) m.fail("path", fmt::format("'{}' does not exist", d.path));
   } else {
     d.path = default_dataset_path(d.dataset);
     if (d.path.empty())

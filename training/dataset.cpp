@@ -125,9 +125,11 @@ std::vector<uint8_t> read_idx_file(const std::string& path, std::vector<int64_t>
   for (int i = 0; i < ndim; ++i) {
     const uint32_t d = big_endian_u32(data, 4 + 4 * static_cast<size_t>(i));
     dims.push_back(d);
-    count *= d;
-    if (count > (uint64_t{1} << 40))
+    // Checked before multiplying: the product of four 32-bit dimensions can
+    // wrap around 2^64 (to 0, matching an empty data section).
+    if (d != 0 && count > (uint64_t{1} << 40) / d)
       throw InputError(fmt::format("{}: corrupt IDX file: absurd dimensions", path));
+    count *= d;
   }
   if (data.size() - header != count) {
     throw InputError(fmt::format(

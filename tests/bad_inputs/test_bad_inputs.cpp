@@ -1,0 +1,192 @@
+// The catalogue of bad inputs (tests/bad_inputs/cases.yaml): every case runs
+// the real palsim executable on a small file or command line and asserts that
+// it fails cleanly: the expected non-zero exit code, a message naming the
+// file, line and field (or the option), no result file left behind (no file
+// appears in the case's directory, none that existed changes) and no
+// sanitizer report.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/hardening_util/run_palsim.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using palsim_test::RunResult;
+
+const std::string kCases = std::string(PALSIM_SOURCE_DIR) + "/tests/bad_inputs/cases.yaml";
+
+struct Case {
+  std::string name;
+  YAML::Node node;
+};
+
+std::vector<Case> load_cases() {
+  std::vector<Case> cases;
+  const YAML::Node root = YAML::LoadFile(kCases);
+  for (const auto& c : root) cases.push_back(Case{c["name"].as<std::string>(), c});
+  return cases;
+}
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> c = load_cases();
+  return c;
+}
+
+// The directory a case may not write into: a 0555 directory, or for root
+// (who ignores permission bits) /proc/sys, which the kernel keeps read-only.
+std::string readonly_dir(const std::string& scratch) {
+  if (::geteuid() != 0) {
+    const std::string d = scratch + "/readonly";
+    fs::create_directories(d);
+    ::chmod(d.c_str(), 0555);
+    return d;
+  }
+  return "/proc/sys";
+}
+
+std::string substitute(std::string s, const std::map<std::string, std::string>& vars) {
+  for (const auto& [k, v] : vars) {
+    for (size_t at; (at = s.find(k)) != std::string::npos;) s.replace(at, k.size(), v);
+  }
+  return s;
+}
+
+// Every regular file under `dir` with its contents.
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file())
+      files[fs::relative(e.path(), dir).string()] = palsim_test::read_text(e.path());
+  }
+  return files;
+}
+
+class BadInput : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(BadInput, FailsCleanly) {
+  const Case& c = cases()[GetParam()];
+  const YAML::Node& n = c.node;
+  if (n["requires"] && n["requires"].as<std::string>() == "train") {
+#ifndef PALSIM_WITH_TORCH
+    GTEST_SKIP() << "palsim is built without the training module";
+#endif
+  }
+  std::string tmpl = (fs::temp_directory_path() / "palsim-bad-XXXXXX").string();
+  const std::string base = ::mkdtemp(tmpl.data());
+  const std::string dir = base + "/case", capture = base + "/capture";
+  fs::create_directories(dir);
+  fs::create_directories(capture);
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::permissions(path + "/case/readonly", fs::perms::owner_all, ec);
+      fs::remove_all(path, ec);
+    }
+  } cleanup{base};
+
+  std::map<std::string, std::string> vars = {{"{tmp}", dir}, {"{src}", PALSIM_SOURCE_DIR}};
+  if (::geteuid() == 0 && ::access("/proc/sys", W_OK) == 0) {
+    if (n["readonly"]) GTEST_SKIP() << "no read-only directory for root on this machine";
+  }
+  vars["{readonly}"] = n["readonly"] ? readonly_dir(dir) : "";
+
+  // Set up the case's files.
+  if (n["files"]) {
+    for (auto it = n["files"].begin(); it != n["files"].end(); ++it) {
+      const fs::path p = fs::path(dir) / it->first.as<std::string>();
+      fs::create_directories(p.parent_path());
+      std::ofstream(p, std::ios::binary) << substitute(it->second.as<std::string>(), vars);
+    }
+  }
+  if (n["dirs"]) {
+    for (const auto& d : n["dirs"]) fs::create_directories(fs::path(dir) / d.as<std::string>());
+  }
+  if (n["setup"]) {
+    for (const auto& cmd : n["setup"]) {
+      std::vector<std::string> args;
+      for (const auto& a : cmd) args.push_back(substitute(a.as<std::string>(), vars));
+      const RunResult r = palsim_test::run_palsim(args, dir, capture);
+      ASSERT_EQ(r.exit_code, 0) << "setup command failed: " << r.err;
+    }
+  }
+  if (n["truncate"]) {
+    for (auto it = n["truncate"].begin(); it != n["truncate"].end(); ++it) {
+      fs::resize_file(fs::path(dir) / it->first.as<std::string>(), it->second.as<uintmax_t>());
+    }
+  }
+  if (n["flip_byte"]) {
+    for (auto it = n["flip_byte"].begin(); it != n["flip_byte"].end(); ++it) {
+      const fs::path p = fs::path(dir) / it->first.as<std::string>();
+      std::string bytes = palsim_test::read_text(p.string());
+      const long at = it->second.as<long>();
+      const size_t i = at < 0 ? bytes.size() - static_cast<size_t>(-at) : static_cast<size_t>(at);
+      ASSERT_LT(i, bytes.size());
+      bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
+      std::ofstream(p, std::ios::binary) << bytes;
+    }
+  }
+  if (n["sqlite"]) {
+    for (auto it = n["sqlite"].begin(); it != n["sqlite"].end(); ++it) {
+      const std::string p = (fs::path(dir) / it->first.as<std::string>()).string();
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open(p.c_str(), &db), SQLITE_OK);
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db, it->second.as<std::string>().c_str(), nullptr, nullptr, &err);
+      const std::string why = err ? err : "";
+      sqlite3_free(err);
+      sqlite3_close(db);
+      ASSERT_EQ(rc, SQLITE_OK) << why;
+    }
+  }
+
+  const std::map<std::string, std::string> before = snapshot(dir);
+  std::vector<std::string> args;
+  for (const auto& a : n["args"]) args.push_back(substitute(a.as<std::string>(), vars));
+  const RunResult r = palsim_test::run_palsim(args, dir, capture, 120);
+
+  std::string cmdline = "palsim";
+  for (const auto& a : args) cmdline += " " + a;
+  SCOPED_TRACE(cmdline + "\nstderr: " + r.err);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.signal, 0) << "killed by a signal";
+  EXPECT_EQ(r.exit_code, n["exit"] ? n["exit"].as<int>() : 1);
+  for (const auto& part : n["stderr"]) {
+    const std::string want = substitute(part.as<std::string>(), vars);
+    EXPECT_NE(r.err.find(want), std::string::npos) << "stderr lacks '" << want << "'";
+  }
+  EXPECT_EQ(r.err.find("internal error"), std::string::npos)
+      << "bad input must not be an internal error";
+  EXPECT_FALSE(palsim_test::has_sanitizer_report(r.err));
+  // Nothing written: no file appeared, none changed.
+  const std::map<std::string, std::string> after = snapshot(dir);
+  for (const auto& [f, content] : after) {
+    auto it = before.find(f);
+    if (it == before.end()) {
+      ADD_FAILURE() << "left behind a new file: " << f;
+    } else if (it->second != content) {
+      ADD_FAILURE() << "changed an existing file: " << f;
+    }
+  }
+  for (const auto& [f, content] : before) {
+    if (!after.count(f)) ADD_FAILURE() << "removed an existing file: " << f;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Catalogue, BadInput, ::testing::Range<size_t>(0, cases().size()),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return cases()[info.param].name;
+                         });
+
+}  // namespace

@@ -1,0 +1,259 @@
+// Crash safety and determinism of the palsim executable (issue 10).
+//
+// Every command that writes a result is killed with SIGKILL at several points
+// of its run; what is on disk afterwards must be the previous complete file
+// (or nothing), or the new complete result when the run had finished. A
+// training run killed twice (during the first epoch, then during the second)
+// and resumed ends with the same weights and optimizer state, bit for bit, as
+// an uninterrupted run. The same inputs give byte-identical JSON across runs
+// and across -j 1 and -j N.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/hardening_util/run_palsim.h"
+#ifdef PALSIM_WITH_TORCH
+#include "training/array_file.h"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+using palsim_test::read_text;
+using palsim_test::RunResult;
+
+const std::string kSrc = PALSIM_SOURCE_DIR;
+
+class Scratch {
+ public:
+  Scratch() {
+    std::string tmpl = (fs::temp_directory_path() / "palsim-crash-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+    fs::create_directories(path_ + "/capture");
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string capture() const { return path_ + "/capture"; }
+  std::string operator/(const std::string& f) const { return path_ + "/" + f; }
+
+ private:
+  std::string path_;
+};
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Starts palsim ARGS in `dir`, SIGKILLs it (and its children) after
+// `delay` seconds unless it ended first; returns whether it completed.
+bool run_and_kill(const std::vector<std::string>& args, const Scratch& s, double delay) {
+  const pid_t pid = palsim_test::start_palsim(args, s.path(), s.capture());
+  const auto t0 = std::chrono::steady_clock::now();
+  int status = 0;
+  while (seconds_since(t0) < delay) {
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// A result file after a kill: the previous complete file, or the new complete
+// result when the run completed (atomic replacement: never a mix, never empty).
+void expect_previous_or_complete(const std::string& path, const std::string& previous,
+                                 const std::string& complete, bool completed,
+                                 const std::string& what) {
+  ASSERT_TRUE(fs::exists(path)) << what << ": the previous file vanished";
+  const std::string now = read_text(path);
+  if (completed) {
+    EXPECT_EQ(now, complete) << what << ": the run completed but the file is not its result";
+  } else {
+    EXPECT_TRUE(now == previous || now == complete)
+        << what << ": neither the previous nor a complete file (" << now.size() << " bytes)";
+  }
+}
+
+TEST(CrashSafety, SimulateJsonAndCsvArePreviousOrComplete) {
+  Scratch s;
+  const std::vector<std::string> args = {
+      "simulate", "resnet18",    "--method", "lsq",   "--abits", "4", "--wbits",
+      "4",        "--json-file", "out.json", "--csv", "out.csv", "-q"};
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult ref = palsim_test::run_palsim(args, s.path(), s.capture());
+  const double T = seconds_since(t0);
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  const std::string json = read_text(s / "out.json"), csv = read_text(s / "out.csv");
+  ASSERT_FALSE(json.empty());
+  ASSERT_FALSE(csv.empty());
+  ASSERT_TRUE(nlohmann::json::accept(json));
+  for (double f : {0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 1.5}) {
+    write_text(s / "out.json", "previous json\n");
+    write_text(s / "out.csv", "previous csv\n");
+    const bool completed = run_and_kill(args, s, f * T);
+    expect_previous_or_complete(s / "out.json", "previous json\n", json, completed, "--json-file");
+    expect_previous_or_complete(s / "out.csv", "previous csv\n", csv, completed, "--csv");
+  }
+}
+
+TEST(CrashSafety, Table2FilesArePreviousAfterAKill) {
+  Scratch s;
+  const std::vector<std::string> args = {"table2", "--markdown",         "t2.md", "--csv",
+                                         "t2.csv", "--no-onchip-effect", "-q"};
+  for (double delay : {0.3, 1.5, 4.0}) {
+    write_text(s / "t2.md", "previous markdown\n");
+    write_text(s / "t2.csv", "previous csv\n");
+    const bool completed = run_and_kill(args, s, delay);
+    ASSERT_FALSE(completed) << "table2 finished within " << delay << " s; kill it earlier";
+    EXPECT_EQ(read_text(s / "t2.md"), "previous markdown\n") << "killed after " << delay << " s";
+    EXPECT_EQ(read_text(s / "t2.csv"), "previous csv\n") << "killed after " << delay << " s";
+  }
+}
+
+// A sweep killed midway: the database holds only finished points and reads
+// back; resumed, it equals an uninterrupted run, and -j 1 equals -j 2, byte
+// for byte.
+TEST(CrashSafety, SweepDatabaseSurvivesAKillAndResultsAreDeterministic) {
+  Scratch s;
+  const std::string sweep = kSrc + "/tests/data/sweeps/small.yaml";
+  const RunResult a = palsim_test::run_palsim({"sweep", sweep, "--db", "j1.db", "-j", "1", "-q"},
+                                              s.path(), s.capture());
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const RunResult ja =
+      palsim_test::run_palsim({"results", "j1.db", "--json"}, s.path(), s.capture());
+  ASSERT_EQ(ja.exit_code, 0) << ja.err;
+  const RunResult b = palsim_test::run_palsim({"sweep", sweep, "--db", "j2.db", "-j", "2", "-q"},
+                                              s.path(), s.capture());
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const RunResult jb =
+      palsim_test::run_palsim({"results", "j2.db", "--json"}, s.path(), s.capture());
+  EXPECT_EQ(ja.out, jb.out) << "results --json differs between -j 1 and -j 2";
+
+  bool completed = run_and_kill({"sweep", sweep, "--db", "killed.db", "-j", "2", "-q"}, s, 1.0);
+  const RunResult partial =
+      palsim_test::run_palsim({"results", "killed.db", "--json"}, s.path(), s.capture());
+  ASSERT_EQ(partial.exit_code, 0) << "the killed sweep's database does not read back: "
+                                  << partial.err;
+  for (const auto& p : nlohmann::json::parse(partial.out))
+    EXPECT_EQ(p["status"], "done") << p.dump();
+  if (!completed) {
+    const RunResult resumed = palsim_test::run_palsim(
+        {"sweep", sweep, "--db", "killed.db", "--resume", "-q"}, s.path(), s.capture());
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  }
+  const RunResult jk =
+      palsim_test::run_palsim({"results", "killed.db", "--json"}, s.path(), s.capture());
+  EXPECT_EQ(ja.out, jk.out) << "a killed and resumed sweep differs from an uninterrupted one";
+}
+
+TEST(Determinism, SimulateJsonIsByteIdenticalAcrossRuns) {
+  Scratch s;
+  const std::vector<std::string> args = {
+      "simulate", kSrc + "/workloads/examples/tiny_palquant.yaml", "--json", "-q"};
+  const RunResult a = palsim_test::run_palsim(args, s.path(), s.capture());
+  const RunResult b = palsim_test::run_palsim(args, s.path(), s.capture());
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_FALSE(a.out.empty());
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST(Determinism, Table2JsonIsByteIdenticalAcrossJobCounts) {
+  Scratch s;
+  const RunResult a = palsim_test::run_palsim(
+      {"table2", "--json", "--no-onchip-effect", "-j", "1", "-q"}, s.path(), s.capture());
+  const RunResult b = palsim_test::run_palsim(
+      {"table2", "--json", "--no-onchip-effect", "-j", "2", "-q"}, s.path(), s.capture());
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_GT(nlohmann::json::parse(a.out).size(), 0u);
+  EXPECT_EQ(a.out, b.out);
+}
+
+#ifdef PALSIM_WITH_TORCH
+// Every trained value and optimizer state (meta/* holds timings).
+std::map<std::string, std::string> trained_state(const std::string& run_dir) {
+  const auto f = palsim::training::ArrayFile::read(run_dir + "/checkpoint.bin");
+  std::map<std::string, std::string> out;
+  for (const auto& [name, a] : f.arrays()) {
+    if (name.rfind("meta/", 0) != 0) out[name] = std::string(a.data.begin(), a.data.end());
+  }
+  return out;
+}
+
+// The checkpoint and metrics of a killed run: absent or complete.
+void expect_run_dir_consistent(const std::string& run_dir, const std::string& when) {
+  if (fs::exists(run_dir + "/checkpoint.bin")) {
+    EXPECT_NO_THROW(palsim::training::ArrayFile::read(run_dir + "/checkpoint.bin").arrays().size())
+        << when;
+  }
+  if (fs::exists(run_dir + "/metrics.json")) {
+    EXPECT_TRUE(nlohmann::json::accept(read_text(run_dir + "/metrics.json"))) << when;
+  }
+}
+
+TEST(CrashSafety, TrainingKilledWithSigkillResumesToIdenticalWeights) {
+  Scratch s;
+  // workloads/fmnist/smoke.yaml with two epochs, so a kill can land in each.
+  std::string config = read_text(kSrc + "/workloads/fmnist/smoke.yaml");
+  const std::string one = "epochs: 1", two = "epochs: 2";
+  ASSERT_NE(config.find(one), std::string::npos);
+  config.replace(config.find(one), one.size(), two);
+  write_text(s / "train.yaml", config);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult ref =
+      palsim_test::run_palsim({"train", "train.yaml", "-o", "ref", "-q"}, s.path(), s.capture());
+  const double T = seconds_since(t0);
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+
+  // Killed during the first epoch (no checkpoint yet, or the first one).
+  const std::vector<std::string> args = {"train", "train.yaml", "-o", "killed", "-q"};
+  ASSERT_FALSE(run_and_kill(args, s, 0.3 * T)) << "finished within " << 0.3 * T << " s";
+  expect_run_dir_consistent(s / "killed", "after a kill in epoch 1");
+  // Resumed, then killed during the second epoch: just after the first
+  // checkpoint appears.
+  const pid_t pid = palsim_test::start_palsim(args, s.path(), s.capture());
+  const auto t1 = std::chrono::steady_clock::now();
+  bool killed = false;
+  while (seconds_since(t1) < 5 * T + 60) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) break;
+    if (fs::exists(s / "killed/checkpoint.bin")) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(100 * T)));
+      ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      killed = WIFSIGNALED(status);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(killed) << "the second epoch was not interrupted";
+  expect_run_dir_consistent(s / "killed", "after a kill in epoch 2");
+  const RunResult resumed = palsim_test::run_palsim(args, s.path(), s.capture());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_TRUE(trained_state(s / "ref") == trained_state(s / "killed"))
+      << "resumed weights differ from the uninterrupted run's";
+  EXPECT_EQ(read_text(s / "ref/config.yaml"), read_text(s / "killed/config.yaml"));
+}
+#endif
+
+}  // namespace
