@@ -28,8 +28,11 @@ int run_table2(const std::vector<std::string>& args);
 int run_sweep(const std::vector<std::string>& args);
 int run_results(const std::vector<std::string>& args);
 int run_plot(const std::vector<std::string>& args);
+int run_validate(const std::vector<std::string>& args);
+int run_evaluate(const std::vector<std::string>& args);
 #ifdef PALSIM_WITH_TORCH
 int run_train(const std::vector<std::string>& args);
+int run_export(const std::vector<std::string>& args);
 #endif
 
 }  // namespace palsim::cli

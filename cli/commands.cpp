@@ -15,7 +15,10 @@ const std::vector<Command>& commands() {
       {"plot", "plot sweep results (speedup and energy efficiency vs G, energy breakdowns)", run_plot},
 #ifdef PALSIM_WITH_TORCH
       {"train", "train a network in a given form on an image dataset (libtorch)", run_train},
+      {"export", "write a trained run as an integer model file, with the trained model's test predictions (libtorch)", run_export},
 #endif
+      {"validate", "check a model file's integer kernels (and the SystemC model) against the trained model", run_validate},
+      {"evaluate", "accuracy, BitOps, cycles and energy of a trained model on an accelerator", run_evaluate},
   };
   return all;
 }
