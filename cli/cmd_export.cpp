@@ -150,8 +150,16 @@ int run_export(const std::vector<std::string>& args) {
       "(in {} images); largest logit difference {:.3g}\n",
       checked, levels.levels, levels.mismatches,
       final_model.reference->level_check.images_differing, levels.max_logit_error);
+  if (levels.mismatches) {
+    fmt::print(
+        "  {} of them within 1e-3 of a level boundary in the trained path (rounding ties); the "
+        "others follow from a differing level upstream\n",
+        levels.near_ties);
+  }
   for (const auto& [tensor, n] : levels.mismatches_by_tensor) {
-    fmt::print("  tensor {}: {} levels differ\n", tensor, n);
+    const auto ties = levels.near_ties_by_tensor.find(tensor);
+    fmt::print("  tensor {}: {} levels differ ({} rounding ties)\n", tensor, n,
+               ties == levels.near_ties_by_tensor.end() ? 0 : ties->second);
   }
   return kExitOk;
 }

@@ -287,7 +287,18 @@ void compare_levels(const TrainedModel& m, const IntegerPrediction& p,
     if (q.size() != per_image) throw InternalError("compare_levels: tensor sizes differ");
     int64_t bad = 0;
     for (size_t e = 0; e < per_image; ++e) {
-      if (q.values()[e] != tt.level(x[e])) ++bad;
+      if (q.values()[e] == tt.level(x[e])) continue;
+      ++bad;
+      // The float value in level units (before rounding).
+      const double scaled = tt.kind == ActQuant::kUniform
+                                ? (static_cast<double>(x[e]) - tt.lower) * tt.max_level() /
+                                      (static_cast<double>(tt.upper) - tt.lower)
+                            : tt.kind == ActQuant::kLsq ? static_cast<double>(x[e]) / tt.step
+                                                        : static_cast<double>(x[e]) * 255;
+      if (std::fabs(scaled - std::floor(scaled) - 0.5) < 1e-3) {
+        ++into.near_ties;
+        ++into.near_ties_by_tensor[tt.name];
+      }
     }
     into.levels += static_cast<int64_t>(per_image);
     if (bad) {

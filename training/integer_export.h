@@ -50,7 +50,11 @@ IntegerModelFile integer_model_of(const TrainedModel& m, double logit_min, doubl
 struct LevelComparison {
   int64_t levels = 0;      // quantized tensor elements compared
   int64_t mismatches = 0;  // of which the levels differ
-  std::map<std::string, int64_t> mismatches_by_tensor;
+  // Differing levels whose trained float value lies within 1e-3 of a level
+  // boundary (a rounding tie between the two paths); the others follow from
+  // a differing level upstream.
+  int64_t near_ties = 0;
+  std::map<std::string, int64_t> mismatches_by_tensor, near_ties_by_tensor;
   double max_logit_error = 0;  // |integer logit - trained logit|, largest
 };
 
