@@ -110,6 +110,13 @@ TEST_P(BadInput, FailsCleanly) {
       std::ofstream(p, std::ios::binary) << substitute(it->second.as<std::string>(), vars);
     }
   }
+  if (n["copy"]) {
+    for (auto it = n["copy"].begin(); it != n["copy"].end(); ++it) {
+      const fs::path p = fs::path(dir) / it->first.as<std::string>();
+      fs::create_directories(p.parent_path());
+      fs::copy_file(fs::path(PALSIM_SOURCE_DIR) / it->second.as<std::string>(), p);
+    }
+  }
   if (n["dirs"]) {
     for (const auto& d : n["dirs"]) fs::create_directories(fs::path(dir) / d.as<std::string>());
   }

@@ -6,7 +6,7 @@
 // training run killed twice (during the first epoch, then during the second)
 // and resumed ends with the same weights and optimizer state, bit for bit, as
 // an uninterrupted run. The same inputs give byte-identical JSON across runs
-// and across -j 1 and -j N.
+// and across -j 1 and -j N. (Export, with libtorch: the same.)
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -178,9 +178,11 @@ TEST(Determinism, SimulateJsonIsByteIdenticalAcrossRuns) {
 TEST(Determinism, Table2JsonIsByteIdenticalAcrossJobCounts) {
   Scratch s;
   const RunResult a = palsim_test::run_palsim(
-      {"table2", "--json", "--no-onchip-effect", "-j", "1", "-q"}, s.path(), s.capture());
+      {"table2", "--json", "--no-onchip-effect", "--refine", "1", "-j", "1", "-q"}, s.path(),
+      s.capture());
   const RunResult b = palsim_test::run_palsim(
-      {"table2", "--json", "--no-onchip-effect", "-j", "2", "-q"}, s.path(), s.capture());
+      {"table2", "--json", "--no-onchip-effect", "--refine", "1", "-j", "2", "-q"}, s.path(),
+      s.capture());
   ASSERT_EQ(a.exit_code, 0) << a.err;
   ASSERT_EQ(b.exit_code, 0) << b.err;
   EXPECT_GT(nlohmann::json::parse(a.out).size(), 0u);
@@ -216,6 +218,13 @@ TEST(CrashSafety, TrainingKilledWithSigkillResumesToIdenticalWeights) {
   const std::string one = "epochs: 1", two = "epochs: 2";
   ASSERT_NE(config.find(one), std::string::npos);
   config.replace(config.find(one), one.size(), two);
+  // A quarter of its images: a few seconds per epoch.
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"train_limit: 512", "train_limit: 128"},
+        {"test_limit: 256", "test_limit: 64"}}) {
+    ASSERT_NE(config.find(from), std::string::npos);
+    config.replace(config.find(from), from.size(), to);
+  }
   write_text(s / "train.yaml", config);
 
   const auto t0 = std::chrono::steady_clock::now();
@@ -253,6 +262,39 @@ TEST(CrashSafety, TrainingKilledWithSigkillResumesToIdenticalWeights) {
   EXPECT_TRUE(trained_state(s / "ref") == trained_state(s / "killed"))
       << "resumed weights differ from the uninterrupted run's";
   EXPECT_EQ(read_text(s / "ref/config.yaml"), read_text(s / "killed/config.yaml"));
+}
+// `palsim export` killed at several points: the model file is the previous
+// one or the complete export (exports are deterministic).
+TEST(CrashSafety, ExportIsPreviousOrComplete) {
+  Scratch s;
+  write_text(s / "net.yaml",
+             "format: palsim-network-1\nname: tiny-fmnist\nlayers:\n"
+             "  - {name: input, op: input, shape: [1, 28, 28]}\n"
+             "  - {name: conv1, op: conv, out_channels: 4, kernel: 3, stride: 2, padding: 1,\n"
+             "     quant: {quantizer: lsq, w_bits: 4, a_bits: 8}}\n"
+             "  - {name: relu1, op: relu}\n"
+             "  - {name: pool, op: global_avgpool}\n"
+             "  - {name: fc, op: fc, out_features: 10, role: classifier}\n");
+  write_text(s / "train.yaml",
+             "format: palsim-train-1\nnetwork: {name: ./net.yaml}\n"
+             "data: {dataset: fashion-mnist, train_limit: 64, test_limit: 64}\n"
+             "training: {epochs: 1, batch_size: 16, lr_weights: 0.05, lr_quantizers: 0.001, "
+             "momentum: 0.9,\n"
+             "           weight_decay: 0.0001, seed: 1, threads: 1}\n");
+  const RunResult trained =
+      palsim_test::run_palsim({"train", "train.yaml", "-o", "run", "-q"}, s.path(), s.capture());
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const std::vector<std::string> args = {"export", "run", "-o", "model.pim", "--limit", "16", "-q"};
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult ref = palsim_test::run_palsim(args, s.path(), s.capture());
+  const double T = seconds_since(t0);
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  const std::string model = read_text(s / "model.pim");
+  for (double f : {0.2, 0.5, 0.8, 0.95, 1.5}) {
+    write_text(s / "model.pim", "previous model\n");
+    const bool completed = run_and_kill(args, s, f * T);
+    expect_previous_or_complete(s / "model.pim", "previous model\n", model, completed, "export -o");
+  }
 }
 #endif
 
