@@ -285,7 +285,8 @@ SweepSpec load_sweep(const std::string& path) {
         name = string_value(path, ns[i], np);
         if (!frontend::is_builtin_network(name)) {
           const fs::path p = dir / name;
-          if (!fs::exists(p)) {
+          std::error_code ec;  // a name the OS refuses (too long) is just not a file
+          if (!fs::exists(p, ec)) {
             fail_at(path, ns[i], np,
                     fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep", name,
                                 fmt::join(frontend::builtin_networks(), ", ")));
@@ -307,7 +308,8 @@ SweepSpec load_sweep(const std::string& path) {
   if (hardware.empty()) doc.fail("hardware", "list at least one configuration file");
   for (auto& h : hardware) {
     const fs::path p = dir / h;
-    if (!fs::exists(p)) doc.fail("hardware", fmt::format("configuration '{}' not found (paths are relative to the sweep file)", h));
+    std::error_code ec;
+    if (!fs::exists(p, ec)) doc.fail("hardware", fmt::format("configuration '{}' not found (paths are relative to the sweep file)", h));
     h = p.lexically_normal().string();
   }
   // Overrides: each key a list of values.

@@ -146,7 +146,11 @@ void validate(const HwConfig& c) {
 }
 
 void load_into(const std::string& path, HwConfig& cfg, std::vector<std::string>& chain) {
-  const std::string canonical = fs::weakly_canonical(fs::path(path)).string();
+  // error_code overloads throughout: a path the OS refuses (too long, bad
+  // permissions) is reported as the file's problem, not as an exception.
+  std::error_code ec;
+  std::string canonical = fs::weakly_canonical(fs::path(path), ec).string();
+  if (ec) canonical = path;
   for (const auto& seen : chain) {
     if (seen == canonical) throw InputError(fmt::format("{}: 'base' chain loops back to this file", path));
   }
@@ -163,9 +167,13 @@ void load_into(const std::string& path, HwConfig& cfg, std::vector<std::string>&
     std::string base;
     doc.read("base", base);
     const fs::path base_path = fs::path(path).parent_path() / base;
-    if (!fs::exists(base_path)) doc.fail("base", fmt::format("base file '{}' does not exist", base_path.string()));
+    if (!fs::exists(base_path, ec)) {
+      doc.fail("base", fmt::format("base file '{}' does not exist{}", base_path.string(),
+                                   ec ? " (" + ec.message() + ")" : ""));
+    }
     // Report a loop at the `base:` line that closes it.
-    const std::string base_canonical = fs::weakly_canonical(base_path).string();
+    std::string base_canonical = fs::weakly_canonical(base_path, ec).string();
+    if (ec) base_canonical = base_path.string();
     for (const auto& seen : chain) {
       if (seen == base_canonical) {
         doc.fail("base", fmt::format("'base' chain loops back to '{}' ({})", base_path.string(),
