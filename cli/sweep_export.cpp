@@ -27,6 +27,7 @@ nlohmann::json records_json(const std::vector<PointRecord>& records) {
     j["energy_pj"] = r.energy_pj;
     if (r.result.contains("energy_breakdown_pj")) j["energy_breakdown_pj"] = r.result["energy_breakdown_pj"];
     if (r.result.contains("bit_exact")) j["bit_exact"] = r.result["bit_exact"];
+    if (r.result.contains("accuracy")) j["accuracy"] = r.result["accuracy"];
     // No wall time here: the JSON is the reproducible result (byte-identical
     // across runs and -j); timings are in the CSV and the database.
     out.push_back(j);
@@ -56,8 +57,12 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
-const std::vector<std::string> kParamColumns = {"network", "method", "abits", "wbits", "B", "G", "hardware",
+const std::vector<std::string> kParamColumns = {"network", "method", "abits", "wbits", "B", "G", "label", "hardware",
                                                 "fp_layers", "batch", "onchip", "mode"};
+
+std::string accuracy_text(const PointRecord& r) {
+  return r.result.contains("accuracy") ? fmt::format("{:.4f}", r.result["accuracy"].get<double>()) : "";
+}
 const std::vector<std::string> kEnergyParts = {"core_dynamic", "core_leakage", "activation_sum", "ppu",
                                                "ibuf", "wbuf", "obuf", "dram"};
 
@@ -66,13 +71,13 @@ const std::vector<std::string> kEnergyParts = {"core_dynamic", "core_leakage", "
 std::string records_csv(const std::vector<PointRecord>& records) {
   std::string s;
   for (const auto& c : kParamColumns) s += c + ",";
-  s += "overrides,status,error,cycles,energy_pj";
+  s += "overrides,status,error,cycles,energy_pj,accuracy";
   for (const auto& e : kEnergyParts) s += ",e_" + e;
   s += ",seconds,key\n";
   for (const auto& r : records) {
     for (const auto& c : kParamColumns) s += csv_field(r.params.contains(c) ? scalar(r.params[c]) : "") + ",";
     s += csv_field(overrides_text(r.params)) + "," + r.status + "," + csv_field(r.error) + ",";
-    s += fmt::format("{},{:.3f}", r.cycles, r.energy_pj);
+    s += fmt::format("{},{:.3f},{}", r.cycles, r.energy_pj, accuracy_text(r));
     for (const auto& e : kEnergyParts) {
       const auto& b = r.result.contains("energy_breakdown_pj") ? r.result["energy_breakdown_pj"] : nlohmann::json();
       s += fmt::format(",{:.3f}", b.contains(e) ? b[e].get<double>() : 0.0);
@@ -83,16 +88,18 @@ std::string records_csv(const std::vector<PointRecord>& records) {
 }
 
 std::string records_markdown(const std::vector<PointRecord>& records) {
-  std::string s = "| network | method | bits / B,G | hardware | overrides | status | cycles | energy (uJ) |\n"
-                  "|---|---|---|---|---|---|---|---|\n";
+  std::string s = "| network | method | bits / B,G | hardware | overrides | status | cycles | energy (uJ) | accuracy |\n"
+                  "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : records) {
     const auto& p = r.params;
-    std::string bits = p.contains("G") ? fmt::format("B{} G{}", scalar(p["B"]), scalar(p["G"]))
+    std::string bits = p.contains("G")       ? fmt::format("B{} G{}", scalar(p["B"]), scalar(p["G"]))
                        : p.contains("abits") ? fmt::format("A{} W{}", scalar(p["abits"]), scalar(p["wbits"]))
+                       : p.contains("label") ? scalar(p["label"])
                                              : "";
-    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.3f} |\n", scalar(p["network"]), scalar(p["method"]),
-                     bits, fs::path(scalar(p["hardware"])).filename().string(), overrides_text(p),
-                     r.status == "done" ? "done" : "failed: " + r.error, r.cycles, r.energy_pj / 1e6);
+    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.3f} | {} |\n", scalar(p["network"]),
+                     scalar(p["method"]), bits, fs::path(scalar(p["hardware"])).filename().string(),
+                     overrides_text(p), r.status == "done" ? "done" : "failed: " + r.error, r.cycles,
+                     r.energy_pj / 1e6, accuracy_text(r));
   }
   return s;
 }
@@ -178,6 +185,38 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records, c
                                       "set key left top\nset grid\nplot " + plot_e + "\n");
     for (int i = 0; i < idx; ++i) fs::remove(fmt::format("{}/speedup_series{}.dat", dir, i));
   }
+  // Accuracy against energy of the trained-model points, one series per
+  // accelerator (with its overrides and lowering), each point labelled.
+  std::map<std::string, std::string> accuracy_series;
+  std::string accuracy_csv = "series,label,energy_uj,cycles,accuracy_percent\n";
+  for (const auto& r : records) {
+    if (r.status != "done" || !r.result.contains("accuracy")) continue;
+    const auto& p = r.params;
+    std::string name = fs::path(scalar(p["hardware"])).stem().string();
+    if (!overrides_text(p).empty()) name += " " + overrides_text(p);
+    if (p.contains("onchip") && !p["onchip"].get<bool>()) name += " no-onchip";
+    const double acc = 100 * r.result["accuracy"].get<double>();
+    accuracy_series[name] += fmt::format("{:.4f} {:.3f} \"{}\"\n", r.energy_pj / 1e6, acc, scalar(p["label"]));
+    accuracy_csv += fmt::format("{},{},{:.4f},{},{:.3f}\n", csv_field(name), csv_field(scalar(p["label"])),
+                                r.energy_pj / 1e6, r.cycles, acc);
+  }
+  if (!accuracy_series.empty()) {
+    write_file_atomically(dir + "/accuracy_vs_energy.csv", accuracy_csv);
+    written.push_back(dir + "/accuracy_vs_energy.csv");
+    std::string plot;
+    int idx = 0;
+    for (const auto& [name, d] : accuracy_series) {
+      const std::string file = fmt::format("{}/accuracy_series{}.dat", dir, idx);
+      write_file_atomically(file, d);
+      plot += fmt::format("{}'{}' using 1:2 with points pt 7 ps 1.5 title '{}', '' using 1:2:3 with labels "
+                          "offset char 1,0.6 font ',8' notitle",
+                          idx ? ", " : "", file, name);
+      ++idx;
+    }
+    gnuplot("accuracy_vs_energy", "set xlabel 'energy per inference (uJ)'\nset ylabel 'top-1 accuracy (%)'\n"
+                                  "set key right bottom\nset grid\nplot " + plot + "\n");
+    for (int i = 0; i < idx; ++i) fs::remove(fmt::format("{}/accuracy_series{}.dat", dir, i));
+  }
   // Energy breakdown of every finished point (stacked bars).
   std::string rows = "point,core,sram,dram\n";
   int n = 0;
@@ -186,8 +225,9 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records, c
     const auto& b = r.result["energy_breakdown_pj"];
     const auto& p = r.params;
     std::string label = fmt::format("{}-{}", scalar(p["method"]),
-                                    p.contains("G") ? fmt::format("B{}G{}", scalar(p["B"]), scalar(p["G"]))
-                                                    : fmt::format("A{}W{}", scalar(p["abits"]), scalar(p["wbits"])));
+                                    p.contains("G")       ? fmt::format("B{}G{}", scalar(p["B"]), scalar(p["G"]))
+                                    : p.contains("label") ? scalar(p["label"])
+                                                          : fmt::format("A{}W{}", scalar(p["abits"]), scalar(p["wbits"])));
     label += "-" + fs::path(scalar(p["hardware"])).stem().string();
     if (!overrides_text(p).empty()) label += "-" + overrides_text(p);
     rows += fmt::format("{},{:.4f},{:.4f},{:.4f}\n", csv_field(label),

@@ -3,29 +3,22 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 
 #include "frontend/builders/registry.h"
 #include "frontend/util/error.h"
 #include "frontend/util/yaml_reader.h"
+#include "training/model_file.h"
 
 namespace palsim::cli {
 
 namespace fs = std::filesystem;
 
-nlohmann::json SweepPoint::params() const {
-  nlohmann::json j;
-  j["network"] = network;
-  if (shape.input_size) j["input_size"] = *shape.input_size;
-  if (shape.input_channels) j["input_channels"] = *shape.input_channels;
-  if (shape.classes) j["classes"] = *shape.classes;
-  if (shape.base_width) j["base_width"] = *shape.base_width;
-  if (shape.stem) j["stem"] = *shape.stem;
-  if (shape.blocks) j["blocks"] = *shape.blocks;
-  if (shape.projections) j["projections"] = *shape.projections;
-  if (shape.width) j["width"] = *shape.width;
-  if (shape.cyclic_groups) j["cyclic_groups"] = *shape.cyclic_groups;
+namespace {
+
+void params_of_method(const frontend::MethodOptions& method, nlohmann::json& j) {
   j["method"] = frontend::to_string(method.method);
   switch (method.method) {
     case frontend::Method::kFp: break;
@@ -48,6 +41,40 @@ nlohmann::json SweepPoint::params() const {
       j["permutation"] = method.cyclic_permutation;
       break;
   }
+}
+
+}  // namespace
+
+std::string model_file_hash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot read the model file", path));
+  uint64_t h = 1469598103934665603ull;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+nlohmann::json SweepPoint::params() const {
+  nlohmann::json j;
+  j["network"] = network;
+  if (shape.input_size) j["input_size"] = *shape.input_size;
+  if (shape.input_channels) j["input_channels"] = *shape.input_channels;
+  if (shape.classes) j["classes"] = *shape.classes;
+  if (shape.base_width) j["base_width"] = *shape.base_width;
+  if (shape.stem) j["stem"] = *shape.stem;
+  if (shape.blocks) j["blocks"] = *shape.blocks;
+  if (shape.projections) j["projections"] = *shape.projections;
+  if (shape.width) j["width"] = *shape.width;
+  if (shape.cyclic_groups) j["cyclic_groups"] = *shape.cyclic_groups;
+  if (!model.empty()) {
+    j["method"] = "trained";
+    j["model"] = model;
+    j["label"] = model_label;
+  } else {
+    params_of_method(method, j);
+  }
   j["hardware"] = hardware;
   nlohmann::json o = nlohmann::json::object();
   for (const auto& [k, v] : overrides) o[k] = v;
@@ -63,6 +90,9 @@ std::string point_key(const SweepPoint& p, const frontend::HwConfig& hw) {
   nlohmann::json j = p.params();
   j.erase("hardware");  // the file name does not matter, its values do
   j["hardware_values"] = hw.fingerprint();
+  // A model point is keyed by the model's content, not only its path: a
+  // re-exported model is a new point.
+  if (!p.model.empty()) j["model_hash"] = model_file_hash(p.model);
   j["simulator_version"] = PALSIM_SIM_VERSION;
   const std::string s = j.dump();
   uint64_t h = 1469598103934665603ull;
@@ -236,7 +266,9 @@ SweepSpec load_sweep(const std::string& path) {
   doc.read("name", spec.name);
   const fs::path dir = fs::path(path).parent_path();
   std::vector<std::pair<std::string, NetworkShape>> networks;
-  {
+  const bool has_models = doc.has("models");
+  const bool builtin_points = !has_models || doc.has("networks") || doc.has("methods");
+  if (builtin_points) {
     const YAML::Node ns = doc.raw("networks");
     if (!ns.IsSequence() || ns.size() == 0) doc.fail("networks", "expected a non-empty list of networks");
     for (size_t i = 0; i < ns.size(); ++i) {
@@ -300,11 +332,54 @@ SweepSpec load_sweep(const std::string& path) {
       networks.emplace_back(name, shape);
     }
   }
-  const YAML::Node methods = doc.raw("methods");
-  if (!methods.IsSequence() || methods.size() == 0) doc.fail("methods", "expected a non-empty list of methods");
   std::vector<frontend::MethodOptions> method_list;
-  for (size_t i = 0; i < methods.size(); ++i) {
-    for (const auto& m : expand_method(path, methods[i], i)) method_list.push_back(m);
+  if (builtin_points) {
+    const YAML::Node methods = doc.raw("methods");
+    if (!methods.IsSequence() || methods.size() == 0) doc.fail("methods", "expected a non-empty list of methods");
+    for (size_t i = 0; i < methods.size(); ++i) {
+      for (const auto& m : expand_method(path, methods[i], i)) method_list.push_back(m);
+    }
+  }
+  // Trained models: (resolved path, label, network name).
+  struct ModelEntry {
+    std::string file, label, network;
+  };
+  std::vector<ModelEntry> models;
+  if (has_models) {
+    const YAML::Node ms = doc.raw("models");
+    if (!ms.IsSequence() || ms.size() == 0) doc.fail("models", "expected a non-empty list of model files");
+    for (size_t i = 0; i < ms.size(); ++i) {
+      const std::string mp = fmt::format("models[{}]", i);
+      ModelEntry e;
+      const bool as_map = ms[i].IsMap();
+      if (as_map) {
+        YamlMap m(ms[i], path, mp);
+        m.read("file", e.file);
+        if (m.has("label")) m.read("label", e.label);
+        m.finish();
+      } else {
+        e.file = string_value(path, ms[i], mp);
+      }
+      const YAML::Node where = as_map ? ms[i]["file"] : ms[i];
+      const std::string where_key = as_map ? mp + ".file" : mp;
+      const fs::path f = (dir / e.file).lexically_normal();
+      std::error_code ec;
+      if (!fs::exists(f, ec)) {
+        fail_at(path, where, where_key,
+                fmt::format("model file '{}' not found (paths are relative to the sweep file)", e.file));
+      }
+      if (e.label.empty()) {
+        // runs/NAME/model.palsim -> NAME; other files: their stem.
+        e.label = f.stem() == "model" && f.has_parent_path() ? f.parent_path().filename().string() : f.stem().string();
+      }
+      e.file = f.string();
+      try {
+        e.network = training::read_integer_model(e.file).network.name();
+      } catch (const InputError& err) {
+        fail_at(path, where, where_key, err.what());
+      }
+      models.push_back(e);
+    }
   }
   std::vector<std::string> hardware;
   doc.read("hardware", hardware);
@@ -374,9 +449,10 @@ SweepSpec load_sweep(const std::string& path) {
 
   // Refused before the points are built: each takes memory, and a sweep this
   // large is a typo (or several sweeps).
-  const double product = double(networks.size()) * double(method_list.size()) * double(hardware.size()) *
-                         double(override_sets.size()) * double(fp_layers.size()) * double(batches.size()) *
-                         double(onchip.size());
+  const double product = (double(networks.size()) * double(method_list.size()) * double(fp_layers.size()) *
+                              double(batches.size()) +
+                          double(models.size())) *
+                         double(hardware.size()) * double(override_sets.size()) * double(onchip.size());
   if (product > double(kMaxPoints)) {
     doc.fail_here(fmt::format("the lists multiply to {:.0f} points, more than {}; split the sweep", product,
                               kMaxPoints));
@@ -401,6 +477,22 @@ SweepSpec load_sweep(const std::string& path) {
                 p.mode = mode;
                 points.push_back(p);
               }
+  for (const auto& e : models)
+    for (const auto& hw : hardware)
+      for (const auto& ov : override_sets)
+        for (bool oc : onchip) {
+          SweepPoint p;
+          p.network = e.network;
+          p.model = e.file;
+          p.model_label = e.label;
+          p.hardware = hw;
+          p.overrides = ov;
+          p.lowering.fp_layers = frontend::FpLayerTreatment::kInt8;  // a trained model's ends are 8-bit
+          p.lowering.batch = 1;
+          p.lowering.onchip_intermediates = oc;
+          p.mode = mode;
+          points.push_back(p);
+        }
   if (doc.has("exclude")) {
     const YAML::Node ex = doc.raw("exclude");
     if (!ex.IsSequence()) doc.fail("exclude", "expected a list of mappings");

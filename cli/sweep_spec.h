@@ -16,6 +16,15 @@
 //   mode: fast
 //   exclude: [{method: palquant, G: 1}]
 //   include: [{network: resnet34, method: palquant, B: 2, G: 2, hardware: ../bitfusion.yaml}]
+//   models: [../runs/b2g2/model.palsim, {file: ../runs/lsq4/model.palsim, label: lsq4}]
+//
+// `models` lists trained integer models (`palsim export` files, relative to
+// the sweep file); each is crossed with hardware x overrides x onchip only
+// (not with networks and methods: the model is its own network and method),
+// always with fp_layers int8 and batch 1 (its ends are 8-bit layers). Their
+// points record the model's test accuracy beside cycles and energy, so
+// `palsim plot` draws accuracy against energy. With `models`, `networks` and
+// `methods` may be left out.
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -44,6 +53,10 @@ struct SweepPoint {
   std::vector<std::pair<std::string, std::string>> overrides;  // key=value, in spec order
   frontend::LoweringOptions lowering;
   std::string mode = "fast";
+  // A trained model point: the integer model file (resolved path) and its
+  // label; `network` is the model's network name and `method` is unused.
+  std::string model;
+  std::string model_label;
 
   // The point's parameters as the user wrote them (flat JSON object).
   nlohmann::json params() const;

@@ -61,7 +61,7 @@ TEST(CliSweep, ListExpandsTheCartesianProduct) {
 }
 
 TEST(CliSweep, ShippedSweepsParse) {
-  for (const char* f : {"smoke", "bg_resnet18", "buffers_resnet18"}) {
+  for (const char* f : {"smoke", "bg_resnet18", "buffers_resnet18", "perf100_resnet18"}) {
     const Result r = palsim("sweep " + quoted(kSource + "/configs/sweeps/" + f + ".yaml") + " --list");
     EXPECT_EQ(r.code, 0) << f << ": " << r.err;
   }

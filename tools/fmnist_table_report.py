@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Prints the README's Fashion-MNIST table (Markdown) from tools/fmnist_table's runs.
+
+Usage: tools/fmnist_table_report.py RUNS_DIR/runs.txt
+
+Each line of runs.txt is "CONFIG SEED RUN_DIR". Per configuration: top-1 of the
+integer path (palsim evaluate, whole test set) as mean and sample standard
+deviation over the seeds, the trained (fake-quantized) top-1 likewise, MACs and
+BitOps (b_a x b_w x MACs, the method's counting rule) and Bit Fusion cycles and
+energy from palsim evaluate (the same for every seed: timing and energy do not
+depend on the weights' values).
+"""
+import json
+import os
+import statistics
+import sys
+
+
+def mean_std(values):
+    if not values:
+        return "-"
+    m = statistics.mean(values)
+    s = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{100 * m:.2f} ± {100 * s:.2f}"
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: tools/fmnist_table_report.py RUNS_DIR/runs.txt")
+    configs = {}
+    order = []
+    with open(sys.argv[1]) as f:
+        for line in f:
+            cfg, seed, run = line.split()
+            name = os.path.basename(cfg)[:-len(".yaml")]
+            if name not in configs:
+                configs[name] = []
+                order.append(name)
+            configs[name].append(run)
+
+    print("| configuration | top-1 % integer path | top-1 % trained | seeds | MACs | BitOps (M) "
+          "| Bit Fusion cycles | Bit Fusion energy (uJ) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in order:
+        trained, integer, hw = [], [], None
+        for run in configs[name]:
+            metrics_path = os.path.join(run, "metrics.json")
+            if not os.path.exists(metrics_path):
+                continue
+            with open(metrics_path) as f:
+                m = json.load(f)
+            if not m.get("epochs_done") == m.get("epochs_total"):
+                continue
+            trained.append(m["final_test_accuracy_percent"] / 100)
+            ev_path = os.path.join(run, "evaluate.json")
+            if os.path.exists(ev_path):
+                with open(ev_path) as f:
+                    ev = json.load(f)
+                integer.append(ev["accuracy"])
+                point = (ev["macs"], ev["bitops_a_bits"] * ev["bitops_w_bits"] * ev["macs"], ev["cycles"],
+                         ev["energy_pj"])
+                if hw is not None and hw != point:
+                    sys.exit(f"{run}: hardware figures differ between seeds of {name}: {hw} vs {point}")
+                hw = point
+        cells = [name, mean_std(integer), mean_std(trained), str(len(trained))]
+        if hw:
+            cells += [f"{hw[0]:,}", f"{hw[1] / 1e6:.1f}", f"{hw[2]:,}", f"{hw[3] / 1e6:.2f}"]
+        else:
+            cells += ["-", "-", "-", "-"]
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
