@@ -3,12 +3,14 @@
 
 Usage: tools/fmnist_table_report.py RUNS_DIR/runs.txt
 
-Each line of runs.txt is "CONFIG SEED RUN_DIR". Per configuration: top-1 of the
-integer path (palsim evaluate, whole test set) as mean and sample standard
-deviation over the seeds, the trained (fake-quantized) top-1 likewise, MACs and
-BitOps (b_a x b_w x MACs, the method's counting rule) and Bit Fusion cycles and
-energy from palsim evaluate (the same for every seed: timing and energy do not
-depend on the weights' values).
+Each line of runs.txt is "CONFIG SEED RUN_DIR". Per configuration: the trained
+(fake-quantized) top-1 on the whole test set as mean and sample standard
+deviation over the seeds; the integer path's top-1 on the first 1000 test
+images (palsim validate) likewise, and how many seeds validated (identical
+top-1 on those images, logits within tolerance, one image bit-exact through the
+SystemC model); MACs and BitOps (b_a x b_w x MACs, the method's counting rule)
+and Bit Fusion cycles and energy from palsim evaluate (the same for every seed:
+timing and energy do not depend on the weights' values).
 """
 import json
 import os
@@ -38,11 +40,12 @@ def main():
                 order.append(name)
             configs[name].append(run)
 
-    print("| configuration | top-1 % integer path | top-1 % trained | seeds | MACs | BitOps (M) "
-          "| Bit Fusion cycles | Bit Fusion energy (uJ) |")
+    print("| configuration | top-1 % (10000 test images) | top-1 % integer path (first 1000) | validated "
+          "| MACs | BitOps (M) | Bit Fusion cycles | Bit Fusion energy (uJ) |")
     print("|---|---|---|---|---|---|---|---|")
     for name in order:
         trained, integer, hw = [], [], None
+        validated = 0
         for run in configs[name]:
             metrics_path = os.path.join(run, "metrics.json")
             if not os.path.exists(metrics_path):
@@ -52,17 +55,23 @@ def main():
             if not m.get("epochs_done") == m.get("epochs_total"):
                 continue
             trained.append(m["final_test_accuracy_percent"] / 100)
+            va_path = os.path.join(run, "validate.json")
+            if os.path.exists(va_path):
+                with open(va_path) as f:
+                    va = json.load(f)
+                integer.append(va["accuracy"])
+                validated += bool(va["bit_exact_integer"] and va["bit_exact_sim"] and va["top1_differences"] == 0)
             ev_path = os.path.join(run, "evaluate.json")
             if os.path.exists(ev_path):
                 with open(ev_path) as f:
                     ev = json.load(f)
-                integer.append(ev["accuracy"])
                 point = (ev["macs"], ev["bitops_a_bits"] * ev["bitops_w_bits"] * ev["macs"], ev["cycles"],
                          ev["energy_pj"])
                 if hw is not None and hw != point:
                     sys.exit(f"{run}: hardware figures differ between seeds of {name}: {hw} vs {point}")
                 hw = point
-        cells = [name, mean_std(integer), mean_std(trained), str(len(trained))]
+        cells = [name, f"{mean_std(trained)} (n={len(trained)})", mean_std(integer),
+                 f"{validated}/{len(integer)}" if integer else "-"]
         if hw:
             cells += [f"{hw[0]:,}", f"{hw[1] / 1e6:.1f}", f"{hw[2]:,}", f"{hw[3] / 1e6:.2f}"]
         else:
