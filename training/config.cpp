@@ -45,9 +45,10 @@ void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
                          n.name, fmt::join(frontend::builtin_networks(), ", ")));
     }
     n.name = resolve_path(n.name, base_dir);
-    for (const char* k : {"method", "abits", "wbits", "B", "G", "channel_shuffle", "cyclic",
-                          "permutation", "permute_direction", "input_size", "input_channels",
-                          "classes", "base_width", "blocks", "stem"}) {
+    for (const char* k :
+         {"method", "abits", "wbits", "B", "G", "channel_shuffle", "cyclic", "permutation",
+          "permute_direction", "input_size", "input_channels", "classes", "base_width", "blocks",
+          "stem", "projections", "width", "cyclic_groups"}) {
       forbid(m, k,
              "applies to built-in networks only; a network file carries its own form and shapes");
     }
@@ -56,7 +57,14 @@ void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
     m.finish();
     return;
   }
+  const bool shufflenet = n.name == "shufflenetv2";
+  const bool plain = n.name == "plain18";
   m.read_choice("method", n.method, {"fp", "lsq", "ewgs", "palquant"});
+  if (shufflenet && n.method == "palquant") {
+    m.fail("method",
+           "palquant is defined for the ResNets and plain18, not for shufflenetv2 (fp, lsq, ewgs; "
+           "cyclic_groups adds the cyclic shuffle modules)");
+  }
   const bool uniform_bits = n.method == "lsq" || n.method == "ewgs";
   const bool palquant = n.method == "palquant";
   if (uniform_bits) {
@@ -83,10 +91,32 @@ void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
   m.read("input_size", n.input_size, 1, 4096);
   m.read("input_channels", n.input_channels, 1, 64);
   m.read("classes", n.classes, 2, 1000000);
-  m.read("base_width", n.base_width, 1, 4096);
+  if (shufflenet) {
+    forbid(m, "base_width", "applies to the ResNets and plain18 (shufflenetv2: width)");
+    m.read("width", n.width, 0.0, 100.0);
+    if (n.width != 0.5 && n.width != 1.0 && n.width != 1.5 && n.width != 2.0) {
+      m.fail("width",
+             fmt::format("ShuffleNet v2 comes in widths 0.5, 1.0, 1.5 and 2.0, not {}", n.width));
+    }
+    m.read_optional("cyclic_groups", n.cyclic_groups, 1, 4096);
+  } else {
+    m.read("base_width", n.base_width, 1, 4096);
+    forbid(m, "width", fmt::format("applies to shufflenetv2, not {}", n.name));
+    forbid(m, "cyclic_groups",
+           fmt::format("applies to shufflenetv2, not {} (its PalQuant form: cyclic)", n.name));
+  }
+  if (plain) {
+    n.projections = "keep";
+    m.read_choice_optional("projections", n.projections, {"keep", "drop"});
+  } else {
+    forbid(m, "projections", fmt::format("applies to plain18, not {}", n.name));
+  }
   m.read("blocks", n.blocks, 1, 64);
-  if (n.blocks.size() != 4)
-    m.fail("blocks", fmt::format("a ResNet has 4 stages, got {} values", n.blocks.size()));
+  const size_t stages = shufflenet ? 3 : 4;
+  if (n.blocks.size() != stages) {
+    m.fail("blocks",
+           fmt::format("{} has {} stages, got {} values", n.name, stages, n.blocks.size()));
+  }
   m.read_choice("stem", n.stem, {"imagenet", "small"});
   if (n.method == "fp") {
     forbid(m, "fp_layers", "applies to quantized networks; an fp network has no quantized layers");
@@ -189,7 +219,13 @@ frontend::NetworkRequest TrainConfig::network_request() const {
   r.input_size = network.input_size;
   r.input_channels = network.input_channels;
   r.classes = network.classes;
-  r.base_width = network.base_width;
+  if (network.name == "shufflenetv2") {
+    r.width = network.width;
+    if (network.cyclic_groups > 0) r.cyclic_groups = network.cyclic_groups;
+  } else {
+    r.base_width = network.base_width;
+  }
+  if (network.name == "plain18") r.projections = network.projections;
   r.stem = network.stem;
   r.blocks = network.blocks;
   return r;
@@ -219,7 +255,15 @@ std::string TrainConfig::to_yaml() const {
     e << YAML::Key << "input_size" << YAML::Value << network.input_size;
     e << YAML::Key << "input_channels" << YAML::Value << network.input_channels;
     e << YAML::Key << "classes" << YAML::Value << network.classes;
-    e << YAML::Key << "base_width" << YAML::Value << network.base_width;
+    if (network.name == "shufflenetv2") {
+      e << YAML::Key << "width" << YAML::Value << num(network.width);
+      if (network.cyclic_groups > 0)
+        e << YAML::Key << "cyclic_groups" << YAML::Value << network.cyclic_groups;
+    } else {
+      e << YAML::Key << "base_width" << YAML::Value << network.base_width;
+    }
+    if (network.name == "plain18")
+      e << YAML::Key << "projections" << YAML::Value << network.projections;
     e << YAML::Key << "blocks" << YAML::Value << YAML::Flow << network.blocks;
     e << YAML::Key << "stem" << YAML::Value << network.stem;
   }

@@ -5,8 +5,10 @@
 //
 //   format: palsim-train-1
 //   network:
-//     name: resnet18          # built-in (resnet18, resnet34) or a YAML network file
-//     method: palquant        # fp | lsq | ewgs | palquant          (built-in only)
+//     name: resnet18          # built-in (resnet18, resnet34, plain18, shufflenetv2)
+//                             #   or a YAML network file
+//     method: palquant        # fp | lsq | ewgs | palquant          (built-in only;
+//                             #   shufflenetv2 has no palquant form)
 //     B: 2                    # palquant: bits; G: groups (channels widened G x)
 //     G: 2
 //     channel_shuffle: per_stage  # palquant, optional: none | per_stage | per_block
@@ -16,11 +18,19 @@
 //     abits: 4                # lsq / ewgs: activation and weight bits, 2..8
 //     wbits: 4
 //     input_size: 28          # built-in: square input, channels, classes,
-//     input_channels: 1       #   stage-1 width (before widening by G),
-//     classes: 10             #   blocks per stage, stem (imagenet | small)
-//     base_width: 16
-//     blocks: [1, 1, 1, 1]
-//     stem: small
+//     input_channels: 1       #   stage-1 width (before widening by G; the
+//     classes: 10             #   ResNets and plain18 only), blocks per stage
+//     base_width: 16          #   (4 stages; shufflenetv2: units in its 3
+//     blocks: [1, 1, 1, 1]    #   stages, e.g. [4, 8, 4]), stem (imagenet |
+//     stem: small             #   small: 3x3 stride-1 conv, no max pool)
+//     projections: keep       # plain18, optional: keep (default) | drop, what
+//                             #   its downsampling blocks do with the 1x1
+//                             #   projection shortcut (README, Plain-18)
+//     width: 0.5              # shufflenetv2: 0.5 | 1.0 | 1.5 | 2.0 (torchvision's
+//                             #   channel tables)
+//     cyclic_groups: 2        # shufflenetv2, optional: a cyclic shuffle module
+//                             #   with this many groups before stages 3 and 4
+//                             #   (absent: none)
 //     fp_layers: int8         # optional: int8 (default; exportable) | fp
 //   data:
 //     dataset: fashion-mnist  # fashion-mnist | image-folder | a registered name
@@ -64,9 +74,13 @@ struct NetworkConfig {
   bool cyclic = true;
   bool permutation = true;
   std::string permute_direction = "paper";
-  int input_size = 0, input_channels = 0, classes = 0, base_width = 0;
+  int input_size = 0, input_channels = 0, classes = 0;
+  int base_width = 0;  // ResNets and plain18
   std::vector<int> blocks;
   std::string stem;
+  std::string projections;         // plain18: keep | drop
+  double width = 0;                // shufflenetv2
+  int cyclic_groups = 0;           // shufflenetv2: 0 = no cyclic shuffle modules
   std::string fp_layers = "int8";  // int8 | fp
 };
 

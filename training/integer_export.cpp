@@ -190,8 +190,10 @@ IntegerModelFile integer_model_of(const TrainedModel& m, double logit_min, doubl
     kernels::RequantParams& rq = p.requant;
     rq.out_min = 0;
     rq.out_max = tensor_max(out_hw);
-    if (op.kind == HwOpKind::kMaxPool) {
-      if (out.quantizer != in.quantizer) cannot(op, "a max pool must keep its input's quantizer");
+    if (op.kind == HwOpKind::kMaxPool || op.kind == HwOpKind::kCopy) {
+      // Both move levels: the two tensors must share one quantizer.
+      if (out.quantizer != in.quantizer)
+        cannot(op, fmt::format("a {} must keep its input's quantizer", to_string(op.kind)));
       continue;
     }
     RealRequant r;
@@ -272,7 +274,8 @@ void compare_levels(const TrainedModel& m, const IntegerPrediction& p,
   for (size_t t = 0; t < g.tensors.size(); ++t) {
     const TrainedTensor& tt = m.tensors()[t];
     const std::vector<float>& v = values[t];
-    if (v.empty()) continue;
+    // A view's levels are its owner's (compared there, once).
+    if (v.empty() || g.tensors[t].is_view()) continue;
     const size_t per_image = static_cast<size_t>(g.tensors[t].shape.elements());
     const float* x = v.data() + static_cast<size_t>(index) * per_image;
     if (static_cast<int>(t) == g.output_tensor) {

@@ -134,15 +134,21 @@ kernels::IntTensor weights_from(const std::vector<int64_t>& v, const std::vector
   return t;
 }
 
-// Format 1 holds convolutions (and FCs) and pools.
+// Format 1 holds convolutions (and FCs), pools and copies.
 void check_kind(const HwOp& op, const std::string& name) {
   if (op.kind != HwOpKind::kConv && op.kind != HwOpKind::kMaxPool &&
-      op.kind != HwOpKind::kAvgPool && op.kind != HwOpKind::kGlobalAvgPool) {
+      op.kind != HwOpKind::kAvgPool && op.kind != HwOpKind::kGlobalAvgPool &&
+      op.kind != HwOpKind::kCopy) {
     throw InputError(
         fmt::format("{}: op '{}' is a {}; integer model format {} holds convolutions, "
-                    "FCs and pools only",
+                    "FCs, pools and copies only",
                     name, op.name, to_string(op.kind), kIntegerModelVersion));
   }
+}
+
+// Max pools and copies move levels: no requantization, only the output range.
+bool moves_levels(const HwOp& op) {
+  return op.kind == HwOpKind::kMaxPool || op.kind == HwOpKind::kCopy;
 }
 
 std::vector<int64_t> weight_shape(const HwOp& op) {
@@ -239,7 +245,7 @@ std::string serialize_integer_model(const IntegerModelFile& in) {
       const std::vector<int64_t> w(p.weights.values().begin(), p.weights.values().end());
       a.put_int64s(key(op.name, "weights"), weight_shape(op), w.data());
     }
-    if (op.kind != HwOpKind::kMaxPool) {
+    if (!moves_levels(op)) {
       const int64_t c = static_cast<int64_t>(rq.scale.size());
       a.put_int64s(key(op.name, "scale"), {c}, rq.scale.data());
       a.put_int64s(key(op.name, "offset"), {c}, rq.offset.data());
@@ -325,7 +331,7 @@ IntegerModelFile parse_integer_model(const std::string& bytes, const std::string
       p.weights = weights_from(r.int64s(key(op.name, "weights"), shape), shape, name,
                                key(op.name, "weights"));
     }
-    if (op.kind != HwOpKind::kMaxPool) {
+    if (!moves_levels(op)) {
       const std::vector<int64_t> channels = {op.out.c};
       rq.scale = r.int64s(key(op.name, "scale"), channels);
       rq.offset = r.int64s(key(op.name, "offset"), channels);

@@ -26,11 +26,15 @@
 //                          FCs only): LSQ signed q_w, uniform unsigned q_w
 //   op/<op>/scale          int64 [C]  kernels::RequantParams, per output channel
 //   op/<op>/offset         int64 [C]  of the conv (before the shuffle); pools
-//   op/<op>/frac_bits      int64      the same (max pools: none of these but
-//   op/<op>/flags          int64      out_min/out_max); flags: 1 ReLU before the
+//   op/<op>/frac_bits      int64      the same (max pools and copies: none of
+//   op/<op>/flags          int64      these but out_min/out_max); flags: 1 ReLU before the
 //   op/<op>/residual_scale int64      residual, 2 has a residual, 4 ReLU after
 //   op/<op>/residual_offset int64
 //   op/<op>/out_min, op/<op>/out_max int64
+//                          Copy ops (kCopy: networks with concatenations,
+//                          e.g. ShuffleNet v2) carry what a max pool does;
+//                          the entries of every other network are unchanged,
+//                          so such files are still version 1.
 //   logits/scale, logits/offset  f64 [classes]: logit_c = scale_c * acc_c +
 //                          offset_c, acc the final FC's accumulators (the
 //                          conv of its input levels with its signed weights).

@@ -169,26 +169,42 @@ ModelPlan plan_model(const Network& network, bool float_ends, double ewgs_delta)
     p.ops.push_back(o);
   }
 
-  // Tensors: max pool outputs share their input's quantizer.
+  // Tensors: one quantizer per group of tensors whose levels must mean the
+  // same thing (quant_plan.h): a view and the tensor that owns its space, a
+  // max pool's or a copy's output and its input. The group's quantizer is its
+  // lowest tensor id (an owner; for a max pool, its input, as before views).
   p.tensors.resize(g.tensors.size());
+  std::vector<int> parent(g.tensors.size());
   for (size_t t = 0; t < g.tensors.size(); ++t) {
     TensorPlan& tp = p.tensors[t];
     tp.id = static_cast<int>(t);
     tp.name = g.tensors[t].name;
     tp.bits = g.tensors[t].bits;
-    tp.quantizer = tp.id;
-    tp.features = g.tensors[t].shape.elements();
-  }
-  for (const HwOp& op : g.ops) {
-    if (op.kind == HwOpKind::kMaxPool)
-      p.tensors[static_cast<size_t>(op.output)].quantizer = op.input;
+    parent[t] = tp.id;
   }
   auto root = [&](int t) {
-    while (p.tensors[static_cast<size_t>(t)].quantizer != t)
-      t = p.tensors[static_cast<size_t>(t)].quantizer;
+    while (parent[static_cast<size_t>(t)] != t) t = parent[static_cast<size_t>(t)];
     return t;
   };
-  for (auto& tp : p.tensors) tp.quantizer = root(tp.id);
+  auto join = [&](int a, int b) {
+    a = root(a);
+    b = root(b);
+    if (a != b) parent[static_cast<size_t>(std::max(a, b))] = std::min(a, b);
+  };
+  for (const auto& t : g.tensors) {
+    if (t.is_view()) join(t.id, t.view_of);
+  }
+  for (const HwOp& op : g.ops) {
+    if (op.kind == HwOpKind::kMaxPool || op.kind == HwOpKind::kCopy) join(op.output, op.input);
+  }
+  for (auto& tp : p.tensors) {
+    tp.quantizer = root(tp.id);
+    tp.features = g.tensors[static_cast<size_t>(tp.quantizer)].shape.elements();
+    if (tp.bits != g.tensors[static_cast<size_t>(tp.quantizer)].bits) {
+      throw InternalError(fmt::format("tensors '{}' and '{}' share a quantizer but not a width",
+                                      tp.name, p.tensors[static_cast<size_t>(tp.quantizer)].name));
+    }
+  }
 
   // Readers of every quantizer group.
   struct Readers {

@@ -17,6 +17,20 @@
 //     residual / pool rescaling handles; LSQ unsigned would clip them to 0;
 //   - a max pool's output: no quantizer of its own, it shares its input's
 //     (max commutes with the quantizer, the pool keeps the encoding);
+//   - a copy's output (kCopy: ShuffleNet's identity half, a shuffle nothing
+//     absorbed) shares its input's: the copy moves levels, so they must mean
+//     the same values on both sides;
+//   - a channel view (a split's channel range, a concatenation input written
+//     in place) shares the quantizer of the tensor that owns its space: a
+//     concatenated tensor has one encoding in DRAM, so every part of it —
+//     whichever conv or copy writes it — is quantized with the same bounds or
+//     step, and a reader of any channel range dequantizes it the same way.
+//   These rules join tensors into groups (through copies, all the
+//   concatenations of a ShuffleNet stage share one quantizer: the identity
+//   half passes unchanged from unit to unit). A group's quantizer is named
+//   after its lowest tensor id, and its kind follows the readers of all its
+//   members by the rules above. LSQ's gradient scale uses the elements of
+//   that tensor (one concatenated tensor, not the sum over the group).
 //   - the network output (the FC's logits): float, no quantizer.
 // With fp_layers: fp the stem and classifier ops keep float weights and
 // tensors read only by them stay float (not exportable). An fp network (no
@@ -42,11 +56,12 @@ struct TensorPlan {
   std::string name;  // HwTensor::name (the IR layer whose output it is)
   ActQuant kind = ActQuant::kFloat;
   int bits = 0;
-  // The tensor whose quantizer (and parameters) this one uses: itself, or for
-  // a max pool's output the pool's input.
+  // The tensor whose quantizer (and parameters) this one uses: itself, or the
+  // lowest id of its group (views, max pool and copy outputs; see above).
   int quantizer = -1;
   bool ewgs = false;     // uniform quantizer with EWGS gradient scaling
-  int64_t features = 0;  // elements per sample (LSQ gradient scale 1/sqrt(features * Q_P))
+  int64_t features = 0;  // elements per sample of the quantizer's tensor (LSQ gradient scale
+                         // 1/sqrt(features * Q_P))
 };
 
 struct OpPlan {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "frontend/util/error.h"
@@ -42,6 +43,10 @@ TrainModel::TrainModel(const ModelPlan& plan, uint64_t seed)
     const HwOp& op = g.ops[i];
     const OpPlan& o = plan_.ops[i];
     OpState& s = ops_[i];
+    if (op.out_shuffle_groups > 1) {
+      const std::vector<int> src = shuffled_output_source(op);
+      s.shuffle_index = index_tensor(std::vector<int64_t>(src.begin(), src.end()));
+    }
     if (op.kind != HwOpKind::kConv) continue;
     s.weight = values_.at(op_key(o.name, "weight"));
     const int64_t fan_in = o.weight_shape[1] * o.weight_shape[2] * o.weight_shape[3];
@@ -82,10 +87,6 @@ TrainModel::TrainModel(const ModelPlan& plan, uint64_t seed)
       const std::vector<int> src = rotated_input_source(op);
       s.rotate_index = index_tensor(std::vector<int64_t>(src.begin(), src.end()));
     }
-    if (op.out_shuffle_groups > 1) {
-      const std::vector<int> src = shuffled_output_source(op);
-      s.shuffle_index = index_tensor(std::vector<int64_t>(src.begin(), src.end()));
-    }
   }
   for (size_t t = 0; t < g.tensors.size(); ++t) {
     const TensorPlan& tp = plan_.tensors[t];
@@ -102,27 +103,84 @@ TrainModel::TrainModel(const ModelPlan& plan, uint64_t seed)
       s.grad_scale = 1.0 / std::sqrt(static_cast<double>(tp.features) * qp);
     }
   }
-  // Which representations each tensor's readers need.
+  // Which representations the readers of each quantizer group need (a
+  // group's members are parts, views and copies of one encoding).
+  auto group_of = [&](int t) -> TensorState& {
+    return tensors_[static_cast<size_t>(plan_.tensors[static_cast<size_t>(t)].quantizer)];
+  };
   for (size_t i = 0; i < g.ops.size(); ++i) {
     const HwOp& op = g.ops[i];
     const OpPlan& o = plan_.ops[i];
-    auto& in = tensors_[static_cast<size_t>(op.input)];
+    TensorState& in = group_of(op.input);
     if (op.kind == HwOpKind::kConv && o.weight_quant == WeightQuant::kUniform) {
       in.need_act = true;
-    } else {
+    } else if (op.kind == HwOpKind::kMaxPool) {
+      in.need_act = true;
+    } else if (op.kind != HwOpKind::kCopy) {
       in.need_deq = true;
     }
-    if (op.kind == HwOpKind::kMaxPool) in.need_act = true;
-    if (op.residual >= 0) tensors_[static_cast<size_t>(op.residual)].need_deq = true;
+    if (op.residual >= 0) group_of(op.residual).need_deq = true;
   }
-  // A max pool's output needs what its readers need, from its input.
-  for (size_t i = g.ops.size(); i-- > 0;) {
-    const HwOp& op = g.ops[i];
-    if (op.kind != HwOpKind::kMaxPool) continue;
-    auto& out = tensors_[static_cast<size_t>(op.output)];
-    auto& in = tensors_[static_cast<size_t>(op.input)];
-    in.need_act = in.need_act || out.need_act;
-    in.need_deq = in.need_deq || out.need_deq;
+  plan_reads();
+}
+
+// Which tensor (and channel) holds each channel a reader may ask for: an op's
+// output is written whole; a tensor no op writes (a concatenation's storage,
+// a split view) is gathered from the writers of its owner's channels.
+void TrainModel::plan_reads() {
+  const auto& g = plan_.graph;
+  std::vector<bool> written(g.tensors.size(), false);
+  written[static_cast<size_t>(g.input_tensor)] = true;
+  for (const HwOp& op : g.ops) written[static_cast<size_t>(op.output)] = true;
+  // Per owner: owner channel -> (writer tensor, its channel).
+  std::vector<std::vector<std::pair<int, int>>> writer(g.tensors.size());
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    if (!written[t]) continue;
+    const frontend::HwTensor& w = g.tensors[t];
+    const int owner = g.storage_of(static_cast<int>(t));
+    auto& map = writer[static_cast<size_t>(owner)];
+    map.resize(static_cast<size_t>(g.tensors[static_cast<size_t>(owner)].shape.c), {-1, -1});
+    for (int c = 0; c < w.shape.c; ++c) {
+      const int oc = w.is_view() ? w.view_offset + w.view_stride * c : c;
+      if (map[static_cast<size_t>(oc)].first >= 0) {
+        throw InternalError(fmt::format("channel {} of tensor '{}' has two writers", oc,
+                                        g.tensors[static_cast<size_t>(owner)].name));
+      }
+      map[static_cast<size_t>(oc)] = {static_cast<int>(t), c};
+    }
+  }
+  reads_.assign(g.tensors.size(), Gather());
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    if (written[t]) continue;
+    const frontend::HwTensor& x = g.tensors[t];
+    const auto& map = writer[static_cast<size_t>(g.storage_of(static_cast<int>(t)))];
+    Gather& r = reads_[t];
+    std::vector<int> base;  // channel offset of each part in their concatenation
+    int total = 0;
+    std::vector<int64_t> index;
+    for (int c = 0; c < x.shape.c; ++c) {
+      const int oc = x.is_view() ? x.view_offset + x.view_stride * c : c;
+      if (static_cast<size_t>(oc) >= map.size() || map[static_cast<size_t>(oc)].first < 0) {
+        // Nothing writes it: no reader may ask for it (e.g. the FC's float
+        // output has no views).
+        r.parts.clear();
+        break;
+      }
+      const auto [w, wc] = map[static_cast<size_t>(oc)];
+      auto it = std::find(r.parts.begin(), r.parts.end(), w);
+      if (it == r.parts.end()) {
+        r.parts.push_back(w);
+        base.push_back(total);
+        total += g.tensors[static_cast<size_t>(w)].shape.c;
+        it = r.parts.end() - 1;
+      }
+      index.push_back(base[static_cast<size_t>(it - r.parts.begin())] + wc);
+    }
+    if (r.parts.empty()) continue;
+    bool identity = total == x.shape.c;
+    for (size_t c = 0; c < index.size(); ++c)
+      identity = identity && index[c] == static_cast<int64_t>(c);
+    if (!identity) r.index = index_tensor(index);
   }
 }
 
@@ -169,7 +227,9 @@ void TrainModel::init_weight_quantizer(size_t i) {
 
 void TrainModel::init_tensor_quantizer(size_t t, const torch::Tensor& y) {
   const TensorPlan& tp = plan_.tensors[t];
-  if (tp.quantizer != tp.id) return;
+  // The first member of a group the pass reaches initializes its quantizer.
+  if (initialized_groups_[static_cast<size_t>(tp.quantizer)]) return;
+  initialized_groups_[static_cast<size_t>(tp.quantizer)] = true;
   TensorState& s = tensors_[t];
   torch::NoGradGuard no_grad;
   if (tp.kind == ActQuant::kUniform) {
@@ -259,13 +319,64 @@ TrainModel::Value TrainModel::quantize(size_t t, const torch::Tensor& y) {
       const torch::Tensor a =
           uniform_quantize(y, s.lower, s.upper, tp.bits, tp.ewgs ? plan_.ewgs_delta : 0.0);
       v.act = a;
-      if (s.need_deq) v.deq = s.lower + (s.upper - s.lower) * a;
+      if (tensors_[static_cast<size_t>(tp.quantizer)].need_deq)
+        v.deq = s.lower + (s.upper - s.lower) * a;
       break;
     }
     case ActQuant::kLsq:
       v.act = v.deq = lsq_quantize(y, s.step, 0, (1 << tp.bits) - 1, s.grad_scale);
       break;
   }
+  return v;
+}
+
+namespace {
+
+// f applied to every defined representation of a value, keeping the act and
+// deq of an LSQ tensor one tensor.
+template <typename F>
+void map_value(const torch::Tensor& act, const torch::Tensor& deq, const torch::Tensor& raw,
+               torch::Tensor& act_out, torch::Tensor& deq_out, torch::Tensor& raw_out, F f) {
+  act_out = act.defined() ? f(act) : act;
+  deq_out = deq.defined() && act.defined() && deq.is_same(act) ? act_out
+            : deq.defined()                                    ? f(deq)
+                                                               : deq;
+  raw_out = raw.defined() ? f(raw) : raw;
+}
+
+}  // namespace
+
+const TrainModel::Value& TrainModel::read(std::vector<Value>& vals, int t) {
+  Value& v = vals[static_cast<size_t>(t)];
+  if (v.act.defined() || v.deq.defined()) return v;
+  const Gather& r = reads_[static_cast<size_t>(t)];
+  if (r.parts.empty()) {
+    throw InternalError(fmt::format("tensor '{}' is read but nothing writes it",
+                                    plan_.graph.tensors[static_cast<size_t>(t)].name));
+  }
+  // Parts concatenated along channels, then the channels in this tensor's order.
+  bool act = true, deq = true, raw = true, same = true;
+  for (int w : r.parts) {
+    const Value& p = vals[static_cast<size_t>(w)];
+    if (!p.act.defined() && !p.deq.defined()) {
+      throw InternalError(fmt::format("tensor '{}' is read before '{}' is written",
+                                      plan_.graph.tensors[static_cast<size_t>(t)].name,
+                                      plan_.graph.tensors[static_cast<size_t>(w)].name));
+    }
+    act = act && p.act.defined();
+    deq = deq && p.deq.defined();
+    raw = raw && p.raw.defined();
+    same = same && p.act.defined() && p.deq.defined() && p.deq.is_same(p.act);
+  }
+  auto gather = [&](torch::Tensor Value::*field) {
+    std::vector<torch::Tensor> parts;
+    for (int w : r.parts) parts.push_back(vals[static_cast<size_t>(w)].*field);
+    torch::Tensor x = parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
+    return r.index.defined() ? x.index_select(1, r.index) : x;
+  };
+  if (act) v.act = gather(&Value::act);
+  if (deq) v.deq = same ? v.act : gather(&Value::deq);
+  if (raw) v.raw = gather(&Value::raw);
   return v;
 }
 
@@ -278,7 +389,7 @@ torch::Tensor TrainModel::forward(const torch::Tensor& images, bool training) {
     const HwOp& op = g.ops[i];
     const OpPlan& o = plan_.ops[i];
     OpState& s = ops_[i];
-    const Value& in = vals[static_cast<size_t>(op.input)];
+    const Value& in = read(vals, op.input);
     if (op.kind == HwOpKind::kConv) {
       if (init_pass_) init_weight_quantizer(i);
       torch::Tensor x = o.weight_quant == WeightQuant::kUniform ? in.act : in.deq;
@@ -319,18 +430,18 @@ torch::Tensor TrainModel::forward(const torch::Tensor& images, bool training) {
       }
       if (op.relu_before_residual) y = torch::relu(y);
       if (s.shuffle_index.defined()) y = y.index_select(1, s.shuffle_index);
-      if (op.residual >= 0) y = y + vals[static_cast<size_t>(op.residual)].deq;
+      if (op.residual >= 0) y = y + read(vals, op.residual).deq;
       if (op.relu_after_residual) y = torch::relu(y);
       vals[static_cast<size_t>(op.output)] = quantize(static_cast<size_t>(op.output), y);
-    } else if (op.kind == HwOpKind::kMaxPool) {
+    } else if (op.kind == HwOpKind::kMaxPool || op.kind == HwOpKind::kCopy) {
+      // Both keep the encoding: they move (the max of) quantized values.
       Value v;
-      const auto pool = [&](const torch::Tensor& t) {
-        return t.defined() ? torch::max_pool2d(t, {op.kh, op.kw}, {op.sh, op.sw}, {op.ph, op.pw})
-                           : t;
+      const auto move = [&](const torch::Tensor& t) {
+        if (op.kind == HwOpKind::kMaxPool)
+          return torch::max_pool2d(t, {op.kh, op.kw}, {op.sh, op.sw}, {op.ph, op.pw});
+        return s.shuffle_index.defined() ? t.index_select(1, s.shuffle_index) : t;
       };
-      v.act = pool(in.act);
-      v.deq = in.deq.defined() && in.deq.data_ptr() == in.act.data_ptr() ? v.act : pool(in.deq);
-      v.raw = pool(in.raw);
+      map_value(in.act, in.deq, in.raw, v.act, v.deq, v.raw, move);
       if (record_)
         (*record_)[static_cast<size_t>(op.output)] = v.raw.defined() ? v.raw.detach() : v.raw;
       vals[static_cast<size_t>(op.output)] = v;
@@ -344,12 +455,22 @@ torch::Tensor TrainModel::forward(const torch::Tensor& images, bool training) {
       vals[static_cast<size_t>(op.output)] = quantize(static_cast<size_t>(op.output), y);
     }
   }
+  if (record_) {
+    // Tensors no op writes whole (concatenations, split views): their
+    // gathered values.
+    for (size_t t = 0; t < g.tensors.size(); ++t) {
+      if ((*record_)[t].defined() || reads_[t].parts.empty()) continue;
+      const Value& v = read(vals, static_cast<int>(t));
+      if (v.raw.defined()) (*record_)[t] = v.raw.detach();
+    }
+  }
   return vals[static_cast<size_t>(g.output_tensor)].deq.flatten(1);
 }
 
 void TrainModel::initialize_quantizers(const torch::Tensor& images) {
   torch::NoGradGuard no_grad;
   init_pass_ = true;
+  initialized_groups_.assign(plan_.tensors.size(), false);
   try {
     forward(images, true);
   } catch (...) {

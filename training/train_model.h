@@ -14,7 +14,15 @@
 //          (kernels::channel_shuffle_source); + the residual tensor's
 //          dequantized value; ReLU if relu_after_residual.
 //   maxpool on the quantized values (the output shares the input's quantizer);
+//   copy: the input's quantized values, channel-shuffled when the op has
+//     out_shuffle_groups (the output shares the input's quantizer);
 //   avgpool / global avgpool average the dequantized values.
+// Channel views (frontend/lowering/hw_graph.h): an op writing a view (a
+// concatenation's part) produces that view's channels; an op reading a
+// tensor no op writes whole (the concatenated tensor, a split's range of it)
+// gathers the channels from the ops that wrote them. Views and their owner
+// share one quantizer, so gathering quantized values is quantizing the
+// gathered values.
 // Every tensor is then quantized by its tensor quantizer (quant_plan.h).
 // Weights: uniform w_hat = 2 (q_w / (2^b - 1) - 0.5) with learnable bounds,
 // or LSQ signed q_w s_w. The FC's output (the logits) stays float.
@@ -83,6 +91,18 @@ class TrainModel {
     torch::Tensor raw;  // before quantization (initialization only)
   };
 
+  // How to read a tensor no op writes whole: its owner's writers (a
+  // concatenation's parts, or the tensor a split view is a range of),
+  // concatenated along channels, then `index` (undefined: in order).
+  struct Gather {
+    std::vector<int> parts;
+    torch::Tensor index;
+  };
+
+  void plan_reads();
+  // The value of tensor t in this forward pass (gathered and cached in `vals`
+  // for a tensor no op writes whole).
+  const Value& read(std::vector<Value>& vals, int t);
   torch::Tensor quantized_weight(size_t op);
   Value quantize(size_t tensor, const torch::Tensor& y);
   void init_weight_quantizer(size_t op);
@@ -93,6 +113,8 @@ class TrainModel {
   std::map<std::string, torch::Tensor> values_;
   std::vector<OpState> ops_;
   std::vector<TensorState> tensors_;
+  std::vector<Gather> reads_;             // by tensor id
+  std::vector<bool> initialized_groups_;  // initialization pass: quantizers set so far
   bool initialized_ = false;
   bool init_pass_ = false;
   std::vector<torch::Tensor>* record_ = nullptr;

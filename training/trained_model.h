@@ -14,7 +14,8 @@
 //              everything else reads value(q) = l + (u - l) (q / L)
 //     lsq:     q = round(clip(x / s, 0, L)); value(q) = q s
 //     float:   the logits (no quantizer)
-//   A max pool's output uses its input's quantizer (quantizer != id).
+//   A max pool's or a copy's output uses its input's quantizer, a channel
+//   view its owner's (quantizer != id; quant_plan.h).
 //
 //   conv op: acc = conv2d(X', W'), X' = the levels of its input with groups
 //     rotated (in_group_rotate), W' = the weight levels (weight_levels());
@@ -30,7 +31,9 @@
 //       channel channel_shuffle_source(p); + value(residual level); ReLU if
 //       relu_after_residual; then the output tensor's quantizer.
 //   avgpool / global avgpool: the mean of value(q) of the window, quantized.
-//   maxpool: the max of the levels.
+//   maxpool: the max of the levels. copy: the levels, channel-shuffled.
+//   Views: an op reading or writing a channel view reads or writes those
+//   channels of the owning tensor (int_model.h).
 //
 // Rounding is half to even in single precision throughout; the levels of
 // weights and activations recomputed here with the kernels' quantizers equal
@@ -51,7 +54,7 @@ struct TrainedTensor {
   std::string name;
   ActQuant kind = ActQuant::kFloat;
   int bits = 0;
-  int quantizer = -1;          // the tensor whose quantizer applies (itself, or a max pool's input)
+  int quantizer = -1;          // the tensor whose quantizer applies (itself or its group's)
   float lower = 0, upper = 0;  // uniform
   float step = 0;              // lsq
   bool ewgs = false;

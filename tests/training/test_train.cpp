@@ -76,7 +76,9 @@ const bool kRegistered = [] {
       [](const DataConfig&) {
         return DataSplits{bars(96, 1), bars(48, 2)};
       },
-      "/nonexistent");
+      // An existing directory: the run's config.yaml names it and must read
+      // back (data.path is checked to exist).
+      fs::temp_directory_path().string());
   return true;
 }();
 
