@@ -141,12 +141,12 @@ bool fusable(const HwGraph& g, size_t i) {
   // A channel view (a place in a concatenation) is part of a larger tensor in DRAM.
   if (g.tensors[static_cast<size_t>(a.output)].is_view()) return false;
   for (size_t j = 0; j < g.ops.size(); ++j) {
-    if (j == i + 1) continue;
-    // No other reader, of the tensor or of a view of it (a split).
-    if (g.storage_of(g.ops[j].input) == a.output ||
-        (g.ops[j].residual >= 0 && g.storage_of(g.ops[j].residual) == a.output)) {
-      return false;
-    }
+    // No other reader, of the tensor or of a view of it (a split); nor the
+    // consumer reading it a second time as its residual (a cyclic shuffle
+    // module without its permutation: Z = X + f(X) reads X twice, and the
+    // residual comes from DRAM).
+    if (j != i + 1 && g.storage_of(g.ops[j].input) == a.output) return false;
+    if (g.ops[j].residual >= 0 && g.storage_of(g.ops[j].residual) == a.output) return false;
   }
   return a.output != g.output_tensor;
 }

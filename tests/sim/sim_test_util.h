@@ -398,13 +398,14 @@ inline frontend::Network palquant_block(frontend::Shape in, int groups, frontend
   return b.build();
 }
 
-inline frontend::Network resnet18_narrow(const std::string& method, int G) {
+inline frontend::Network resnet18_narrow(const std::string& method, int G, bool permutation = true) {
   frontend::NetworkRequest r;
   r.network = "resnet18";
   r.method.method = frontend::parse_method(method);
   if (r.method.method == frontend::Method::kPalQuant) {
     r.method.B = 2;
     r.method.G = G;
+    r.method.cyclic_permutation = permutation;
   } else {
     r.method.a_bits = r.method.w_bits = 4;
   }
@@ -865,6 +866,15 @@ inline const std::vector<SimCase>& sim_cases() {
       add(c);
       c.name = fmt::format("resnet18_narrow_palquant_g2_{}", hw);
       c.network = [] { return resnet18_narrow("palquant", 2); };
+      add(c);
+    }
+    // Cyclic shuffle modules without their permutation read their input twice
+    // (as the conv's input and as the residual): it must not stay on chip
+    // (found by palsim validate --sim-images on a trained ablation model).
+    {
+      SimCase c;
+      c.name = "resnet18_narrow_palquant_g2_no_permutation";
+      c.network = [] { return resnet18_narrow("palquant", 2, false); };
       add(c);
     }
     // Split, concatenation, channel views and copies (issue 9).
