@@ -80,7 +80,7 @@ std::string records_csv(const std::vector<PointRecord>& records) {
     s += fmt::format("{},{:.3f},{}", r.cycles, r.energy_pj, accuracy_text(r));
     for (const auto& e : kEnergyParts) {
       const auto& b = r.result.contains("energy_breakdown_pj") ? r.result["energy_breakdown_pj"] : nlohmann::json();
-      s += fmt::format(",{:.3f}", b.contains(e) ? b[e].get<double>() : 0.0);
+      s += fmt::format(",{:.3f}", b.contains(e) && b[e].is_number() ? b[e].get<double>() : 0.0);
     }
     s += fmt::format(",{:.3f},{}\n", r.seconds, r.key);
   }
@@ -91,7 +91,9 @@ std::string records_markdown(const std::vector<PointRecord>& records) {
   std::string s = "| network | method | bits / B,G | hardware | overrides | status | cycles | energy (uJ) | accuracy |\n"
                   "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : records) {
-    const auto& p = r.params;
+    // A copy: operator[] of a const json on a missing key is undefined
+    // behaviour (a damaged database can lack any key); here it reads null.
+    nlohmann::json p = r.params;
     std::string bits = p.contains("G")       ? fmt::format("B{} G{}", scalar(p["B"]), scalar(p["G"]))
                        : p.contains("abits") ? fmt::format("A{} W{}", scalar(p["abits"]), scalar(p["wbits"]))
                        : p.contains("label") ? scalar(p["label"])
