@@ -223,9 +223,17 @@ ArrayFile ArrayFile::parse(const std::string& bytes, const std::string& name) {
     a.dtype = static_cast<DType>(t);
     const uint32_t ndim = r.take<uint32_t>();
     if (ndim > 8) r.corrupt(fmt::format("entry '{}' has {} dimensions", key, ndim));
+    // The element count must not overflow (a damaged shape would make
+    // elements() wrap and the byte-count check below pass on garbage): no
+    // array holds more elements than the file has bytes.
+    uint64_t count = 1;
     for (uint32_t d = 0; d < ndim; ++d) {
       const int64_t v = r.take<int64_t>();
       if (v < 0) r.corrupt(fmt::format("entry '{}' has a negative dimension", key));
+      if (count != 0 && static_cast<uint64_t>(v) > bytes.size() / count) {
+        r.corrupt(fmt::format("entry '{}' has more elements than the file has bytes", key));
+      }
+      count *= static_cast<uint64_t>(v);
       a.shape.push_back(v);
     }
     const uint64_t nbytes = r.take<uint64_t>();
