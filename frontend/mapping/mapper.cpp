@@ -503,7 +503,8 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
               // With several candidates, energy-lean ones within kLeanSlack of
               // the fastest estimate stay in play (the final choice is made by
               // simulation, which may differ from the estimate).
-              const int64_t bound = std::max(work.compute.cycles, work.post.cycles);
+              // (Per group, like the work; estimates cover all the op's groups.)
+              const int64_t bound = std::max(work.compute.cycles, work.post.cycles) * p.groups;
               if (count == 1 && found && bound > best.estimate.cycles) continue;
               if (count > 1 && !top.empty() &&
                   static_cast<double>(bound) > kLeanSlack * static_cast<double>(top.front().estimate.cycles)) {
