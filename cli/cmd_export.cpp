@@ -22,7 +22,7 @@ namespace palsim::cli {
 namespace {
 
 // Images per trained_tensor_values call: every tensor of every image of a
-// batch is held as floats.
+// batch is held (as doubles).
 constexpr int kBatch = 32;
 
 }  // namespace
@@ -92,8 +92,10 @@ int run_export(const std::vector<std::string>& args) {
   }
   training::ReferencePredictions ref;
   ref.dataset = test->name();
+  ref.arithmetic = training::to_string(training::Arithmetic::kFloat64);
   ref.images = count;
   ref.logits.reserve(static_cast<size_t>(count * classes));
+  ref.float32_logits.reserve(static_cast<size_t>(count * classes));
   training::LevelComparison levels;
   const int output_tensor = model.graph.output_tensor;
 
@@ -107,10 +109,16 @@ int run_export(const std::vector<std::string>& args) {
       ref.labels.push_back(test->get(start + i, px));
       ref.image_hashes.push_back(training::fnv1a64(px, image_bytes));
     }
-    const std::vector<std::vector<float>> values =
-        training::trained_tensor_values(trained, pixels, n, threads);
-    const std::vector<float>& logits = values[static_cast<size_t>(output_tensor)];
-    ref.logits.insert(ref.logits.end(), logits.begin(), logits.end());
+    // The reference is the trained model in double precision; the training
+    // path's own float32 logits are kept beside it (trained_model.h, Arithmetic).
+    const std::vector<std::vector<double>> values = training::trained_tensor_values(
+        trained, pixels, n, threads, training::Arithmetic::kFloat64);
+    const std::vector<double>& logits = values[static_cast<size_t>(output_tensor)];
+    for (double v : logits) ref.logits.push_back(static_cast<float>(v));
+    const std::vector<double> logits32 = training::trained_tensor_values(
+        trained, pixels, n, threads,
+        training::Arithmetic::kFloat32)[static_cast<size_t>(output_tensor)];
+    for (double v : logits32) ref.float32_logits.push_back(static_cast<float>(v));
     for (int i = 0; i < n; ++i) {
       if (start + i >= checked) {
         ref.levels_equal.push_back(-1);
@@ -119,7 +127,7 @@ int run_export(const std::vector<std::string>& args) {
       const training::IntegerPrediction p =
           inference.run(pixels.data() + image_bytes * static_cast<size_t>(i));
       const int64_t before = levels.mismatches;
-      training::compare_levels(trained, p, values, i, levels);
+      training::compare_levels(trained, p, values, i, levels, training::Arithmetic::kFloat64);
       ref.levels_equal.push_back(levels.mismatches == before ? 1 : 0);
       if (levels.mismatches != before) ++ref.level_check.images_differing;
     }
@@ -133,18 +141,25 @@ int run_export(const std::vector<std::string>& args) {
   const auto [lo, hi] = std::minmax_element(ref.logits.begin(), ref.logits.end());
   training::IntegerModelFile final_model = training::integer_model_of(trained, *lo, *hi);
   final_model.source = run_dir;
-  int64_t correct = 0;
+  int64_t correct = 0, correct32 = 0, top1_differs32 = 0;
   for (int64_t i = 0; i < count; ++i) {
-    const float* l = ref.logits.data() + i * classes;
-    if (training::argmax(l, classes) == ref.labels[static_cast<size_t>(i)]) ++correct;
+    const int top1 = training::argmax(ref.logits.data() + i * classes, classes);
+    const int top1_32 = training::argmax(ref.float32_logits.data() + i * classes, classes);
+    const int64_t label = ref.labels[static_cast<size_t>(i)];
+    correct += top1 == label;
+    correct32 += top1_32 == label;
+    top1_differs32 += top1 != top1_32;
   }
   final_model.reference = std::move(ref);
   training::write_integer_model(final_model, output);
 
   fmt::print("{}: integer model of {} ({} ops), {} test images of {}\n", output, run_dir,
              final_model.graph.ops.size(), count, test->name());
-  fmt::print("trained fake-quantized top-1 {:.2f}%\n",
-             100.0 * static_cast<double>(correct) / count);
+  fmt::print(
+      "trained fake-quantized top-1 {:.2f}% (float64 reference; the float32 training path: "
+      "{:.2f}%, top-1 differs on {} of {} images)\n",
+      100.0 * static_cast<double>(correct) / count, 100.0 * static_cast<double>(correct32) / count,
+      top1_differs32, count);
   fmt::print(
       "levels: {} images checked, {} tensor levels compared, {} differ from the trained path "
       "(in {} images); largest logit difference {:.3g}\n",

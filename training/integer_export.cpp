@@ -27,14 +27,15 @@ struct LevelValue {
 };
 
 // The value a conv with uniform weights reads (a_hat), or any other reader
-// (the dequantized value), in the trained path's single-precision terms.
+// (the dequantized value), exactly (the float64 reference computes u - l
+// without rounding it to single precision).
 LevelValue read_value(const TrainedTensor& t, bool normalized) {
   switch (t.kind) {
     case ActQuant::kImage:
       return {Real{1} / 255, 0};
     case ActQuant::kUniform:
       if (normalized) return {Real{1} / t.max_level(), 0};
-      return {static_cast<Real>(t.upper - t.lower) / t.max_level(), t.lower};
+      return {(static_cast<Real>(t.upper) - t.lower) / t.max_level(), t.lower};
     case ActQuant::kLsq:
       return {t.step, 0};
     case ActQuant::kFloat:
@@ -50,9 +51,8 @@ struct OutputMap {
 
 OutputMap output_map(const TrainedTensor& t) {
   if (t.kind == ActQuant::kUniform) {
-    // (x - l) / (u - l) * L, with u - l rounded to single precision as the
-    // quantizer computes it.
-    return {static_cast<Real>(t.max_level()) / static_cast<Real>(t.upper - t.lower), t.lower};
+    // (x - l) / (u - l) * L, exactly (as the float64 reference).
+    return {static_cast<Real>(t.max_level()) / (static_cast<Real>(t.upper) - t.lower), t.lower};
   }
   if (t.kind == ActQuant::kLsq) return {Real{1} / t.step, 0};
   throw InputError(fmt::format("export: tensor '{}' has no quantizer an op can write", t.name));
@@ -268,16 +268,16 @@ IntegerModelFile integer_model_of(const TrainedModel& m, double logit_min, doubl
 }
 
 void compare_levels(const TrainedModel& m, const IntegerPrediction& p,
-                    const std::vector<std::vector<float>>& values, int index,
-                    LevelComparison& into) {
+                    const std::vector<std::vector<double>>& values, int index,
+                    LevelComparison& into, Arithmetic arithmetic) {
   const auto& g = m.graph();
   for (size_t t = 0; t < g.tensors.size(); ++t) {
     const TrainedTensor& tt = m.tensors()[t];
-    const std::vector<float>& v = values[t];
+    const std::vector<double>& v = values[t];
     // A view's levels are its owner's (compared there, once).
     if (v.empty() || g.tensors[t].is_view()) continue;
     const size_t per_image = static_cast<size_t>(g.tensors[t].shape.elements());
-    const float* x = v.data() + static_cast<size_t>(index) * per_image;
+    const double* x = v.data() + static_cast<size_t>(index) * per_image;
     if (static_cast<int>(t) == g.output_tensor) {
       for (size_t c = 0; c < p.logits.size(); ++c) {
         into.max_logit_error =
@@ -290,7 +290,10 @@ void compare_levels(const TrainedModel& m, const IntegerPrediction& p,
     if (q.size() != per_image) throw InternalError("compare_levels: tensor sizes differ");
     int64_t bad = 0;
     for (size_t e = 0; e < per_image; ++e) {
-      if (q.values()[e] == tt.level(x[e])) continue;
+      const int32_t trained = arithmetic == Arithmetic::kFloat32
+                                  ? tt.level(static_cast<float>(x[e]))
+                                  : tt.level_exact(x[e]);
+      if (q.values()[e] == trained) continue;
       ++bad;
       // The float value in level units (before rounding).
       const double scaled = tt.kind == ActQuant::kUniform

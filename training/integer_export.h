@@ -27,9 +27,12 @@
 // The parameters are computed in long double from the trained single-precision
 // values and rounded to fixed point with as many fraction bits as keep every
 // parameter below 2^61, so the integer path evaluates the affine maps almost
-// exactly; the float path rounds in single precision at every step. Their
-// levels can therefore differ where the float value lies within float
-// rounding of a level boundary: compare_levels counts such elements.
+// exactly; the trained path in single precision rounds at every step, so
+// their levels differ where a value lies within float rounding of a level
+// boundary. The reference they are compared with is therefore the trained
+// model evaluated in double (Arithmetic::kFloat64), whose rounding error
+// (~1e-16 relative) is far below the fixed point's; compare_levels counts the
+// elements that still differ.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -58,11 +61,12 @@ struct LevelComparison {
   double max_logit_error = 0;  // |integer logit - trained logit|, largest
 };
 
-// Compares the integer path's tensors of one image with the trained float
-// values of image `index` of a batch (`values`: trained_tensor_values of that
-// batch). Adds to `into`.
+// Compares the integer path's tensors of one image with the trained values
+// of image `index` of a batch (`values`: trained_tensor_values of that batch,
+// evaluated in `arithmetic`, whose quantizers then give the trained levels).
+// Adds to `into`.
 void compare_levels(const TrainedModel& m, const IntegerPrediction& p,
-                    const std::vector<std::vector<float>>& values, int index,
-                    LevelComparison& into);
+                    const std::vector<std::vector<double>>& values, int index,
+                    LevelComparison& into, Arithmetic arithmetic = Arithmetic::kFloat64);
 
 }  // namespace palsim::training

@@ -189,6 +189,20 @@ void check_model(const IntegerModelFile& f, const std::string& name) {
                       "level flags",
                       name, r.images, r.logits.size(), r.labels.size(), r.levels_equal.size()));
     }
+    if (r.arithmetic != "float32" && r.arithmetic != "float64") {
+      throw InputError(fmt::format("{}: reference/arithmetic is '{}' (expected float32 or float64)",
+                                   name, r.arithmetic));
+    }
+    if (!r.float32_logits.empty() &&
+        (r.float32_logits.size() != n * classes || r.arithmetic != "float64")) {
+      throw InputError(
+          fmt::format("{}: {} float32 reference logits for {} images of {} classes ({} reference)",
+                      name, r.float32_logits.size(), n, classes, r.arithmetic));
+    }
+    for (float v : r.float32_logits) {
+      if (!std::isfinite(v))
+        throw InputError(fmt::format("{}: a float32 reference logit is not finite", name));
+    }
     for (size_t i = 0; i < n; ++i) {
       if (r.labels[i] < 0 || r.labels[i] >= static_cast<int64_t>(classes)) {
         throw InputError(fmt::format("{}: reference label {} of image {} outside 0..{}", name,
@@ -274,6 +288,9 @@ std::string serialize_integer_model(const IntegerModelFile& in) {
     const int64_t check[4] = {r.level_check.images, r.level_check.levels, r.level_check.mismatches,
                               r.level_check.images_differing};
     a.put_int64s("reference/level_check", {4}, check);
+    a.put_text("reference/arithmetic", r.arithmetic);
+    if (!r.float32_logits.empty())
+      a.put_floats("reference/float32_logits", {r.images, classes}, r.float32_logits.data());
   }
   return a.serialize();
 }
@@ -363,6 +380,9 @@ IntegerModelFile parse_integer_model(const std::string& bytes, const std::string
     ref.levels_equal = r.int64s("reference/levels_equal", {ref.images});
     const std::vector<int64_t> check = r.int64s("reference/level_check", {4});
     ref.level_check = {check[0], check[1], check[2], check[3]};
+    if (r.has("reference/arithmetic")) ref.arithmetic = r.text("reference/arithmetic");
+    if (r.has("reference/float32_logits"))
+      ref.float32_logits = r.floats("reference/float32_logits", {ref.images, classes[0]});
     f.reference = std::move(ref);
   }
   r.check_all_used();

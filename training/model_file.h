@@ -49,6 +49,12 @@
 //     the integer path equals the trained path's, 0: some differ, -1: not
 //     checked), reference/level_check int64 [4] (images checked, levels
 //     compared, levels that differ, images with a differing level).
+//     Optional (files written before these entries hold a float32 reference):
+//     reference/arithmetic text "float64" or "float32": how reference/logits
+//     were computed (training/trained_model.h, Arithmetic);
+//     reference/float32_logits f32 [images, classes]: with a float64
+//     reference, the training path's own (single-precision) logits, so that
+//     validate can say how often the two trained evaluations disagree.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -78,6 +84,8 @@ struct ReferencePredictions {
   std::vector<uint64_t> image_hashes;  // FNV-1a 64 of each image's pixels
   std::vector<int64_t> levels_equal;   // per image: 1, 0 or -1 (not checked)
   LevelCheck level_check;
+  std::string arithmetic = "float32";  // of `logits`: "float64" or "float32"
+  std::vector<float> float32_logits;   // images x classes, or empty
 };
 
 struct IntegerModelFile {

@@ -27,10 +27,12 @@ torch::Tensor index_tensor(const std::vector<int64_t>& v) {
 
 }  // namespace
 
-TrainModel::TrainModel(const ModelPlan& plan, uint64_t seed)
-    : plan_(plan), specs_(parameter_specs(plan)) {
+TrainModel::TrainModel(const ModelPlan& plan, uint64_t seed, torch::Dtype dtype)
+    : plan_(plan), dtype_(dtype), specs_(parameter_specs(plan)) {
+  if (dtype_ != torch::kFloat && dtype_ != torch::kDouble)
+    throw InternalError("TrainModel: dtype must be float or double");
   for (const ParamSpec& s : specs_) {
-    torch::Tensor t = torch::zeros(s.shape, torch::TensorOptions().dtype(torch::kFloat));
+    torch::Tensor t = torch::zeros(s.shape, torch::TensorOptions().dtype(dtype_));
     if (s.group != ParamGroup::kBuffers) t.set_requires_grad(true);
     values_[s.name] = t;
   }
@@ -282,17 +284,31 @@ torch::Tensor TrainModel::quantized_weight(const std::string& op) {
 torch::Tensor TrainModel::quantized_weight(size_t i) {
   const OpPlan& o = plan_.ops[i];
   OpState& s = ops_[i];
+  // The weight levels are always the single-precision quantizer's (the
+  // trained ones); a double model widens the levels and computes the value
+  // they stand for in double.
+  const bool wide = dtype_ != torch::kFloat;
+  const auto trained = [&](const torch::Tensor& t) { return wide ? t.to(torch::kFloat) : t; };
   switch (o.weight_quant) {
     case WeightQuant::kNone:
       return s.weight;
     case WeightQuant::kUniform: {
-      const torch::Tensor a = uniform_quantize(s.weight, s.w_lower, s.w_upper, o.w_bits,
-                                               o.ewgs ? plan_.ewgs_delta : 0.0);
-      return (a - 0.5) * 2.0;
+      const torch::Tensor a =
+          uniform_quantize(trained(s.weight), trained(s.w_lower), trained(s.w_upper), o.w_bits,
+                           o.ewgs ? plan_.ewgs_delta : 0.0);
+      if (!wide) return (a - 0.5) * 2.0;
+      // w_hat = (2 q - L) / L from the level q = a L (a = q / L within an ulp).
+      const double levels = static_cast<double>((1 << o.w_bits) - 1);
+      const torch::Tensor q = torch::round(a * static_cast<float>(levels)).to(dtype_);
+      return (q * 2.0 - levels) / levels;
     }
     case WeightQuant::kLsq: {
       const int qmin = -(1 << (o.w_bits - 1)), qmax = (1 << (o.w_bits - 1)) - 1;
-      return lsq_quantize(s.weight, s.w_step, qmin, qmax, s.w_grad_scale);
+      const torch::Tensor step = trained(s.w_step);
+      const torch::Tensor w = lsq_quantize(trained(s.weight), step, qmin, qmax, s.w_grad_scale);
+      if (!wide) return w;
+      // q s_w from the level q = w / s_w (within an ulp of an integer).
+      return torch::round(w / step).to(dtype_) * s.w_step;
     }
   }
   throw InternalError("quantized_weight: unknown quantizer");
@@ -481,9 +497,9 @@ void TrainModel::initialize_quantizers(const torch::Tensor& images) {
   initialized_ = true;
 }
 
-std::vector<std::vector<float>> trained_tensor_values(const TrainedModel& model,
-                                                      const std::vector<uint8_t>& images, int count,
-                                                      int threads) {
+std::vector<std::vector<double>> trained_tensor_values(const TrainedModel& model,
+                                                       const std::vector<uint8_t>& images,
+                                                       int count, int threads, Arithmetic a) {
   const auto& g = model.graph();
   const frontend::Shape in = g.tensors[static_cast<size_t>(g.input_tensor)].shape;
   if (count < 1 ||
@@ -492,25 +508,26 @@ std::vector<std::vector<float>> trained_tensor_values(const TrainedModel& model,
                                  images.size(), count, frontend::to_string(in)));
   }
   if (threads > 0) torch::set_num_threads(threads);
-  TrainModel m(model.plan(), 0);
+  const torch::Dtype dtype = a == Arithmetic::kFloat64 ? torch::kDouble : torch::kFloat;
+  TrainModel m(model.plan(), 0, dtype);
   m.load_values(model.values());
   m.set_quantizers_initialized(true);
   std::vector<uint8_t> copy = images;
-  const torch::Tensor x = torch::from_blob(copy.data(), {count, in.c, in.h, in.w},
-                                           torch::TensorOptions().dtype(torch::kUInt8))
-                              .to(torch::kFloat)
-                              .div_(255.0f);
+  torch::Tensor x = torch::from_blob(copy.data(), {count, in.c, in.h, in.w},
+                                     torch::TensorOptions().dtype(torch::kUInt8))
+                        .to(dtype);
+  x.div_(255.0);
   std::vector<torch::Tensor> record;
   m.set_record(&record);
   torch::NoGradGuard no_grad;
   const torch::Tensor logits = m.forward(x, false);
-  std::vector<std::vector<float>> out(g.tensors.size());
+  std::vector<std::vector<double>> out(g.tensors.size());
   for (size_t t = 0; t < record.size(); ++t) {
     torch::Tensor v = record[t];
     if (static_cast<int>(t) == g.output_tensor) v = logits;
     if (!v.defined()) continue;
-    v = v.contiguous();
-    out[t].assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+    v = v.to(torch::kDouble).contiguous();
+    out[t].assign(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
   }
   return out;
 }

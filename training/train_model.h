@@ -41,8 +41,11 @@ class TrainModel {
  public:
   // Creates every parameter (parameter_specs order) and initializes weights
   // from `seed` (kaiming normal, fan out, for convs; PyTorch's Linear
-  // initialization for the FC; BN weight 1, bias 0).
-  TrainModel(const ModelPlan& plan, uint64_t seed);
+  // initialization for the FC; BN weight 1, bias 0). `dtype` kDouble makes an
+  // evaluation model (Arithmetic::kFloat64): parameters held in double, the
+  // weight levels still those of the single-precision quantizers (as
+  // trained), every activation computed in double; train in kFloat only.
+  TrainModel(const ModelPlan& plan, uint64_t seed, torch::Dtype dtype = torch::kFloat);
 
   // images: (N, C, H, W) float, pixel / 255. Returns logits (N, classes).
   torch::Tensor forward(const torch::Tensor& images, bool training);
@@ -109,6 +112,7 @@ class TrainModel {
   void init_tensor_quantizer(size_t tensor, const torch::Tensor& y);
 
   ModelPlan plan_;
+  torch::Dtype dtype_;
   std::vector<ParamSpec> specs_;
   std::map<std::string, torch::Tensor> values_;
   std::vector<OpState> ops_;

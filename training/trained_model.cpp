@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
@@ -33,6 +34,32 @@ int32_t TrainedTensor::level(float x) const {
       break;
   }
   throw InputError(fmt::format("tensor '{}' is not quantized", name));
+}
+
+int32_t TrainedTensor::level_exact(double x) const {
+  if (std::isnan(x)) throw InputError(fmt::format("tensor '{}': NaN value", name));
+  // Half to even, as the single-precision quantizers (the default rounding mode).
+  const auto round_clamped = [](double v, double hi) {
+    return static_cast<int32_t>(std::nearbyint(std::min(std::max(v, 0.0), hi)));
+  };
+  switch (kind) {
+    case ActQuant::kImage:
+      return round_clamped(x * 255.0, 255.0);
+    case ActQuant::kUniform: {
+      const double l = lower, u = upper;
+      const double xn = std::min(std::max((x - l) / (u - l), 0.0), 1.0);
+      return round_clamped(xn * max_level(), max_level());
+    }
+    case ActQuant::kLsq:
+      return round_clamped(x / static_cast<double>(step), max_level());
+    case ActQuant::kFloat:
+      break;
+  }
+  throw InputError(fmt::format("tensor '{}' is not quantized", name));
+}
+
+const char* to_string(Arithmetic a) {
+  return a == Arithmetic::kFloat32 ? "float32" : "float64";
 }
 
 float TrainedTensor::normalized(int32_t q) const {

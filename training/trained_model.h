@@ -63,6 +63,9 @@ struct TrainedTensor {
   // The level of a float value (kernels::UniformQuantizer / LsqQuantizer; the
   // image: round(255 clip(x, 0, 1))). Throws for a float tensor.
   int32_t level(float x) const;
+  // The same quantizer evaluated in double precision (the float64 reference,
+  // Arithmetic::kFloat64).
+  int32_t level_exact(double x) const;
   // The value a level stands for, in the training path's arithmetic.
   float value(int32_t q) const;
   // What a conv with uniform weights reads: q / (2^b - 1).
@@ -126,15 +129,29 @@ class TrainedModel {
   std::string config_yaml_;
 };
 
-// Runs the trained model with the trainer's float path, in evaluation mode
-// (BN running statistics), on `count` images (8-bit pixels, CHW, one after the
-// other) and returns per HwGraph tensor (by id) the float values that enter
-// the tensor's quantizer, NCHW (a max pool's output: the pool of its input's
-// values; the network output: the logits). An exporter checks its integer
-// pipeline against the levels of these values (TrainedTensor::level).
-// `threads` > 0 sets torch's thread count.
-std::vector<std::vector<float>> trained_tensor_values(const TrainedModel& model,
-                                                      const std::vector<uint8_t>& images, int count,
-                                                      int threads = 0);
+// The arithmetic the trained model is evaluated in. kFloat32 is the training
+// path itself. kFloat64 is the same model (the trained single-precision
+// parameters and weight levels) with every activation computed in double: the
+// reference the integer path is held to. The integer path evaluates each
+// layer's affine map almost exactly (integer_export.h); single precision puts
+// a value that lies within ~1e-7 (relative) of a level boundary on either
+// side of it, and one level that differs propagates downstream, so the
+// float32 path is an approximation of the trained function that the exact
+// integer path cannot be asked to reproduce.
+enum class Arithmetic { kFloat32, kFloat64 };
+const char* to_string(Arithmetic a);
+
+// Runs the trained model with the trainer's path, in evaluation mode (BN
+// running statistics), in arithmetic `a`, on `count` images (8-bit pixels,
+// CHW, one after the other) and returns per HwGraph tensor (by id) the values
+// that enter the tensor's quantizer, NCHW (a max pool's output: the pool of
+// its input's values; the network output: the logits). An exporter checks its
+// integer pipeline against the levels of these values (TrainedTensor::level
+// for kFloat32, level_exact for kFloat64). `threads` > 0 sets torch's thread
+// count.
+std::vector<std::vector<double>> trained_tensor_values(const TrainedModel& model,
+                                                       const std::vector<uint8_t>& images,
+                                                       int count, int threads = 0,
+                                                       Arithmetic a = Arithmetic::kFloat64);
 
 }  // namespace palsim::training

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include "tests/common/test_util.h"
 
 namespace palsim_test {
 
@@ -17,36 +18,12 @@ namespace fs = std::filesystem;
 
 inline const std::string kSource = PALSIM_SOURCE_DIR;
 
-// Checks that `text` contains `part` (each argument evaluated once).
-inline ::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' lacks '" << part << "'";
-}
-#define EXPECT_CONTAINS(text, part) EXPECT_TRUE(::palsim_test::Contains((text), (part)))
-
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
-
-// A scratch directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "palsim-cli-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct Result {
   int code = -1;
@@ -74,6 +51,8 @@ inline Result palsim(const std::string& args) {
   return r;
 }
 
-inline std::string quoted(const std::string& path) { return "'" + path + "'"; }
+inline std::string quoted(const std::string& path) {
+  return "'" + path + "'";
+}
 
 }  // namespace palsim_test

@@ -13,9 +13,13 @@
 #include <vector>
 
 #include "frontend/util/error.h"
+#include "tests/common/test_util.h"
 
 namespace palsim::frontend {
 namespace {
+
+using palsim_test::Contains;
+using palsim_test::TempDir;
 
 namespace fs = std::filesystem;
 
@@ -23,13 +27,6 @@ const std::string kSource = PALSIM_SOURCE_DIR;
 const std::string kBitFusion = kSource + "/configs/bitfusion.yaml";
 const std::string kBpvec = kSource + "/configs/bpvec.yaml";
 const std::string kData = kSource + "/tests/data/hw/";
-
-// Checks that `text` contains `part` (each argument evaluated once).
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' lacks '" << part << "'";
-}
-#define EXPECT_CONTAINS(text, part) EXPECT_TRUE(Contains((text), (part)))
 
 int marked_line(const std::string& path, const std::string& marker) {
   std::ifstream in(path);
@@ -50,27 +47,6 @@ std::string input_error_of(F&& f) {
   ADD_FAILURE() << "expected an InputError";
   return "";
 }
-
-// A scratch directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "palsim-hwcfg-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::string p = path_ + "/" + name;
-    std::ofstream(p) << text;
-    return p;
-  }
-
- private:
-  std::string path_;
-};
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

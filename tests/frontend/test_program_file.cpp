@@ -17,17 +17,15 @@
 #include "frontend/isa/program.h"
 #include "frontend/lowering/compile.h"
 #include "frontend/util/error.h"
+#include "tests/common/test_util.h"
 
 namespace palsim::isa {
 namespace {
 
-namespace fs = std::filesystem;
+using palsim_test::Contains;
+using palsim_test::TempDir;
 
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' lacks '" << part << "'";
-}
-#define EXPECT_CONTAINS(text, part) EXPECT_TRUE(Contains((text), (part)))
+namespace fs = std::filesystem;
 
 // The header: magic 8, version 4, reserved 4, count 8, metadata length 8.
 constexpr size_t kHeader = 32;
@@ -53,25 +51,6 @@ void put_u64(std::vector<uint8_t>& b, size_t at, uint64_t v) {
 void reseal(std::vector<uint8_t>& b) {
   put_u64(b, b.size() - 8, fnv1a64(b.data(), b.size() - 8));
 }
-
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("palsim-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "frontend/util/error.h"
+#include "tests/common/test_util.h"
 #include "training/array_file.h"
 #include "training/config.h"
 #include "training/dataset.h"
@@ -17,29 +18,10 @@
 namespace palsim::training {
 namespace {
 
+using palsim_test::Contains;
+using palsim_test::TempDir;
+
 namespace fs = std::filesystem;
-
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' lacks '" << part << "'";
-}
-#define EXPECT_CONTAINS(text, part) EXPECT_TRUE(Contains((text), (part)))
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "palsim-train-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 const char* kConfig = R"(format: palsim-train-1
 network:

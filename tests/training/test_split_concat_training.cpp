@@ -16,6 +16,7 @@
 
 #include "frontend/builders/registry.h"
 #include "frontend/util/error.h"
+#include "tests/common/test_util.h"
 #include "training/config.h"
 #include "training/dataset.h"
 #include "training/integer_export.h"
@@ -27,24 +28,11 @@
 namespace palsim::training {
 namespace {
 
+using palsim_test::Contains;
+using palsim_test::TempDir;
+
 namespace fs = std::filesystem;
 using frontend::HwOpKind;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "palsim-split-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 constexpr int kSide = 12;
 constexpr int kPixels = kSide * kSide;
@@ -217,16 +205,16 @@ void expect_trains_and_exports(const char* network) {
   std::vector<uint8_t> px(static_cast<size_t>(count) * kPixels);
   for (int i = 0; i < count; ++i) test->get(i, px.data() + static_cast<size_t>(i) * kPixels);
   const auto values = trained_tensor_values(m, px, count, 2);
-  const std::vector<float>& logits = values[static_cast<size_t>(f.graph.output_tensor)];
+  const std::vector<double>& logits = values[static_cast<size_t>(f.graph.output_tensor)];
   LevelComparison levels;
   for (int i = 0; i < count; ++i) {
     const IntegerPrediction p = inference.run(px.data() + static_cast<size_t>(i) * kPixels);
     compare_levels(m, p, values, i, levels);
-    const float* trained_logits = logits.data() + static_cast<size_t>(i) * 4;
+    const double* trained_logits = logits.data() + static_cast<size_t>(i) * 4;
     EXPECT_EQ(p.top1, argmax(trained_logits, 4)) << "image " << i;
     for (int c = 0; c < 4; ++c) {
       EXPECT_NEAR(p.logits[static_cast<size_t>(c)], trained_logits[c],
-                  1e-4 * (1 + std::fabs(trained_logits[c])));
+                  1e-9 * (1 + std::fabs(trained_logits[c])));
     }
   }
   EXPECT_GT(levels.levels, count * 1000);

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "frontend/util/error.h"
+#include "tests/common/test_util.h"
 #include "training/array_file.h"
 #include "training/config.h"
 #include "training/dataset.h"
@@ -24,29 +25,10 @@
 namespace palsim::training {
 namespace {
 
+using palsim_test::Contains;
+using palsim_test::TempDir;
+
 namespace fs = std::filesystem;
-
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' lacks '" << part << "'";
-}
-#define EXPECT_CONTAINS(text, part) EXPECT_TRUE(Contains((text), (part)))
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "palsim-train-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Three classes of 12x12 images: a bright horizontal bar in the top, middle
 // or bottom third, on noise. Registered as the dataset "synthetic-bars": a
@@ -174,18 +156,39 @@ TEST(Train, SmokeRunWritesEverythingAndTheAccessorReadsIt) {
     for (size_t i = 0; i < q.size(); ++i)
       ASSERT_EQ(wp[i], op.weight_value(q[i])) << op.name << " " << i;
   }
+  // The float64 evaluation model keeps the trained weight levels and computes
+  // their values in double: (2 q - L) / L, or q s_w.
+  TrainModel wide(tm.plan(), 0, torch::kDouble);
+  wide.load_values(tm.values());
+  int wide_checked = 0;
+  for (const TrainedOp& op : tm.ops()) {
+    if (op.kind != frontend::HwOpKind::kConv || op.weight_quant == WeightQuant::kNone) continue;
+    const std::vector<int32_t> q = op.weight_levels();
+    const torch::Tensor w = wide.quantized_weight(op.name).contiguous();
+    ASSERT_EQ(w.scalar_type(), torch::kDouble);
+    const double* wp = w.data_ptr<double>();
+    const double levels = static_cast<double>((1 << op.w_bits) - 1);
+    for (size_t i = 0; i < q.size(); ++i) {
+      const double expected = op.weight_quant == WeightQuant::kUniform
+                                  ? (2.0 * q[i] - levels) / levels
+                                  : q[i] * static_cast<double>(op.w_step);
+      ASSERT_EQ(wp[i], expected) << op.name << " " << i;
+    }
+    ++wide_checked;
+  }
+  EXPECT_GT(wide_checked, 5);
 
   // Every tensor's levels: the trained model's values on some images, run
   // through the kernels' quantizers, reproduce the model's own quantized values.
   std::vector<uint8_t> images(4 * 144);
   for (int i = 0; i < 4; ++i) bars(4, 9)->get(i, images.data() + i * 144);
-  const auto values = trained_tensor_values(tm, images, 4, 2);
+  const auto values = trained_tensor_values(tm, images, 4, 2, Arithmetic::kFloat32);
   int checked = 0;
   for (const TrainedTensor& tt : tm.tensors()) {
     if (tt.kind != ActQuant::kUniform && tt.kind != ActQuant::kLsq) continue;
     ASSERT_FALSE(values[static_cast<size_t>(tt.id)].empty()) << tt.name;
-    for (float v : values[static_cast<size_t>(tt.id)]) {
-      const int32_t q = tt.level(v);
+    for (double v : values[static_cast<size_t>(tt.id)]) {
+      const int32_t q = tt.level(static_cast<float>(v));
       ASSERT_GE(q, 0);
       ASSERT_LE(q, tt.max_level());
     }
