@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -195,6 +196,8 @@ IntegerModelFile synthetic_file() {
   r.image_hashes = {1, 2, 3};
   r.levels_equal = {1, 0, -1};
   r.level_check = {2, 1000, 1, 1};
+  r.arithmetic = "float64";
+  r.float32_logits = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.5};
   f.reference = r;
   return f;
 }
@@ -239,6 +242,28 @@ TEST(ModelFile, RoundTripsEveryValue) {
   EXPECT_EQ(g.reference->image_hashes, f.reference->image_hashes);
   EXPECT_EQ(g.reference->levels_equal, f.reference->levels_equal);
   EXPECT_EQ(g.reference->level_check.mismatches, 1);
+  EXPECT_EQ(g.reference->arithmetic, "float64");
+  EXPECT_EQ(g.reference->float32_logits, f.reference->float32_logits);
+  // A file written before the arithmetic entries holds a float32 reference.
+  ArrayFile old = ArrayFile::parse(serialize_integer_model(f), "old.pim");
+  ArrayFile without;
+  for (const auto& [k, a] : old.arrays()) {
+    if (k == "reference/arithmetic" || k == "reference/float32_logits") continue;
+    if (a.dtype == DType::kBytes)
+      without.put_text(k, a.text());
+    else if (a.dtype == DType::kInt64)
+      without.put_int64s(k, a.shape, a.int64s().data());
+    else if (a.dtype == DType::kFloat32)
+      without.put_floats(k, a.shape, a.floats().data());
+    else {
+      std::vector<double> v(a.data.size() / sizeof(double));
+      std::memcpy(v.data(), a.data.data(), a.data.size());
+      without.put_doubles(k, a.shape, v.data());
+    }
+  }
+  const IntegerModelFile h = parse_integer_model(without.serialize(), "old.pim");
+  EXPECT_EQ(h.reference->arithmetic, "float32");
+  EXPECT_TRUE(h.reference->float32_logits.empty());
   // Both run identically.
   IntegerInference a(f), b(g);
   const std::vector<uint8_t> px = test_images(2);
@@ -373,6 +398,11 @@ TEST(Cli, SmokeModelTrainsExportsValidatesAndEvaluates) {
   EXPECT_EQ(v["top1_differences"].get<int>(), 0);
   EXPECT_GE(v["accuracy"].get<double>(), 0.0);
   EXPECT_EQ(v["accuracy"].get<double>(), v["trained_accuracy"].get<double>());
+  EXPECT_EQ(v["reference_arithmetic"], "float64");
+  EXPECT_EQ(v["logit_tolerance"].get<double>(), 1e-6);
+  // The training path's own float32 evaluation, reported beside it.
+  EXPECT_GE(v["float32_top1_differences"].get<int>(), 0);
+  EXPECT_NEAR(v["float32_accuracy"].get<double>(), v["accuracy"].get<double>(), 0.02);
   EXPECT_EQ(v["sim_runs"].size(), 1u);
 
   r = run_palsim("evaluate " + model + " --json --limit 64 --refine 1", d);
