@@ -154,11 +154,18 @@ AccTensor linear(const IntTensor& input, const IntTensor& weight) {
   return out;
 }
 
-IntTensor max_pool2d(const IntTensor& input, int kernel, int stride, int pad) {
-  check_pool_args(input, kernel, stride, pad, "max_pool2d");
+namespace {
+
+// Calls reduce(n, c, y0, y1, x0, x1) for every output position of a pool and
+// stores what it returns there. The window is clipped to the input: padding
+// never contributes (so it never wins a max and adds nothing to a sum).
+template <typename OutTensor, typename Reduce>
+OutTensor pool2d(const IntTensor& input, int kernel, int stride, int pad, const char* who,
+                 Reduce reduce) {
+  check_pool_args(input, kernel, stride, pad, who);
   const int out_h = conv_output_size(input.h(), kernel, stride, pad);
   const int out_w = conv_output_size(input.w(), kernel, stride, pad);
-  IntTensor out(input.n(), input.c(), out_h, out_w);
+  OutTensor out(input.n(), input.c(), out_h, out_w);
   for (int n = 0; n < input.n(); ++n) {
     for (int c = 0; c < input.c(); ++c) {
       for (int oy = 0; oy < out_h; ++oy) {
@@ -167,12 +174,7 @@ IntTensor max_pool2d(const IntTensor& input, int kernel, int stride, int pad) {
         for (int ox = 0; ox < out_w; ++ox) {
           const int x0 = std::max(ox * stride - pad, 0);
           const int x1 = std::min(ox * stride - pad + kernel, input.w());
-          // Clipping the window to the input is what makes padding never win.
-          int32_t best = input.at(n, c, y0, x0);
-          for (int y = y0; y < y1; ++y) {
-            for (int x = x0; x < x1; ++x) best = std::max(best, input.at(n, c, y, x));
-          }
-          out.at(n, c, oy, ox) = best;
+          out.at(n, c, oy, ox) = reduce(n, c, y0, y1, x0, x1);
         }
       }
     }
@@ -180,29 +182,29 @@ IntTensor max_pool2d(const IntTensor& input, int kernel, int stride, int pad) {
   return out;
 }
 
+}  // namespace
+
+IntTensor max_pool2d(const IntTensor& input, int kernel, int stride, int pad) {
+  return pool2d<IntTensor>(input, kernel, stride, pad, "max_pool2d",
+                           [&](int n, int c, int y0, int y1, int x0, int x1) {
+                             int32_t best = input.at(n, c, y0, x0);
+                             for (int y = y0; y < y1; ++y) {
+                               for (int x = x0; x < x1; ++x)
+                                 best = std::max(best, input.at(n, c, y, x));
+                             }
+                             return best;
+                           });
+}
+
 AccTensor sum_pool2d(const IntTensor& input, int kernel, int stride, int pad) {
-  check_pool_args(input, kernel, stride, pad, "sum_pool2d");
-  const int out_h = conv_output_size(input.h(), kernel, stride, pad);
-  const int out_w = conv_output_size(input.w(), kernel, stride, pad);
-  AccTensor out(input.n(), input.c(), out_h, out_w);
-  for (int n = 0; n < input.n(); ++n) {
-    for (int c = 0; c < input.c(); ++c) {
-      for (int oy = 0; oy < out_h; ++oy) {
-        const int y0 = std::max(oy * stride - pad, 0);
-        const int y1 = std::min(oy * stride - pad + kernel, input.h());
-        for (int ox = 0; ox < out_w; ++ox) {
-          const int x0 = std::max(ox * stride - pad, 0);
-          const int x1 = std::min(ox * stride - pad + kernel, input.w());
-          int64_t sum = 0;
-          for (int y = y0; y < y1; ++y) {
-            for (int x = x0; x < x1; ++x) sum += input.at(n, c, y, x);
-          }
-          out.at(n, c, oy, ox) = sum;
-        }
-      }
-    }
-  }
-  return out;
+  return pool2d<AccTensor>(input, kernel, stride, pad, "sum_pool2d",
+                           [&](int n, int c, int y0, int y1, int x0, int x1) {
+                             int64_t sum = 0;
+                             for (int y = y0; y < y1; ++y) {
+                               for (int x = x0; x < x1; ++x) sum += input.at(n, c, y, x);
+                             }
+                             return sum;
+                           });
 }
 
 AccTensor global_sum_pool(const IntTensor& input) {
