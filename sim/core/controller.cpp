@@ -12,22 +12,32 @@ namespace palsim::sim {
 
 const char* engine_name(Engine e) {
   switch (e) {
-    case Engine::kLoad: return "dma-load";
-    case Engine::kStore: return "dma-store";
-    case Engine::kArray: return "array";
-    case Engine::kPpu: return "ppu";
+    case Engine::kLoad:
+      return "dma-load";
+    case Engine::kStore:
+      return "dma-store";
+    case Engine::kArray:
+      return "array";
+    case Engine::kPpu:
+      return "ppu";
   }
   return "?";
 }
 
 const char* transfer_name(Transfer t) {
   switch (t) {
-    case Transfer::kInput: return "input";
-    case Transfer::kWeight: return "weight";
-    case Transfer::kPsumLoad: return "psum-load";
-    case Transfer::kResidual: return "residual";
-    case Transfer::kOutput: return "output";
-    case Transfer::kPsumStore: return "psum-store";
+    case Transfer::kInput:
+      return "input";
+    case Transfer::kWeight:
+      return "weight";
+    case Transfer::kPsumLoad:
+      return "psum-load";
+    case Transfer::kResidual:
+      return "residual";
+    case Transfer::kOutput:
+      return "output";
+    case Transfer::kPsumStore:
+      return "psum-store";
   }
   return "?";
 }
@@ -87,7 +97,8 @@ class Expander {
 
  private:
   [[noreturn]] void bad(size_t pc, const std::string& why) const {
-    throw InputError(fmt::format("program instruction {} ({}): {}", pc, isa::disassemble(p_.code[pc]), why));
+    throw InputError(
+        fmt::format("program instruction {} ({}): {}", pc, isa::disassemble(p_.code[pc]), why));
   }
 
   void match_loops() {
@@ -111,9 +122,11 @@ class Expander {
     while (pc < end) {
       const isa::Instruction& in = p_.code[pc];
       switch (in.opcode) {
-        case Opcode::kNop: break;
+        case Opcode::kNop:
+          break;
         case Opcode::kLayer:
-          if (in.field("kind") >= static_cast<uint64_t>(isa::kLayerKinds)) bad(pc, "unknown layer kind");
+          if (in.field("kind") >= static_cast<uint64_t>(isa::kLayerKinds))
+            bad(pc, "unknown layer kind");
           in_layer_ = true;
           checked_ = false;
           kind_ = static_cast<isa::LayerKind>(in.field("kind"));
@@ -121,8 +134,9 @@ class Expander {
           run_open_ = false;
           pool_run_.clear();
           // Channel views apply to one layer (isa.h).
-          for (Reg r : {Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride, Reg::kOutCTotal, Reg::kOutCOffset,
-                        Reg::kOutCStride, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride}) {
+          for (Reg r :
+               {Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride, Reg::kOutCTotal, Reg::kOutCOffset,
+                Reg::kOutCStride, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride}) {
             regs_[static_cast<size_t>(r)] = 0;
           }
           // Operands are loaded again for every layer.
@@ -148,7 +162,8 @@ class Expander {
           pc = end_of_[pc];
           break;
         }
-        case Opcode::kEndLoop: bad(pc, "unexpected ENDLOOP");
+        case Opcode::kEndLoop:
+          bad(pc, "unexpected ENDLOOP");
         case Opcode::kLoad:
           if (!in_layer_) bad(pc, "LOAD outside a layer");
           check_registers(pc);
@@ -165,10 +180,12 @@ class Expander {
           store(pc);
           break;
         case Opcode::kEndLayer:
-          if (run_open_ || !pool_run_.empty()) bad(pc, "ENDLAYER with an output tile still open (no STORE)");
+          if (run_open_ || !pool_run_.empty())
+            bad(pc, "ENDLAYER with an output tile still open (no STORE)");
           in_layer_ = false;
           break;
-        case Opcode::kHalt: return;
+        case Opcode::kHalt:
+          return;
       }
       ++pc;
     }
@@ -200,12 +217,15 @@ class Expander {
                           reg(Reg::kInC), reg(Reg::kOutC)));
     }
     need(Reg::kInRotate, 0, reg(Reg::kGroups) - 1);
-    if (reg(Reg::kGroupPack) == 0) regs_[static_cast<size_t>(Reg::kGroupPack)] = 1;  // programs without packing
+    if (reg(Reg::kGroupPack) == 0)
+      regs_[static_cast<size_t>(Reg::kGroupPack)] = 1;  // programs without packing
     need(Reg::kGroupPack, 1, reg(Reg::kGroups));
     if (reg(Reg::kGroups) % reg(Reg::kGroupPack) != 0) {
-      bad(pc, fmt::format("GROUP_PACK = {} does not divide GROUPS = {}", reg(Reg::kGroupPack), reg(Reg::kGroups)));
+      bad(pc, fmt::format("GROUP_PACK = {} does not divide GROUPS = {}", reg(Reg::kGroupPack),
+                          reg(Reg::kGroups)));
     }
-    if (reg(Reg::kGroupPack) > 1 && reg(Reg::kInRotate) != 0) bad(pc, "packed groups cannot read a rotated input");
+    if (reg(Reg::kGroupPack) > 1 && reg(Reg::kInRotate) != 0)
+      bad(pc, "packed groups cannot read a rotated input");
     // A channel view must lie inside the tensor it is a view of.
     auto need_view = [&](Reg total, Reg offset, Reg stride, Reg channels) {
       if (reg(total) == 0) return;
@@ -214,19 +234,23 @@ class Expander {
       need(stride, 1, kMaxExtent);
       const int64_t last = reg(offset) + reg(stride) * (reg(channels) - 1);
       if (last >= reg(total)) {
-        bad(pc, fmt::format("channel view {} + {} x c of {} channels reaches channel {} of a {}-channel tensor",
-                            reg(offset), reg(stride), reg(channels), last, reg(total)));
+        bad(pc,
+            fmt::format(
+                "channel view {} + {} x c of {} channels reaches channel {} of a {}-channel tensor",
+                reg(offset), reg(stride), reg(channels), last, reg(total)));
       }
     };
     need_view(Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride, Reg::kInC);
     need_view(Reg::kOutCTotal, Reg::kOutCOffset, Reg::kOutCStride, Reg::kOutC);
-    if (flags() & isa::kFlagResidual) need_view(Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride, Reg::kOutC);
+    if (flags() & isa::kFlagResidual)
+      need_view(Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride, Reg::kOutC);
     const int64_t shuffle = reg(Reg::kOutShuffle);
     if (shuffle > 1 && reg(Reg::kOutC) % shuffle != 0) {
       bad(pc, fmt::format("OUT_SHUFFLE = {} does not divide OUT_C = {}", shuffle, reg(Reg::kOutC)));
     }
     if (pool()) {
-      if (reg(Reg::kGroups) != 1 || reg(Reg::kInC) != reg(Reg::kOutC)) bad(pc, "a pool keeps its channels, in one group");
+      if (reg(Reg::kGroups) != 1 || reg(Reg::kInC) != reg(Reg::kOutC))
+        bad(pc, "a pool keeps its channels, in one group");
     } else {
       need(Reg::kABits, 1, 16);
       need(Reg::kWBits, 1, 16);
@@ -235,17 +259,21 @@ class Expander {
       const auto& bits = hw_.array.fusion_bits;
       if (std::find(bits.begin(), bits.end(), fa) == bits.end() ||
           std::find(bits.begin(), bits.end(), fw) == bits.end()) {
-        bad(pc, fmt::format("array mode {}x{} bits is not one of the configured operand widths", fa, fw));
+        bad(pc, fmt::format("array mode {}x{} bits is not one of the configured operand widths", fa,
+                            fw));
       }
       const int64_t pairs = static_cast<int64_t>(fa / 2) * (fw / 2);
       const int64_t lanes = reg(Reg::kModeLanes), outputs = reg(Reg::kModeOutputs);
-      const bool ok = hw_.kind == frontend::AcceleratorKind::kBitFusion
-                          ? outputs == 1 && lanes * pairs == hw_.array.bitbricks_per_unit
-                          : lanes >= 1 && outputs >= 1 && lanes % hw_.array.nbve_length == 0 &&
-                                lanes / hw_.array.nbve_length * outputs * pairs == hw_.array.nbves_per_unit;
+      const bool ok =
+          hw_.kind == frontend::AcceleratorKind::kBitFusion
+              ? outputs == 1 && lanes * pairs == hw_.array.bitbricks_per_unit
+              : lanes >= 1 && outputs >= 1 && lanes % hw_.array.nbve_length == 0 &&
+                    lanes / hw_.array.nbve_length * outputs * pairs == hw_.array.nbves_per_unit;
       if (!ok) {
-        bad(pc, fmt::format("array mode of {} lanes x {} outputs per unit at {}x{} bits does not fit the units",
-                            lanes, outputs, fa, fw));
+        bad(pc,
+            fmt::format(
+                "array mode of {} lanes x {} outputs per unit at {}x{} bits does not fit the units",
+                lanes, outputs, fa, fw));
       }
     }
     checked_ = true;
@@ -272,12 +300,30 @@ class Expander {
   std::pair<int, int> range(Dim d) const {
     int64_t extent = 1, tile = 1;
     switch (d) {
-      case Dim::kN: extent = reg(Reg::kBatch); tile = reg(Reg::kTileN); break;
-      case Dim::kH: extent = reg(Reg::kOutH); tile = reg(Reg::kTileH); break;
-      case Dim::kW: extent = reg(Reg::kOutW); tile = reg(Reg::kTileW); break;
-      case Dim::kM: extent = static_cast<int64_t>(cout_g()) * pack(); tile = reg(Reg::kTileM); break;
-      case Dim::kC: extent = pool() ? 1 : static_cast<int64_t>(cin_g()) * pack(); tile = reg(Reg::kTileC); break;
-      case Dim::kG: extent = groups() / pack(); tile = 1; break;
+      case Dim::kN:
+        extent = reg(Reg::kBatch);
+        tile = reg(Reg::kTileN);
+        break;
+      case Dim::kH:
+        extent = reg(Reg::kOutH);
+        tile = reg(Reg::kTileH);
+        break;
+      case Dim::kW:
+        extent = reg(Reg::kOutW);
+        tile = reg(Reg::kTileW);
+        break;
+      case Dim::kM:
+        extent = static_cast<int64_t>(cout_g()) * pack();
+        tile = reg(Reg::kTileM);
+        break;
+      case Dim::kC:
+        extent = pool() ? 1 : static_cast<int64_t>(cin_g()) * pack();
+        tile = reg(Reg::kTileC);
+        break;
+      case Dim::kG:
+        extent = groups() / pack();
+        tile = 1;
+        break;
     }
     tile = std::max<int64_t>(1, std::min(tile, extent));
     for (const auto& l : loops_) {
@@ -320,7 +366,8 @@ class Expander {
     std::tie(b.n0, b.n) = range(Dim::kN);
     auto [h0, h] = range(Dim::kH);
     auto [w0, w] = range(Dim::kW);
-    auto span = [](int o0, int n, int64_t s, int64_t k, int64_t pad, int64_t in, int& lo_out, int& n_out) {
+    auto span = [](int o0, int n, int64_t s, int64_t k, int64_t pad, int64_t in, int& lo_out,
+                   int& n_out) {
       const int64_t lo = std::max<int64_t>(0, o0 * s - pad);
       const int64_t hi = std::min<int64_t>(in - 1, (o0 + n - 1) * s - pad + k - 1);
       lo_out = static_cast<int>(lo);
@@ -342,23 +389,25 @@ class Expander {
     return b;
   }
 
-  TensorLayout layout(Reg addr, Reg bits, Reg c, Reg h, Reg w, Reg total, Reg offset, Reg stride) const {
-    return TensorLayout{static_cast<uint64_t>(reg(addr)), static_cast<int>(reg(bits)),   static_cast<int>(reg(c)),
-                        static_cast<int>(reg(h)),         static_cast<int>(reg(w)),      static_cast<int>(reg(total)),
+  TensorLayout layout(Reg addr, Reg bits, Reg c, Reg h, Reg w, Reg total, Reg offset,
+                      Reg stride) const {
+    return TensorLayout{static_cast<uint64_t>(reg(addr)), static_cast<int>(reg(bits)),
+                        static_cast<int>(reg(c)),         static_cast<int>(reg(h)),
+                        static_cast<int>(reg(w)),         static_cast<int>(reg(total)),
                         static_cast<int>(reg(offset)),    static_cast<int>(reg(stride))};
   }
   TensorLayout in_layout() const {
-    return layout(Reg::kInAddr, Reg::kInBits, Reg::kInC, Reg::kInH, Reg::kInW, Reg::kInCTotal, Reg::kInCOffset,
-                  Reg::kInCStride);
+    return layout(Reg::kInAddr, Reg::kInBits, Reg::kInC, Reg::kInH, Reg::kInW, Reg::kInCTotal,
+                  Reg::kInCOffset, Reg::kInCStride);
   }
   TensorLayout out_layout() const {
-    return layout(Reg::kOutAddr, Reg::kOutBits, Reg::kOutC, Reg::kOutH, Reg::kOutW, Reg::kOutCTotal, Reg::kOutCOffset,
-                  Reg::kOutCStride);
+    return layout(Reg::kOutAddr, Reg::kOutBits, Reg::kOutC, Reg::kOutH, Reg::kOutW, Reg::kOutCTotal,
+                  Reg::kOutCOffset, Reg::kOutCStride);
   }
   // The residual has the output's logical shape, at its own address, width and view.
   TensorLayout res_layout() const {
-    return layout(Reg::kResAddr, Reg::kResBits, Reg::kOutC, Reg::kOutH, Reg::kOutW, Reg::kResCTotal, Reg::kResCOffset,
-                  Reg::kResCStride);
+    return layout(Reg::kResAddr, Reg::kResBits, Reg::kOutC, Reg::kOutH, Reg::kOutW, Reg::kResCTotal,
+                  Reg::kResCOffset, Reg::kResCStride);
   }
 
   // Spilled partial sums of the uniform quantizer carry their activation
@@ -369,8 +418,10 @@ class Expander {
     if (!(flags() & isa::kFlagActivationSum)) return;
     const int C = static_cast<int>(reg(Reg::kOutC)), H = static_cast<int>(reg(Reg::kOutH)),
               W = static_cast<int>(reg(Reg::kOutW));
-    const uint64_t acc_bits = static_cast<uint64_t>(reg(Reg::kBatch)) * C * H * W * hw_.accumulator_bits;
-    TensorLayout asum{static_cast<uint64_t>(reg(Reg::kPsumAddr)) + acc_bits, hw_.accumulator_bits, C, H, W};
+    const uint64_t acc_bits =
+        static_cast<uint64_t>(reg(Reg::kBatch)) * C * H * W * hw_.accumulator_bits;
+    TensorLayout asum{static_cast<uint64_t>(reg(Reg::kPsumAddr)) + acc_bits, hw_.accumulator_bits,
+                      C, H, W};
     Box b = box;
     b.c = 1;
     for (const DramAccess& a : box_accesses(asum, b, 0, write)) accesses.push_back(a);
@@ -414,7 +465,8 @@ class Expander {
     j.engine = Engine::kLoad;
     switch (what) {
       case isa::LoadOperand::kInput: {
-        if (flags() & isa::kFlagOnchipInput) bad(pc, "LOAD input of a layer whose input is on chip");
+        if (flags() & isa::kFlagOnchipInput)
+          bad(pc, "LOAD input of a layer whose input is on chip");
         j.transfer = Transfer::kInput;
         j.buffer = Buffer::kIbuf;
         j.box = input_box();
@@ -438,8 +490,9 @@ class Expander {
         }
         const int m_abs = group() * cout_g() * pack() + m0;
         j.box = Box{0, 1, m_abs, m, c0, c, 0, 1};
-        j.accesses = weight_accesses(static_cast<uint64_t>(reg(Reg::kWAddr)), static_cast<int>(reg(Reg::kWBits)),
-                                     cin_g(), static_cast<int>(reg(Reg::kKernelH)),
+        j.accesses = weight_accesses(static_cast<uint64_t>(reg(Reg::kWAddr)),
+                                     static_cast<int>(reg(Reg::kWBits)), cin_g(),
+                                     static_cast<int>(reg(Reg::kKernelH)),
                                      static_cast<int>(reg(Reg::kKernelW)), m_abs, m, c0, c);
         j.deps = {wbuf_.acquire()};
         j.slot = wbuf_.current();
@@ -480,7 +533,8 @@ class Expander {
         j.transfer = Transfer::kResidual;
         j.buffer = Buffer::kIbuf;
         j.box = output_box();
-        j.accesses = box_accesses(res_layout(), j.box, static_cast<int>(reg(Reg::kOutShuffle)), false);
+        j.accesses =
+            box_accesses(res_layout(), j.box, static_cast<int>(reg(Reg::kOutShuffle)), false);
         j.deps = {ibuf_res_.acquire(), tensor_ready(reg(Reg::kResAddr))};
         j.slot = ibuf_res_.current();
         j.bits = sum_bits(j.accesses);
@@ -552,7 +606,8 @@ class Expander {
     m.outputs_per_unit = static_cast<int>(reg(Reg::kModeOutputs));
     m.unit_rows = hw_.array.rows;
     m.unit_cols = hw_.array.cols;
-    j.deps = {onchip_in ? find(region_ready_, group_key()) : input_job_, weight_job_, run_open_dep_, run_reload_};
+    j.deps = {onchip_in ? find(region_ready_, group_key()) : input_job_, weight_job_, run_open_dep_,
+              run_reload_};
     j.in_slot = onchip_in ? -1 : ibuf_in_.current();
     j.region = onchip_in ? group_key() : -1;
     j.w_slot = wbuf_.current();
@@ -572,6 +627,23 @@ class Expander {
     return producer * 65536 + group();
   }
 
+  // The DMA job that writes the final output tile `ob` from the OBUF to DRAM
+  // once `dep` (the last compute, or the post-processing) is done.
+  void add_output_store(const Box& ob, const TensorLayout& out, int shuffle, uint32_t dep) {
+    Job s;
+    s.engine = Engine::kStore;
+    s.transfer = Transfer::kOutput;
+    s.buffer = Buffer::kObuf;
+    s.box = ob;
+    s.accesses = box_accesses(out, ob, shuffle, true);
+    s.bits = sum_bits(s.accesses);
+    s.deps = {dep};
+    s.slot = obuf_.current();
+    const uint32_t id = add(std::move(s));
+    obuf_.use(id);
+    last_store_[reg(Reg::kOutAddr)] = id;
+  }
+
   void store(size_t pc) {
     const Box ob = output_box();
     const TensorLayout out = out_layout();
@@ -581,18 +653,7 @@ class Expander {
       // The output tile is now known: every COMPUTE since it opened wrote part of it.
       for (uint32_t id : pool_run_) out_.jobs[id].acc_box = ob;
       pool_run_.clear();
-      Job s;
-      s.engine = Engine::kStore;
-      s.transfer = Transfer::kOutput;
-      s.buffer = Buffer::kObuf;
-      s.box = ob;
-      s.accesses = box_accesses(out, ob, shuffle, true);
-      s.bits = sum_bits(s.accesses);
-      s.deps = {run_last_};
-      s.slot = obuf_.current();
-      const uint32_t id = add(std::move(s));
-      obuf_.use(id);
-      last_store_[reg(Reg::kOutAddr)] = id;
+      add_output_store(ob, out, shuffle, run_last_);
       return;
     }
     if (!run_open_) bad(pc, "STORE outside an output tile (no LOAD psum opened one)");
@@ -607,7 +668,8 @@ class Expander {
       pp.out_box = ob;
       pp.post.elements = pixels * ob.c;
       pp.post.in_bits = hw_.accumulator_bits;
-      pp.post.residual_bits = (flags() & isa::kFlagResidual) ? static_cast<int>(reg(Reg::kResBits)) : 0;
+      pp.post.residual_bits =
+          (flags() & isa::kFlagResidual) ? static_cast<int>(reg(Reg::kResBits)) : 0;
       pp.post.out_bits = static_cast<int>(reg(Reg::kOutBits));
       pp.post.activation_sums = (flags() & isa::kFlagActivationSum) ? pixels : 0;
       const bool onchip_out = flags() & isa::kFlagOnchipOutput;
@@ -624,18 +686,7 @@ class Expander {
         obuf_.use(ppu);
         return;
       }
-      Job s;
-      s.engine = Engine::kStore;
-      s.transfer = Transfer::kOutput;
-      s.buffer = Buffer::kObuf;
-      s.box = ob;
-      s.accesses = box_accesses(out, ob, shuffle, true);
-      s.bits = sum_bits(s.accesses);
-      s.deps = {ppu};
-      s.slot = obuf_.current();
-      const uint32_t id = add(std::move(s));
-      obuf_.use(id);
-      last_store_[reg(Reg::kOutAddr)] = id;
+      add_output_store(ob, out, shuffle, ppu);
       return;
     }
     // Partial sums leave for DRAM and come back on the next visit.
@@ -644,7 +695,8 @@ class Expander {
     s.transfer = Transfer::kPsumStore;
     s.buffer = Buffer::kObuf;
     s.box = ob;
-    TensorLayout psum{static_cast<uint64_t>(reg(Reg::kPsumAddr)), hw_.accumulator_bits, out.c, out.h, out.w};
+    TensorLayout psum{static_cast<uint64_t>(reg(Reg::kPsumAddr)), hw_.accumulator_bits, out.c,
+                      out.h, out.w};
     s.accesses = box_accesses(psum, ob, 0, true);
     append_asum_accesses(ob, true, s.accesses);
     s.bits = sum_bits(s.accesses);
