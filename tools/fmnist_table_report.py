@@ -5,10 +5,11 @@ Usage: tools/fmnist_table_report.py RUNS_DIR/runs.txt
 
 Each line of runs.txt is "CONFIG SEED RUN_DIR". Per configuration: the trained
 (fake-quantized) top-1 on the whole test set as mean and sample standard
-deviation over the seeds; the integer path's top-1 on the first 1000 test
-images (palsim validate) likewise, and how many seeds validated (identical
-top-1 on those images, logits within tolerance, one image bit-exact through the
-SystemC model); MACs and BitOps (b_a x b_w x MACs, the method's counting rule)
+deviation over the seeds; the integer path's top-1 on the test images palsim
+validate ran (the whole test set unless noted) likewise, and how many seeds
+validated (identical top-1 to the float64 reference on those images, logits
+within tolerance, one image bit-exact through the SystemC model) and on how
+many of them the float32 training path's own top-1 differs; MACs and BitOps (b_a x b_w x MACs, the method's counting rule)
 and Bit Fusion cycles and energy from palsim evaluate (the same for every seed:
 timing and energy do not depend on the weights' values).
 """
@@ -40,12 +41,13 @@ def main():
                 order.append(name)
             configs[name].append(run)
 
-    print("| configuration | top-1 % (10000 test images) | top-1 % integer path (first 1000) | validated "
-          "| MACs | BitOps (M) | Bit Fusion cycles | Bit Fusion energy (uJ) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| configuration | top-1 % (10000 test images) | top-1 % integer path | validated "
+          "| float32 path top-1 differs | MACs | BitOps (M) | Bit Fusion cycles | Bit Fusion energy (uJ) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in order:
         trained, integer, hw = [], [], None
         validated = 0
+        images, float32_differs = set(), []
         for run in configs[name]:
             metrics_path = os.path.join(run, "metrics.json")
             if not os.path.exists(metrics_path):
@@ -60,6 +62,9 @@ def main():
                 with open(va_path) as f:
                     va = json.load(f)
                 integer.append(va["accuracy"])
+                images.add(va["images"])
+                if "float32_top1_differences" in va:
+                    float32_differs.append(str(va["float32_top1_differences"]))
                 validated += bool(va["bit_exact_integer"] and va["bit_exact_sim"] and va["top1_differences"] == 0)
             ev_path = os.path.join(run, "evaluate.json")
             if os.path.exists(ev_path):
@@ -70,8 +75,10 @@ def main():
                 if hw is not None and hw != point:
                     sys.exit(f"{run}: hardware figures differ between seeds of {name}: {hw} vs {point}")
                 hw = point
-        cells = [name, f"{mean_std(trained)} (n={len(trained)})", mean_std(integer),
-                 f"{validated}/{len(integer)}" if integer else "-"]
+        on = "" if not images or images == {10000} else " (first " + "/".join(map(str, sorted(images))) + ")"
+        cells = [name, f"{mean_std(trained)} (n={len(trained)})", mean_std(integer) + on,
+                 f"{validated}/{len(integer)}" if integer else "-",
+                 " / ".join(float32_differs) if float32_differs else "-"]
         if hw:
             cells += [f"{hw[0]:,}", f"{hw[1] / 1e6:.1f}", f"{hw[2]:,}", f"{hw[3] / 1e6:.2f}"]
         else:
