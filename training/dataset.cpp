@@ -164,6 +164,11 @@ std::shared_ptr<const Dataset> load_fashion_mnist(const std::string& dir,
     throw InputError(
         fmt::format("{}: corrupt label file: {} dimensions, expected 1", labels, ldims.size()));
   }
+  // Images of at least one pixel, and a size the frontend's int shapes hold.
+  if (idims[1] < 1 || idims[2] < 1 || idims[1] > 65535 || idims[2] > 65535) {
+    throw InputError(fmt::format("{}: corrupt image file: images of {} x {} pixels", images,
+                                 idims[1], idims[2]));
+  }
   if (idims[0] != ldims[0]) {
     throw InputError(
         fmt::format("{}: {} labels for the {} images of {}", labels, ldims[0], idims[0], images));
