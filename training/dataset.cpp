@@ -164,8 +164,11 @@ std::shared_ptr<const Dataset> load_fashion_mnist(const std::string& dir,
     throw InputError(
         fmt::format("{}: corrupt label file: {} dimensions, expected 1", labels, ldims.size()));
   }
-  // Images of at least one pixel, and a size the frontend's int shapes hold.
-  if (idims[1] < 1 || idims[2] < 1 || idims[1] > 65535 || idims[2] > 65535) {
+  // At least one image of at least one pixel; sides up to 4096 (a 28 x 28
+  // data set in this format, or a user's own, is far below; larger sides would
+  // only let a damaged header ask for gigabytes per image).
+  if (idims[0] < 1) throw InputError(fmt::format("{}: corrupt image file: no images", images));
+  if (idims[1] < 1 || idims[2] < 1 || idims[1] > 4096 || idims[2] > 4096) {
     throw InputError(fmt::format("{}: corrupt image file: images of {} x {} pixels", images,
                                  idims[1], idims[2]));
   }

@@ -232,6 +232,27 @@ TEST(FashionMnist, CorruptFilesAreNamed) {
   } catch (const InputError& e) {
     EXPECT_CONTAINS(e.what(), images);
   }
+  // Headers the fuzzer found: images of no pixels, and no images of a huge
+  // size (the labels file agrees with both).
+  const std::string labels = d.path() + "/train-labels-idx1-ubyte.gz";
+  struct Case {
+    std::vector<uint32_t> dims;
+    const char* message;
+  };
+  for (const Case& c :
+       {Case{{12, 0, 0}, "images of 0 x 0 pixels"}, Case{{0, 24752, 7399}, "no images"},
+        Case{{12, 28, 5000}, "images of 28 x 5000 pixels"}}) {
+    const size_t bytes = static_cast<size_t>(c.dims[0]) * c.dims[1] * c.dims[2];
+    write_gz(images, idx(c.dims, std::vector<uint8_t>(bytes)));
+    write_gz(labels, idx({c.dims[0]}, std::vector<uint8_t>(c.dims[0])));
+    try {
+      load_fashion_mnist(d.path(), "train");
+      FAIL() << c.message;
+    } catch (const InputError& e) {
+      EXPECT_CONTAINS(e.what(), images);
+      EXPECT_CONTAINS(e.what(), c.message);
+    }
+  }
 }
 
 void write_pgm(const std::string& path, int w, int h, int maxval, uint8_t value) {
