@@ -99,11 +99,22 @@ bool ResultDb::has_done(const std::string& key) {
 
 namespace {
 PointRecord read_row(sqlite3_stmt* st, const std::string& path) {
+  static const char* const kColumns[] = {"key",       "params", "status",  "error", "cycles",
+                                         "energy_pj", "result", "seconds", "seq"};
+  PointRecord r;
+  // Every text goes to JSON, CSV and Markdown exports: it must be UTF-8
+  // (nlohmann::json's serializer is the check; a damaged row names itself).
   auto text = [&](int i) {
     const unsigned char* t = sqlite3_column_text(st, i);
-    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+    std::string s = t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+    try {
+      (void)nlohmann::json(s).dump();
+    } catch (const nlohmann::json::type_error&) {
+      throw InputError(fmt::format("{}: point '{}': column {} is not UTF-8 text (damaged database)",
+                                   path, i == 0 ? std::string("?") : r.key, kColumns[i]));
+    }
+    return s;
   };
-  PointRecord r;
   r.key = text(0);
   // The stored JSON must be objects: a damaged row is the database's fault.
   auto object = [&](const std::string& column, const std::string& s) {
