@@ -21,7 +21,8 @@ namespace {
 void params_of_method(const frontend::MethodOptions& method, nlohmann::json& j) {
   j["method"] = frontend::to_string(method.method);
   switch (method.method) {
-    case frontend::Method::kFp: break;
+    case frontend::Method::kFp:
+      break;
     case frontend::Method::kLsq:
     case frontend::Method::kEwgs:
       j["abits"] = method.a_bits;
@@ -51,7 +52,8 @@ std::string model_file_hash(const std::string& path) {
   uint64_t h = 1469598103934665603ull;
   char buf[1 << 16];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i) h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ull;
+    for (std::streamsize i = 0; i < in.gcount(); ++i)
+      h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ull;
   }
   return fmt::format("{:016x}", h);
 }
@@ -119,18 +121,21 @@ std::vector<YAML::Node> values_of(const YAML::Node& n) {
   return out;
 }
 
-[[noreturn]] void fail_at(const std::string& file, const YAML::Node& n, const std::string& key, const std::string& msg) {
+[[noreturn]] void fail_at(const std::string& file, const YAML::Node& n, const std::string& key,
+                          const std::string& msg) {
   const SourceLocation loc = location_of(n, file);
   throw FileError(loc.file, loc.line, loc.column, key, msg);
 }
 
-int int_value(const std::string& file, const YAML::Node& n, const std::string& key, int lo, int hi) {
+int int_value(const std::string& file, const YAML::Node& n, const std::string& key, int lo,
+              int hi) {
   if (!n.IsScalar()) fail_at(file, n, key, "expected an integer");
   try {
     size_t pos = 0;
     const int v = std::stoi(n.Scalar(), &pos);
     if (pos != n.Scalar().size()) throw std::invalid_argument("");
-    if (v < lo || v > hi) fail_at(file, n, key, fmt::format("must be between {} and {}, got {}", lo, hi, v));
+    if (v < lo || v > hi)
+      fail_at(file, n, key, fmt::format("must be between {} and {}, got {}", lo, hi, v));
     return v;
   } catch (const std::invalid_argument&) {
     fail_at(file, n, key, fmt::format("expected an integer, got '{}'", n.Scalar()));
@@ -151,15 +156,19 @@ bool bool_value(const std::string& file, const YAML::Node& n, const std::string&
 }
 
 // One `methods:` entry expanded into method options.
-std::vector<frontend::MethodOptions> expand_method(const std::string& file, const YAML::Node& entry, size_t index) {
+std::vector<frontend::MethodOptions> expand_method(const std::string& file, const YAML::Node& entry,
+                                                   size_t index) {
   const std::string path = fmt::format("methods[{}]", index);
-  if (!entry.IsMap()) fail_at(file, entry, path, "expected a mapping such as {method: palquant, B: [2], G: [1, 2]}");
-  static const std::vector<std::string> keys = {"method", "bits", "abits", "wbits", "slice_bits", "quantizer",
-                                                "B", "G", "channel_shuffle", "cyclic", "permutation"};
+  if (!entry.IsMap())
+    fail_at(file, entry, path, "expected a mapping such as {method: palquant, B: [2], G: [1, 2]}");
+  static const std::vector<std::string> keys = {
+      "method", "bits", "abits",           "wbits",  "slice_bits", "quantizer",
+      "B",      "G",    "channel_shuffle", "cyclic", "permutation"};
   for (auto it = entry.begin(); it != entry.end(); ++it) {
     const std::string k = it->first.Scalar();
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-      fail_at(file, it->first, path + "." + k, fmt::format("unknown key (allowed: {})", fmt::join(keys, ", ")));
+      fail_at(file, it->first, path + "." + k,
+              fmt::format("unknown key (allowed: {})", fmt::join(keys, ", ")));
     }
   }
   if (!entry["method"]) fail_at(file, entry, path, "missing required key 'method'");
@@ -172,7 +181,8 @@ std::vector<frontend::MethodOptions> expand_method(const std::string& file, cons
   // Cartesian product over the list-valued fields.
   std::vector<frontend::MethodOptions> out(1);
   out[0].method = m;
-  auto expand = [&](const char* key, const std::function<void(frontend::MethodOptions&, const YAML::Node&)>& set) {
+  auto expand = [&](const char* key,
+                    const std::function<void(frontend::MethodOptions&, const YAML::Node&)>& set) {
     if (!entry[key]) return;
     std::vector<frontend::MethodOptions> next;
     for (const auto& base : out) {
@@ -185,10 +195,16 @@ std::vector<frontend::MethodOptions> expand_method(const std::string& file, cons
     out = next;
   };
   const std::string p = path + ".";
-  expand("bits", [&](auto& o, const YAML::Node& v) { o.a_bits = o.w_bits = int_value(file, v, p + "bits", 2, 8); });
-  expand("abits", [&](auto& o, const YAML::Node& v) { o.a_bits = int_value(file, v, p + "abits", 2, 8); });
-  expand("wbits", [&](auto& o, const YAML::Node& v) { o.w_bits = int_value(file, v, p + "wbits", 2, 8); });
-  expand("slice_bits", [&](auto& o, const YAML::Node& v) { o.slice_bits = int_value(file, v, p + "slice_bits", 1, 4); });
+  expand("bits", [&](auto& o, const YAML::Node& v) {
+    o.a_bits = o.w_bits = int_value(file, v, p + "bits", 2, 8);
+  });
+  expand("abits",
+         [&](auto& o, const YAML::Node& v) { o.a_bits = int_value(file, v, p + "abits", 2, 8); });
+  expand("wbits",
+         [&](auto& o, const YAML::Node& v) { o.w_bits = int_value(file, v, p + "wbits", 2, 8); });
+  expand("slice_bits", [&](auto& o, const YAML::Node& v) {
+    o.slice_bits = int_value(file, v, p + "slice_bits", 1, 4);
+  });
   expand("quantizer", [&](auto& o, const YAML::Node& v) {
     const std::string q = string_value(file, v, p + "quantizer");
     if (q != "lsq" && q != "ewgs") fail_at(file, v, p + "quantizer", "must be lsq or ewgs");
@@ -198,14 +214,18 @@ std::vector<frontend::MethodOptions> expand_method(const std::string& file, cons
   expand("G", [&](auto& o, const YAML::Node& v) { o.G = int_value(file, v, p + "G", 1, 16); });
   expand("channel_shuffle", [&](auto& o, const YAML::Node& v) {
     try {
-      o.channel_shuffle = frontend::parse_shuffle_mode(string_value(file, v, p + "channel_shuffle"));
+      o.channel_shuffle =
+          frontend::parse_shuffle_mode(string_value(file, v, p + "channel_shuffle"));
     } catch (const InputError& e) {
       fail_at(file, v, p + "channel_shuffle", e.what());
     }
   });
-  expand("cyclic", [&](auto& o, const YAML::Node& v) { o.cyclic_shuffle = bool_value(file, v, p + "cyclic"); });
-  expand("permutation",
-         [&](auto& o, const YAML::Node& v) { o.cyclic_permutation = bool_value(file, v, p + "permutation"); });
+  expand("cyclic", [&](auto& o, const YAML::Node& v) {
+    o.cyclic_shuffle = bool_value(file, v, p + "cyclic");
+  });
+  expand("permutation", [&](auto& o, const YAML::Node& v) {
+    o.cyclic_permutation = bool_value(file, v, p + "permutation");
+  });
   for (const auto& o : out) {
     try {
       o.validate();
@@ -270,7 +290,8 @@ SweepSpec load_sweep(const std::string& path) {
   const bool builtin_points = !has_models || doc.has("networks") || doc.has("methods");
   if (builtin_points) {
     const YAML::Node ns = doc.raw("networks");
-    if (!ns.IsSequence() || ns.size() == 0) doc.fail("networks", "expected a non-empty list of networks");
+    if (!ns.IsSequence() || ns.size() == 0)
+      doc.fail("networks", "expected a non-empty list of networks");
     for (size_t i = 0; i < ns.size(); ++i) {
       const std::string np = fmt::format("networks[{}]", i);
       std::string name;
@@ -279,10 +300,22 @@ SweepSpec load_sweep(const std::string& path) {
         YamlMap m(ns[i], path, np);
         m.read("name", name);
         int v = 0;
-        if (m.has("input_size")) { m.read("input_size", v, 1, 4096); shape.input_size = v; }
-        if (m.has("input_channels")) { m.read("input_channels", v, 1, 4096); shape.input_channels = v; }
-        if (m.has("classes")) { m.read("classes", v, 1, 100000); shape.classes = v; }
-        if (m.has("base_width")) { m.read("base_width", v, 1, 4096); shape.base_width = v; }
+        if (m.has("input_size")) {
+          m.read("input_size", v, 1, 4096);
+          shape.input_size = v;
+        }
+        if (m.has("input_channels")) {
+          m.read("input_channels", v, 1, 4096);
+          shape.input_channels = v;
+        }
+        if (m.has("classes")) {
+          m.read("classes", v, 1, 100000);
+          shape.classes = v;
+        }
+        if (m.has("base_width")) {
+          m.read("base_width", v, 1, 4096);
+          shape.base_width = v;
+        }
         if (m.has("stem")) {
           std::string st;
           m.read_choice("stem", st, {"imagenet", "small"});
@@ -292,7 +325,8 @@ SweepSpec load_sweep(const std::string& path) {
           std::vector<int> b;
           m.read("blocks", b, 1, 64);
           const size_t stages = name == "shufflenetv2" ? 3 : 4;
-          if (b.size() != stages) m.fail("blocks", fmt::format("expected {} stages for {}", stages, name));
+          if (b.size() != stages)
+            m.fail("blocks", fmt::format("expected {} stages for {}", stages, name));
           shape.blocks = b;
         }
         if (m.has("projections")) {
@@ -305,7 +339,8 @@ SweepSpec load_sweep(const std::string& path) {
           if (name != "shufflenetv2") m.fail("width", "applies to shufflenetv2 only");
           double w = 1.0;
           m.read("width", w, 0.5, 2.0);
-          if (w != 0.5 && w != 1.0 && w != 1.5 && w != 2.0) m.fail("width", "must be 0.5, 1.0, 1.5 or 2.0");
+          if (w != 0.5 && w != 1.0 && w != 1.5 && w != 2.0)
+            m.fail("width", "must be 0.5, 1.0, 1.5 or 2.0");
           shape.width = w;
         }
         if (m.has("cyclic_groups")) {
@@ -313,18 +348,21 @@ SweepSpec load_sweep(const std::string& path) {
           m.read("cyclic_groups", v, 1, 64);
           shape.cyclic_groups = v;
         }
-        if (m.has("base_width") && name == "shufflenetv2") m.fail("base_width", "shufflenetv2 takes width, not base_width");
+        if (m.has("base_width") && name == "shufflenetv2")
+          m.fail("base_width", "shufflenetv2 takes width, not base_width");
         m.finish();
-        if (!frontend::is_builtin_network(name)) m.fail("name", "builder options apply to built-in networks only");
+        if (!frontend::is_builtin_network(name))
+          m.fail("name", "builder options apply to built-in networks only");
       } else {
         name = string_value(path, ns[i], np);
         if (!frontend::is_builtin_network(name)) {
           const fs::path p = dir / name;
           std::error_code ec;  // a name the OS refuses (too long) is just not a file
           if (!fs::exists(p, ec)) {
-            fail_at(path, ns[i], np,
-                    fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep", name,
-                                fmt::join(frontend::builtin_networks(), ", ")));
+            fail_at(
+                path, ns[i], np,
+                fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep",
+                            name, fmt::join(frontend::builtin_networks(), ", ")));
           }
           name = p.string();
         }
@@ -335,7 +373,8 @@ SweepSpec load_sweep(const std::string& path) {
   std::vector<frontend::MethodOptions> method_list;
   if (builtin_points) {
     const YAML::Node methods = doc.raw("methods");
-    if (!methods.IsSequence() || methods.size() == 0) doc.fail("methods", "expected a non-empty list of methods");
+    if (!methods.IsSequence() || methods.size() == 0)
+      doc.fail("methods", "expected a non-empty list of methods");
     for (size_t i = 0; i < methods.size(); ++i) {
       for (const auto& m : expand_method(path, methods[i], i)) method_list.push_back(m);
     }
@@ -347,7 +386,8 @@ SweepSpec load_sweep(const std::string& path) {
   std::vector<ModelEntry> models;
   if (has_models) {
     const YAML::Node ms = doc.raw("models");
-    if (!ms.IsSequence() || ms.size() == 0) doc.fail("models", "expected a non-empty list of model files");
+    if (!ms.IsSequence() || ms.size() == 0)
+      doc.fail("models", "expected a non-empty list of model files");
     for (size_t i = 0; i < ms.size(); ++i) {
       const std::string mp = fmt::format("models[{}]", i);
       ModelEntry e;
@@ -366,11 +406,13 @@ SweepSpec load_sweep(const std::string& path) {
       std::error_code ec;
       if (!fs::exists(f, ec)) {
         fail_at(path, where, where_key,
-                fmt::format("model file '{}' not found (paths are relative to the sweep file)", e.file));
+                fmt::format("model file '{}' not found (paths are relative to the sweep file)",
+                            e.file));
       }
       if (e.label.empty()) {
         // runs/NAME/model.palsim -> NAME; other files: their stem.
-        e.label = f.stem() == "model" && f.has_parent_path() ? f.parent_path().filename().string() : f.stem().string();
+        e.label = f.stem() == "model" && f.has_parent_path() ? f.parent_path().filename().string()
+                                                             : f.stem().string();
       }
       e.file = f.string();
       try {
@@ -387,39 +429,27 @@ SweepSpec load_sweep(const std::string& path) {
   for (auto& h : hardware) {
     const fs::path p = dir / h;
     std::error_code ec;
-    if (!fs::exists(p, ec)) doc.fail("hardware", fmt::format("configuration '{}' not found (paths are relative to the sweep file)", h));
+    if (!fs::exists(p, ec))
+      doc.fail(
+          "hardware",
+          fmt::format("configuration '{}' not found (paths are relative to the sweep file)", h));
     h = p.lexically_normal().string();
   }
   // Overrides: each key a list of values.
   std::vector<std::vector<std::pair<std::string, std::string>>> override_sets(1);
   if (doc.has("overrides")) {
     const YAML::Node o = doc.raw("overrides");
-    if (!o.IsMap()) doc.fail("overrides", "expected a mapping of configuration keys to lists of values");
-    for (auto it = o.begin(); it != o.end(); ++it) {
-      const std::string key = it->first.Scalar();
-      const std::vector<YAML::Node> values = values_of(it->second);
-      if (override_sets.size() * values.size() > kMaxPoints) {
-        fail_at(path, it->first, "overrides." + key,
-                fmt::format("the override lists multiply to more than {} combinations; split the sweep", kMaxPoints));
-      }
-      std::vector<std::vector<std::pair<std::string, std::string>>> next;
-      for (const auto& base : override_sets) {
-        for (const YAML::Node& v : values) {
-          if (!v.IsScalar()) fail_at(path, v, "overrides." + key, "expected a scalar value");
-          auto s = base;
-          s.emplace_back(key, v.Scalar());
-          next.push_back(s);
-        }
-      }
-      override_sets = next;
-    }
+    if (!o.IsMap())
+      doc.fail("overrides", "expected a mapping of configuration keys to lists of values");
     // Check every override key and value once, against the first configuration
     // (loaded once: the sets multiply; a combination that is invalid only
-    // together fails its points when they run).
+    // together fails its points when they run), before the sets are built: a
+    // typo must not wait for the combinations of every other list.
     const frontend::HwConfig base = frontend::load_hw_config(hardware.front());
     for (auto it = o.begin(); it != o.end(); ++it) {
       const std::string key = it->first.Scalar();
       for (const YAML::Node& v : values_of(it->second)) {
+        if (!v.IsScalar()) fail_at(path, v, "overrides." + key, "expected a scalar value");
         frontend::HwConfig probe = base;
         try {
           frontend::apply_hw_override(probe, key + "=" + v.Scalar());
@@ -427,6 +457,26 @@ SweepSpec load_sweep(const std::string& path) {
           fail_at(path, v, "overrides." + key, e.what());
         }
       }
+    }
+    for (auto it = o.begin(); it != o.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      const std::vector<YAML::Node> values = values_of(it->second);
+      if (override_sets.size() * values.size() > kMaxPoints) {
+        fail_at(
+            path, it->first, "overrides." + key,
+            fmt::format("the override lists multiply to more than {} combinations; split the sweep",
+                        kMaxPoints));
+      }
+      std::vector<std::vector<std::pair<std::string, std::string>>> next;
+      next.reserve(override_sets.size() * values.size());
+      for (const auto& set : override_sets) {
+        for (const YAML::Node& v : values) {
+          auto s = set;
+          s.emplace_back(key, v.Scalar());
+          next.push_back(std::move(s));
+        }
+      }
+      override_sets = std::move(next);
     }
   }
   std::vector<std::string> fp_layers = {"exclude"};
@@ -437,10 +487,12 @@ SweepSpec load_sweep(const std::string& path) {
     opt->read_optional("batch", batches, 1, 4096);
     if (opt->has("onchip")) {
       onchip.clear();
-      for (const YAML::Node& v : values_of(opt->raw("onchip"))) onchip.push_back(bool_value(path, v, "options.onchip"));
+      for (const YAML::Node& v : values_of(opt->raw("onchip")))
+        onchip.push_back(bool_value(path, v, "options.onchip"));
     }
     for (const auto& f : fp_layers) {
-      if (f != "exclude" && f != "int8") opt->fail("fp_layers", fmt::format("'{}' is not exclude or int8", f));
+      if (f != "exclude" && f != "int8")
+        opt->fail("fp_layers", fmt::format("'{}' is not exclude or int8", f));
     }
     opt->finish();
   }
@@ -449,13 +501,14 @@ SweepSpec load_sweep(const std::string& path) {
 
   // Refused before the points are built: each takes memory, and a sweep this
   // large is a typo (or several sweeps).
-  const double product = (double(networks.size()) * double(method_list.size()) * double(fp_layers.size()) *
-                              double(batches.size()) +
+  const double product = (double(networks.size()) * double(method_list.size()) *
+                              double(fp_layers.size()) * double(batches.size()) +
                           double(models.size())) *
-                         double(hardware.size()) * double(override_sets.size()) * double(onchip.size());
+                         double(hardware.size()) * double(override_sets.size()) *
+                         double(onchip.size());
   if (product > double(kMaxPoints)) {
-    doc.fail_here(fmt::format("the lists multiply to {:.0f} points, more than {}; split the sweep", product,
-                              kMaxPoints));
+    doc.fail_here(fmt::format("the lists multiply to {:.0f} points, more than {}; split the sweep",
+                              product, kMaxPoints));
   }
   std::vector<SweepPoint> points;
   for (const auto& [net, shape] : networks)
@@ -487,7 +540,8 @@ SweepSpec load_sweep(const std::string& path) {
           p.model_label = e.label;
           p.hardware = hw;
           p.overrides = ov;
-          p.lowering.fp_layers = frontend::FpLayerTreatment::kInt8;  // a trained model's ends are 8-bit
+          p.lowering.fp_layers =
+              frontend::FpLayerTreatment::kInt8;  // a trained model's ends are 8-bit
           p.lowering.batch = 1;
           p.lowering.onchip_intermediates = oc;
           p.mode = mode;
@@ -500,7 +554,8 @@ SweepSpec load_sweep(const std::string& path) {
     for (const auto& f : ex) {
       if (!f.IsMap()) fail_at(path, f, "exclude", "expected a mapping of point parameters");
       nlohmann::json jf = yaml_to_json(f);
-      if (jf.contains("hardware")) jf["hardware"] = (dir / jf["hardware"].get<std::string>()).lexically_normal().string();
+      if (jf.contains("hardware"))
+        jf["hardware"] = (dir / jf["hardware"].get<std::string>()).lexically_normal().string();
       filters.push_back(jf);
     }
     std::vector<SweepPoint> kept;
@@ -521,21 +576,26 @@ SweepSpec load_sweep(const std::string& path) {
       if (!e.IsMap()) fail_at(path, e, ip, "expected a mapping");
       SweepPoint p;
       p.mode = mode;
-      if (!e["network"] || !e["hardware"] || !e["method"]) fail_at(path, e, ip, "needs network, method and hardware");
+      if (!e["network"] || !e["hardware"] || !e["method"])
+        fail_at(path, e, ip, "needs network, method and hardware");
       p.network = string_value(path, e["network"], ip + ".network");
       if (!frontend::is_builtin_network(p.network)) p.network = (dir / p.network).string();
-      p.hardware = (dir / string_value(path, e["hardware"], ip + ".hardware")).lexically_normal().string();
+      p.hardware =
+          (dir / string_value(path, e["hardware"], ip + ".hardware")).lexically_normal().string();
       YAML::Node m(YAML::NodeType::Map);
       for (auto it = e.begin(); it != e.end(); ++it) {
         const std::string k = it->first.Scalar();
-        if (k != "network" && k != "hardware" && k != "fp_layers" && k != "batch" && k != "onchip") m[k] = it->second;
+        if (k != "network" && k != "hardware" && k != "fp_layers" && k != "batch" && k != "onchip")
+          m[k] = it->second;
       }
       const auto ms = expand_method(path, m, i);
       if (ms.size() != 1) fail_at(path, e, ip, "an included point takes single values, not lists");
       p.method = ms[0];
-      if (e["fp_layers"]) p.lowering.fp_layers = frontend::parse_fp_layer_treatment(e["fp_layers"].Scalar());
+      if (e["fp_layers"])
+        p.lowering.fp_layers = frontend::parse_fp_layer_treatment(e["fp_layers"].Scalar());
       if (e["batch"]) p.lowering.batch = int_value(path, e["batch"], ip + ".batch", 1, 4096);
-      if (e["onchip"]) p.lowering.onchip_intermediates = bool_value(path, e["onchip"], ip + ".onchip");
+      if (e["onchip"])
+        p.lowering.onchip_intermediates = bool_value(path, e["onchip"], ip + ".onchip");
       points.push_back(p);
     }
   }
