@@ -167,6 +167,10 @@ void load_into(const std::string& path, HwConfig& cfg, std::vector<std::string>&
     std::string base;
     doc.read("base", base);
     const fs::path base_path = fs::path(path).parent_path() / base;
+    // An empty name (or one naming a directory) would resolve to a directory.
+    if (base.empty() || fs::is_directory(base_path, ec)) {
+      doc.fail("base", fmt::format("'{}' is not a configuration file", base));
+    }
     if (!fs::exists(base_path, ec)) {
       doc.fail("base", fmt::format("base file '{}' does not exist{}", base_path.string(),
                                    ec ? " (" + ec.message() + ")" : ""));
