@@ -303,23 +303,17 @@ SweepSpec load_sweep(const std::string& path) {
       if (ns[i].IsMap()) {
         YamlMap m(ns[i], path, np);
         m.read("name", name);
-        int v = 0;
-        if (m.has("input_size")) {
-          m.read("input_size", v, 1, 4096);
-          shape.input_size = v;
-        }
-        if (m.has("input_channels")) {
-          m.read("input_channels", v, 1, 4096);
-          shape.input_channels = v;
-        }
-        if (m.has("classes")) {
-          m.read("classes", v, 1, 100000);
-          shape.classes = v;
-        }
-        if (m.has("base_width")) {
-          m.read("base_width", v, 1, 4096);
-          shape.base_width = v;
-        }
+        // An optional integer builder option within [lo, hi].
+        auto read_int = [&](const char* key, int lo, int hi, std::optional<int>& into) {
+          if (!m.has(key)) return;
+          int v = 0;
+          m.read(key, v, lo, hi);
+          into = v;
+        };
+        read_int("input_size", 1, 4096, shape.input_size);
+        read_int("input_channels", 1, 4096, shape.input_channels);
+        read_int("classes", 1, 100000, shape.classes);
+        read_int("base_width", 1, 4096, shape.base_width);
         if (m.has("stem")) {
           std::string st;
           m.read_choice("stem", st, {"imagenet", "small"});
@@ -347,11 +341,9 @@ SweepSpec load_sweep(const std::string& path) {
             m.fail("width", "must be 0.5, 1.0, 1.5 or 2.0");
           shape.width = w;
         }
-        if (m.has("cyclic_groups")) {
-          if (name != "shufflenetv2") m.fail("cyclic_groups", "applies to shufflenetv2 only");
-          m.read("cyclic_groups", v, 1, 64);
-          shape.cyclic_groups = v;
-        }
+        if (m.has("cyclic_groups") && name != "shufflenetv2")
+          m.fail("cyclic_groups", "applies to shufflenetv2 only");
+        read_int("cyclic_groups", 1, 64, shape.cyclic_groups);
         if (m.has("base_width") && name == "shufflenetv2")
           m.fail("base_width", "shufflenetv2 takes width, not base_width");
         m.finish();
