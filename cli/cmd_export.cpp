@@ -115,9 +115,8 @@ int run_export(const std::vector<std::string>& args) {
         trained, pixels, n, threads, training::Arithmetic::kFloat64);
     const std::vector<double>& logits = values[static_cast<size_t>(output_tensor)];
     for (double v : logits) ref.logits.push_back(static_cast<float>(v));
-    const std::vector<double> logits32 = training::trained_tensor_values(
-        trained, pixels, n, threads,
-        training::Arithmetic::kFloat32)[static_cast<size_t>(output_tensor)];
+    const std::vector<double> logits32 =
+        training::trained_logits(trained, pixels, n, threads, training::Arithmetic::kFloat32);
     for (double v : logits32) ref.float32_logits.push_back(static_cast<float>(v));
     for (int i = 0; i < n; ++i) {
       if (start + i >= checked) {

@@ -497,9 +497,13 @@ void TrainModel::initialize_quantizers(const torch::Tensor& images) {
   initialized_ = true;
 }
 
-std::vector<std::vector<double>> trained_tensor_values(const TrainedModel& model,
-                                                       const std::vector<uint8_t>& images,
-                                                       int count, int threads, Arithmetic a) {
+namespace {
+
+// Runs `model` in evaluation mode in arithmetic `a` on `count` images and
+// returns the logits; with `record`, every tensor's value before its quantizer
+// is stored there too (TrainModel::set_record).
+torch::Tensor run_trained(const TrainedModel& model, const std::vector<uint8_t>& images, int count,
+                          int threads, Arithmetic a, std::vector<torch::Tensor>* record) {
   const auto& g = model.graph();
   const frontend::Shape in = g.tensors[static_cast<size_t>(g.input_tensor)].shape;
   if (count < 1 ||
@@ -517,19 +521,35 @@ std::vector<std::vector<double>> trained_tensor_values(const TrainedModel& model
                                      torch::TensorOptions().dtype(torch::kUInt8))
                         .to(dtype);
   x.div_(255.0);
-  std::vector<torch::Tensor> record;
-  m.set_record(&record);
+  m.set_record(record);
   torch::NoGradGuard no_grad;
-  const torch::Tensor logits = m.forward(x, false);
-  std::vector<std::vector<double>> out(g.tensors.size());
+  return m.forward(x, false);
+}
+
+std::vector<double> to_doubles(const torch::Tensor& t) {
+  const torch::Tensor v = t.to(torch::kDouble).contiguous();
+  return std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+}
+
+}  // namespace
+
+std::vector<std::vector<double>> trained_tensor_values(const TrainedModel& model,
+                                                       const std::vector<uint8_t>& images,
+                                                       int count, int threads, Arithmetic a) {
+  std::vector<torch::Tensor> record;
+  const torch::Tensor logits = run_trained(model, images, count, threads, a, &record);
+  const int output = model.graph().output_tensor;
+  std::vector<std::vector<double>> out(model.graph().tensors.size());
   for (size_t t = 0; t < record.size(); ++t) {
-    torch::Tensor v = record[t];
-    if (static_cast<int>(t) == g.output_tensor) v = logits;
-    if (!v.defined()) continue;
-    v = v.to(torch::kDouble).contiguous();
-    out[t].assign(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+    const torch::Tensor& v = static_cast<int>(t) == output ? logits : record[t];
+    if (v.defined()) out[t] = to_doubles(v);
   }
   return out;
+}
+
+std::vector<double> trained_logits(const TrainedModel& model, const std::vector<uint8_t>& images,
+                                   int count, int threads, Arithmetic a) {
+  return to_doubles(run_trained(model, images, count, threads, a, nullptr));
 }
 
 }  // namespace palsim::training

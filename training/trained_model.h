@@ -153,5 +153,9 @@ std::vector<std::vector<double>> trained_tensor_values(const TrainedModel& model
                                                        const std::vector<uint8_t>& images,
                                                        int count, int threads = 0,
                                                        Arithmetic a = Arithmetic::kFloat64);
+// Only the logits (images x classes) of the same run, without recording the
+// other tensors.
+std::vector<double> trained_logits(const TrainedModel& model, const std::vector<uint8_t>& images,
+                                   int count, int threads = 0, Arithmetic a = Arithmetic::kFloat64);
 
 }  // namespace palsim::training

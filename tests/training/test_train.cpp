@@ -196,6 +196,9 @@ TEST(Train, SmokeRunWritesEverythingAndTheAccessorReadsIt) {
   }
   EXPECT_GT(checked, 10);
   EXPECT_EQ(values[static_cast<size_t>(tm.graph().output_tensor)].size(), 4u * 3u);
+  // The logits alone are those of the same run.
+  EXPECT_EQ(trained_logits(tm, images, 4, 2, Arithmetic::kFloat32),
+            values[static_cast<size_t>(tm.graph().output_tensor)]);
 }
 
 void expect_resume_is_exact(const char* network) {
