@@ -36,6 +36,7 @@ class ArrayFile {
   void put_text(const std::string& name, const std::string& text);
 
   bool has(const std::string& name) const { return arrays_.count(name) != 0; }
+  void remove(const std::string& name) { arrays_.erase(name); }
   // Throws InputError naming `file_` when absent or of another type.
   const NamedArray& get(const std::string& name) const;
   int64_t get_int64(const std::string& name) const;
