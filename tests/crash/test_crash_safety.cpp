@@ -3,7 +3,7 @@
 // Every command that writes a result is killed with SIGKILL at several points
 // of its run; what is on disk afterwards must be the previous complete file
 // (or nothing), or the new complete result when the run had finished. A
-// training run killed twice (during the first epoch, then during the second)
+// training run killed twice (during the first epoch, then during a later one)
 // and resumed ends with the same weights and optimizer state, bit for bit, as
 // an uninterrupted run. The same inputs give byte-identical JSON across runs
 // and across -j 1 and -j N. (Export, with libtorch: the same.)
@@ -211,14 +211,34 @@ void expect_run_dir_consistent(const std::string& run_dir, const std::string& wh
   }
 }
 
+// The epoch a run's checkpoint records and how long that epoch took (0, 0
+// without a checkpoint). The file is replaced atomically, so a read sees a
+// whole checkpoint even while training goes on.
+std::pair<int64_t, double> checkpoint_epoch(const std::string& run_dir) {
+  if (!fs::exists(run_dir + "/checkpoint.bin")) return {0, 0.0};
+  const auto f = palsim::training::ArrayFile::read(run_dir + "/checkpoint.bin");
+  const auto metrics = nlohmann::json::parse(f.get_text("meta/metrics"));
+  return {f.get_int64("meta/epoch"), metrics.back().at("seconds").get<double>()};
+}
+
+void kill_and_reap(pid_t pid, int& status) {
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+}
+
+// The kill points follow the run's own progress on disk, not timings taken
+// from another run: under ctest -j2 one run can be several times slower than
+// the next, and a delay measured on one then misses the epoch it aims at.
 TEST(CrashSafety, TrainingKilledWithSigkillResumesToIdenticalWeights) {
   Scratch s;
-  // workloads/fmnist/smoke.yaml with two epochs, so a kill can land in each.
+  // workloads/fmnist/smoke.yaml with three epochs, so that a run resumed
+  // after the first kill still has an epoch left to be killed in.
   std::string config = read_text(kSrc + "/workloads/fmnist/smoke.yaml");
-  const std::string one = "epochs: 1", two = "epochs: 2";
+  const std::string one = "epochs: 1", three = "epochs: 3";
   ASSERT_NE(config.find(one), std::string::npos);
-  config.replace(config.find(one), one.size(), two);
-  // A quarter of its images: a few seconds per epoch.
+  config.replace(config.find(one), one.size(), three);
+  // A quarter of its images: about a second per epoch.
   for (const auto& [from, to] :
        {std::pair<std::string, std::string>{"train_limit: 512", "train_limit: 128"},
         {"test_limit: 256", "test_limit: 64"}}) {
@@ -232,37 +252,58 @@ TEST(CrashSafety, TrainingKilledWithSigkillResumesToIdenticalWeights) {
       palsim_test::run_palsim({"train", "train.yaml", "-o", "ref", "-q"}, s.path(), s.capture());
   const double T = seconds_since(t0);
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
-
-  // Killed during the first epoch (no checkpoint yet, or the first one).
   const std::vector<std::string> args = {"train", "train.yaml", "-o", "killed", "-q"};
-  ASSERT_FALSE(run_and_kill(args, s, 0.3 * T)) << "finished within " << 0.3 * T << " s";
-  expect_run_dir_consistent(s / "killed", "after a kill in epoch 1");
-  // Resumed, then killed during the second epoch: just after the first
-  // checkpoint appears.
-  const pid_t pid = palsim_test::start_palsim(args, s.path(), s.capture());
-  const auto t1 = std::chrono::steady_clock::now();
-  bool killed = false;
-  while (seconds_since(t1) < 5 * T + 60) {
+  const std::string killed_dir = s / "killed";
+
+  // First kill: in the first epoch (a fifth of the reference run's time), or
+  // as soon as the first checkpoint appears if this run is much faster.
+  {
+    const pid_t pid = palsim_test::start_palsim(args, s.path(), s.capture());
+    const auto t1 = std::chrono::steady_clock::now();
     int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) break;
-    if (fs::exists(s / "killed/checkpoint.bin")) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(100 * T)));
-      ::kill(-pid, SIGKILL);
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      killed = WIFSIGNALED(status);
-      break;
+    bool ended = false;
+    while (!ended && seconds_since(t1) < 0.2 * T && !fs::exists(killed_dir + "/checkpoint.bin")) {
+      ended = ::waitpid(pid, &status, WNOHANG) == pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_FALSE(ended) << "the run ended before the first kill: "
+                        << read_text(s.capture() + "/stderr");
+    kill_and_reap(pid, status);
   }
-  EXPECT_TRUE(killed) << "the second epoch was not interrupted";
-  expect_run_dir_consistent(s / "killed", "after a kill in epoch 2");
+  expect_run_dir_consistent(killed_dir, "after a kill in epoch 1");
+  const int64_t first_epochs = checkpoint_epoch(killed_dir).first;
+  ASSERT_LE(first_epochs, 1);
+
+  // Second kill: resumed, then killed a third of the way into the epoch after
+  // the next checkpoint, timed by how long this run took for the previous one.
+  {
+    const pid_t pid = palsim_test::start_palsim(args, s.path(), s.capture());
+    const auto t1 = std::chrono::steady_clock::now();
+    int status = 0;
+    bool ended = false, killed = false;
+    while (!ended && seconds_since(t1) < 10 * T + 60) {
+      ended = ::waitpid(pid, &status, WNOHANG) == pid;
+      if (ended) break;
+      const auto [epoch, seconds] = checkpoint_epoch(killed_dir);
+      if (epoch > first_epochs) {
+        std::this_thread::sleep_for(std::chrono::duration<double>(seconds / 3));
+        kill_and_reap(pid, status);
+        killed = WIFSIGNALED(status);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_TRUE(killed) << "the resumed run was not interrupted in a later epoch";
+  }
+  expect_run_dir_consistent(killed_dir, "after a kill in a later epoch");
+  ASSERT_LT(checkpoint_epoch(killed_dir).first, 3);
   const RunResult resumed = palsim_test::run_palsim(args, s.path(), s.capture());
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  EXPECT_TRUE(trained_state(s / "ref") == trained_state(s / "killed"))
+  EXPECT_TRUE(trained_state(s / "ref") == trained_state(killed_dir))
       << "resumed weights differ from the uninterrupted run's";
-  EXPECT_EQ(read_text(s / "ref/config.yaml"), read_text(s / "killed/config.yaml"));
+  EXPECT_EQ(read_text(s / "ref/config.yaml"), read_text(killed_dir + "/config.yaml"));
 }
+
 // `palsim export` killed at several points: the model file is the previous
 // one or the complete export (exports are deterministic).
 TEST(CrashSafety, ExportIsPreviousOrComplete) {
