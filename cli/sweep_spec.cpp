@@ -524,7 +524,7 @@ SweepSpec load_sweep(const std::string& path) {
                 p.lowering.batch = b;
                 p.lowering.onchip_intermediates = oc;
                 p.mode = mode;
-                points.push_back(p);
+                points.push_back(std::move(p));
               }
   for (const auto& e : models)
     for (const auto& hw : hardware)
@@ -541,7 +541,7 @@ SweepSpec load_sweep(const std::string& path) {
           p.lowering.batch = 1;
           p.lowering.onchip_intermediates = oc;
           p.mode = mode;
-          points.push_back(p);
+          points.push_back(std::move(p));
         }
   if (doc.has("exclude")) {
     const YAML::Node ex = doc.raw("exclude");
@@ -561,7 +561,7 @@ SweepSpec load_sweep(const std::string& path) {
       for (const auto& f : filters) drop = drop || matches(pj, f);
       if (!drop) kept.push_back(p);
     }
-    points = kept;
+    points = std::move(kept);
   }
   if (doc.has("include")) {
     const YAML::Node inc = doc.raw("include");
@@ -597,7 +597,7 @@ SweepSpec load_sweep(const std::string& path) {
   }
   doc.finish();
   if (points.empty()) doc.fail_here("the sweep has no points (every combination excluded?)");
-  spec.points = points;
+  spec.points = std::move(points);
   return spec;
 }
 
