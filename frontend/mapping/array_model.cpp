@@ -7,12 +7,14 @@
 namespace palsim::frontend {
 
 namespace {
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 }  // namespace
 
 std::string ArrayMode::describe() const {
-  std::string s = fmt::format("{}x{}-bit units, {} pass{}, {} reduction lanes x {} outputs", fa, fw, passes(),
-                              passes() == 1 ? "" : "es", k_lanes(), m_lanes());
+  std::string s = fmt::format("{}x{}-bit units, {} pass{}, {} reduction lanes x {} outputs", fa, fw,
+                              passes(), passes() == 1 ? "" : "es", k_lanes(), m_lanes());
   return s;
 }
 
@@ -70,16 +72,32 @@ ComputeCost& ComputeCost::operator+=(const ComputeCost& o) {
   return *this;
 }
 
+namespace {
+// Each fold loads its weights (W cycles) and streams the pixels; a fold's
+// weight load hides behind the previous fold's stream.
+int64_t fold_cycles(const HwConfig& hw, int64_t folds, int64_t pixels) {
+  const int64_t W = hw.array.weight_load_cycles;
+  return W + (folds - 1) * std::max(pixels, W) + pixels;
+}
+}  // namespace
+
+int64_t compute_tile_cycles(const HwConfig& hw, const ArrayMode& mode, int64_t pixels,
+                            int64_t k_elems, int64_t m) {
+  if (pixels <= 0 || k_elems <= 0 || m <= 0) return 0;
+  const int64_t folds =
+      mode.passes() * ceil_div(m, mode.m_lanes()) * ceil_div(k_elems, mode.k_lanes());
+  return fold_cycles(hw, folds, pixels);
+}
+
 ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const ComputeTile& t) {
   ComputeCost c;
   if (t.pixels <= 0 || t.k_elems <= 0 || t.m <= 0) return c;
   const int64_t P = t.pixels;
-  const int64_t W = hw.array.weight_load_cycles;
   const int64_t k_folds = ceil_div(t.k_elems, mode.k_lanes());
   const int64_t m_blocks = ceil_div(t.m, mode.m_lanes());
   const int64_t passes = mode.passes();
   c.folds = passes * m_blocks * k_folds;
-  c.cycles = W + (c.folds - 1) * std::max(P, W) + P;
+  c.cycles = fold_cycles(hw, c.folds, P);
   c.latency = mode.unit_rows + mode.unit_cols - 2;
   c.macs = P * t.k_elems * t.m * passes;
   c.mac_input_bits = c.macs * mode.fa;
@@ -96,7 +114,8 @@ ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const C
   // then travels along the row through the unit registers.
   c.ibuf_read_bits = passes * m_blocks * P * row_sum * mode.lanes_per_unit * mode.fa;
   // Each active unit loads its weights once per fold.
-  c.wbuf_read_bits = passes * row_sum * col_sum * mode.lanes_per_unit * mode.outputs_per_unit * mode.fw;
+  c.wbuf_read_bits =
+      passes * row_sum * col_sum * mode.lanes_per_unit * mode.outputs_per_unit * mode.fw;
   // One accumulator update per output per fold; the very first contribution
   // of a tile that starts its partial sums only writes.
   const int64_t updates = passes * k_folds * P * t.m;
@@ -122,12 +141,16 @@ PostCost& PostCost::operator+=(const PostCost& o) {
   return *this;
 }
 
+int64_t post_tile_cycles(const HwConfig& hw, int64_t elements, int64_t window) {
+  return elements <= 0 ? 0 : ceil_div(elements * window, hw.ppu.lanes);
+}
+
 PostCost post_tile_cost(const HwConfig& hw, const PostTile& t) {
   PostCost c;
   if (t.elements <= 0) return c;
   c.elements = t.elements;
   const int64_t reads = t.elements * t.window;
-  c.cycles = ceil_div(reads, hw.ppu.lanes);
+  c.cycles = post_tile_cycles(hw, t.elements, t.window);
   if (t.from_obuf) {
     c.obuf_read_bits = reads * t.in_bits + t.activation_sums * hw.accumulator_bits;
   } else {

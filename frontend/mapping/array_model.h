@@ -22,10 +22,10 @@
 namespace palsim::frontend {
 
 struct ArrayMode {
-  int fa = 2, fw = 2;          // operand chunk widths inside a unit
+  int fa = 2, fw = 2;              // operand chunk widths inside a unit
   int a_chunks = 1, w_chunks = 1;  // temporal passes per operand
-  int lanes_per_unit = 16;     // reduction elements per unit per cycle
-  int outputs_per_unit = 1;    // output channels per unit (BPVeC NBVE grouping)
+  int lanes_per_unit = 16;         // reduction elements per unit per cycle
+  int outputs_per_unit = 1;        // output channels per unit (BPVeC NBVE grouping)
   int unit_rows = 1, unit_cols = 1;
 
   int passes() const { return a_chunks * w_chunks; }
@@ -43,8 +43,8 @@ struct ComputeTile {
   int64_t pixels = 0;
   int64_t k_elems = 0;
   int64_t m = 0;
-  bool accumulate = false;        // partial sums already in OBUF (not the tile's first contribution)
-  bool activation_sum = false;    // uniform quantizer: the activation-sum unit runs
+  bool accumulate = false;      // partial sums already in OBUF (not the tile's first contribution)
+  bool activation_sum = false;  // uniform quantizer: the activation-sum unit runs
 };
 
 struct ComputeCost {
@@ -52,11 +52,11 @@ struct ComputeCost {
   // the further latency until the tile's last partial sum reaches the OBUF.
   int64_t cycles = 0;
   int64_t latency = 0;
-  int64_t folds = 0;              // weight sets loaded (passes x m blocks x k folds)
-  int64_t unit_busy_cycles = 0;   // sum over units of cycles with valid work
-  int64_t asu_busy_cycles = 0;    // activation-sum unit
-  int64_t macs = 0;               // chunk products (pixels x k x m x passes)
-  int64_t mac_input_bits = 0;     // macs x the input chunk width (for per-MAC SRAM accounting)
+  int64_t folds = 0;             // weight sets loaded (passes x m blocks x k folds)
+  int64_t unit_busy_cycles = 0;  // sum over units of cycles with valid work
+  int64_t asu_busy_cycles = 0;   // activation-sum unit
+  int64_t macs = 0;              // chunk products (pixels x k x m x passes)
+  int64_t mac_input_bits = 0;    // macs x the input chunk width (for per-MAC SRAM accounting)
   int64_t ibuf_read_bits = 0;
   int64_t wbuf_read_bits = 0;
   int64_t obuf_read_bits = 0;
@@ -71,14 +71,17 @@ struct ComputeCost {
 // enter while this one drains (its partial sums go to the other OBUF half or,
 // for the same outputs, arrive later than this tile's).
 ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const ComputeTile& tile);
+// Its cycles alone (the mapper's pruning bound needs only these).
+int64_t compute_tile_cycles(const HwConfig& hw, const ArrayMode& mode, int64_t pixels,
+                            int64_t k_elems, int64_t m);
 
 // The post-processing unit on one finished output tile of `elements` values.
 struct PostTile {
-  int64_t elements = 0;       // output values (pixels x channels)
-  int64_t window = 1;         // input values read per output (pools); 1 for conv requantization
-  int in_bits = 32;           // what it reads per window element (accumulators for convs)
-  bool from_obuf = true;      // conv: reads accumulators from OBUF; pools: read inputs from IBUF
-  int residual_bits = 0;      // > 0: reads one residual value per output from IBUF
+  int64_t elements = 0;   // output values (pixels x channels)
+  int64_t window = 1;     // input values read per output (pools); 1 for conv requantization
+  int in_bits = 32;       // what it reads per window element (accumulators for convs)
+  bool from_obuf = true;  // conv: reads accumulators from OBUF; pools: read inputs from IBUF
+  int residual_bits = 0;  // > 0: reads one residual value per output from IBUF
   int out_bits = 8;
   int64_t activation_sums = 0;  // uniform quantizer: per-pixel activation sums read from OBUF
 };
@@ -93,5 +96,7 @@ struct PostCost {
 };
 
 PostCost post_tile_cost(const HwConfig& hw, const PostTile& tile);
+// Its cycles alone: `elements` x `window` reads through the PPU lanes.
+int64_t post_tile_cycles(const HwConfig& hw, int64_t elements, int64_t window);
 
 }  // namespace palsim::frontend

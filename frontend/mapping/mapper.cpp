@@ -22,11 +22,16 @@ constexpr std::array<std::array<LoopDim, kLoopDims>, 6> kOrders = {{
 
 int extent(const MappingProblem& p, LoopDim d) {
   switch (d) {
-    case LoopDim::kN: return p.batch;
-    case LoopDim::kH: return p.out_h;
-    case LoopDim::kW: return p.out_w;
-    case LoopDim::kM: return p.cout_g;
-    case LoopDim::kC: return p.pool ? 1 : p.cin_g;
+    case LoopDim::kN:
+      return p.batch;
+    case LoopDim::kH:
+      return p.out_h;
+    case LoopDim::kW:
+      return p.out_w;
+    case LoopDim::kM:
+      return p.cout_g;
+    case LoopDim::kC:
+      return p.pool ? 1 : p.cin_g;
   }
   return 1;
 }
@@ -36,8 +41,10 @@ bool relevant(const MappingProblem& p, Operand x, LoopDim d) {
     case Operand::kInput:
       if (d == LoopDim::kM) return p.pool;  // pools: input channels are output channels
       return true;                          // N, H, W, C (C is trivial for pools)
-    case Operand::kWeight: return !p.pool && (d == LoopDim::kM || d == LoopDim::kC);
-    case Operand::kOutput: return d != LoopDim::kC;
+    case Operand::kWeight:
+      return !p.pool && (d == LoopDim::kM || d == LoopDim::kC);
+    case Operand::kOutput:
+      return d != LoopDim::kC;
   }
   return false;
 }
@@ -56,9 +63,11 @@ struct Tiling {
 
 // Input extents along H or W for one output tile size: the largest tile's
 // span and the sum over all tiles (halos counted once per tile).
-void input_extents(const MappingProblem& p, LoopDim dim, int64_t tile, int64_t& in_tile, int64_t& in_sum) {
+void input_extents(const MappingProblem& p, LoopDim dim, int64_t tile, int64_t& in_tile,
+                   int64_t& in_sum) {
   const bool h = dim == LoopDim::kH;
-  const int s = h ? p.sh : p.sw, k = h ? p.kh : p.kw, pad = h ? p.ph : p.pw, in = h ? p.in_h : p.in_w;
+  const int s = h ? p.sh : p.sw, k = h ? p.kh : p.kw, pad = h ? p.ph : p.pw,
+            in = h ? p.in_h : p.in_w;
   const int64_t e = extent(p, dim);
   in_tile = 0;
   in_sum = 0;
@@ -89,13 +98,15 @@ Tiling make_tiling(const MappingProblem& p, const Mapping& m) {
     if (dim == LoopDim::kH || dim == LoopDim::kW) {
       const bool h = dim == LoopDim::kH;
       const auto* cached = t_spans ? (h ? &t_spans->h : &t_spans->w) : nullptr;
-      if (cached && static_cast<size_t>(di.tile) < cached->size() && (*cached)[static_cast<size_t>(di.tile)].first) {
+      if (cached && static_cast<size_t>(di.tile) < cached->size() &&
+          (*cached)[static_cast<size_t>(di.tile)].first) {
         di.in_tile = (*cached)[static_cast<size_t>(di.tile)].first;
         di.in_sum = (*cached)[static_cast<size_t>(di.tile)].second;
       } else {
         input_extents(p, dim, di.tile, di.in_tile, di.in_sum);
       }
-      di.in_full = input_span(0, e, h ? p.sh : p.sw, h ? p.kh : p.kw, h ? p.ph : p.pw, h ? p.in_h : p.in_w);
+      di.in_full =
+          input_span(0, e, h ? p.sh : p.sw, h ? p.kh : p.kw, h ? p.ph : p.pw, h ? p.in_h : p.in_w);
     }
   }
   return t;
@@ -117,15 +128,26 @@ struct OperandVolume {
   int64_t spill_factor = 1;  // output only: visits per output tile
 };
 
-OperandVolume volume(const MappingProblem& p, const Mapping& m, const Tiling& t, Operand x, int level) {
+// The dimensions outside a DMA level: the first `level` loops of the order.
+// A volume depends on this set only, not on the order within it.
+uint32_t outside_dims(const Mapping& m, int level) {
+  uint32_t mask = 0;
+  for (int i = 0; i < level; ++i)
+    mask |= 1u << static_cast<unsigned>(m.order[static_cast<size_t>(i)]);
+  return mask;
+}
+constexpr size_t kDimSets = size_t{1} << kLoopDims;
+
+OperandVolume volume_outside(const MappingProblem& p, const Tiling& t, Operand x,
+                             uint32_t outside) {
   OperandVolume v;
   v.tile_elems = 1;
   v.total_elems = 1;
   v.executions = 1;
   for (int i = 0; i < kLoopDims; ++i) {
-    const LoopDim dim = m.order[static_cast<size_t>(i)];
-    const DimInfo& di = t.d[static_cast<size_t>(dim)];
-    const bool inside = i >= level;
+    const LoopDim dim = static_cast<LoopDim>(i);
+    const DimInfo& di = t.d[static_cast<size_t>(i)];
+    const bool inside = (outside & (1u << static_cast<unsigned>(i))) == 0;
     if (!inside) v.executions *= di.trips;
     if (!relevant(p, x, dim)) {
       if (!inside) {
@@ -153,6 +175,32 @@ OperandVolume volume(const MappingProblem& p, const Mapping& m, const Tiling& t,
   }
   return v;
 }
+
+OperandVolume volume(const MappingProblem& p, const Mapping& m, const Tiling& t, Operand x,
+                     int level) {
+  return volume_outside(p, t, x, outside_dims(m, level));
+}
+
+// The volumes of one tiling, each computed once: the loop orders of the
+// search share most of their sets of outer loops.
+class VolumeCache {
+ public:
+  VolumeCache(const MappingProblem& p, const Tiling& t) : p_(p), t_(t) {}
+  const OperandVolume& get(Operand x, uint32_t outside) {
+    const size_t xi = static_cast<size_t>(x);
+    if (!(known_[xi] & (uint64_t{1} << outside))) {
+      v_[xi][outside] = volume_outside(p_, t_, x, outside);
+      known_[xi] |= uint64_t{1} << outside;
+    }
+    return v_[xi][outside];
+  }
+
+ private:
+  const MappingProblem& p_;
+  const Tiling& t_;
+  std::array<std::array<OperandVolume, kDimSets>, 3> v_;
+  std::array<uint64_t, 3> known_{};
+};
 
 }  // namespace
 
@@ -192,18 +240,19 @@ int64_t weight_footprint(const MappingProblem& p, const OperandVolume& wt) {
 int64_t residual_footprint(const MappingProblem& p, const OperandVolume& out) {
   return out.tile_elems * p.res_bits;  // the residual tile rides with the output
 }
-int64_t output_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const Tiling& t,
-                         const OperandVolume& out) {
+int64_t output_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m,
+                         const Tiling& t, const OperandVolume& out) {
   if (p.pool) return out.tile_elems * p.out_bits;
   // Accumulators, plus one activation sum per output position.
-  const int64_t positions = out.tile_elems / std::max<int64_t>(1, m.level[2] <= position(m, LoopDim::kM)
-                                                                        ? p.cout_g
-                                                                        : t.d[static_cast<size_t>(LoopDim::kM)].tile);
+  const int64_t positions =
+      out.tile_elems / std::max<int64_t>(1, m.level[2] <= position(m, LoopDim::kM)
+                                                ? p.cout_g
+                                                : t.d[static_cast<size_t>(LoopDim::kM)].tile);
   return (out.tile_elems + (p.uniform ? positions : 0)) * hw.accumulator_bits;
 }
 
-TileFootprint footprint_from(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const Tiling& t,
-                             const Volumes& v) {
+TileFootprint footprint_from(const HwConfig& hw, const MappingProblem& p, const Mapping& m,
+                             const Tiling& t, const Volumes& v) {
   TileFootprint f;
   f.ibuf_bits = input_footprint(p, v.in) + residual_footprint(p, v.out);
   f.wbuf_bits = weight_footprint(p, v.wt);
@@ -211,7 +260,8 @@ TileFootprint footprint_from(const HwConfig& hw, const MappingProblem& p, const 
   return f;
 }
 
-TileFootprint footprint_of(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const Tiling& t) {
+TileFootprint footprint_of(const HwConfig& hw, const MappingProblem& p, const Mapping& m,
+                           const Tiling& t) {
   return footprint_from(hw, p, m, t, volumes_of(p, m, t));
 }
 }  // namespace
@@ -222,9 +272,65 @@ TileFootprint tile_footprint(const HwConfig& hw, const MappingProblem& p, const 
 
 namespace {
 
+// A tiling splits each dimension into classes of equal tiles: full tiles and
+// one remainder tile. Along C the first tile starts the partial sums and the
+// others accumulate.
+struct TileClass {
+  int64_t size = 0, count = 0;
+  bool accumulate = false;
+};
+struct TileClasses {
+  TileClass c[3];
+  int n = 0;
+  const TileClass* begin() const { return c; }
+  const TileClass* end() const { return c + n; }
+};
+
+int64_t tile_size(const MappingProblem& p, const Mapping& m, LoopDim d) {
+  return std::min<int64_t>(m.tile(d), extent(p, d));
+}
+
+TileClasses dim_classes(const MappingProblem& p, const Mapping& m, LoopDim d) {
+  TileClasses c;
+  const int64_t E = extent(p, d), T = tile_size(p, m, d);
+  if (E / T > 0) c.c[c.n++] = {T, E / T, false};
+  if (E % T) c.c[c.n++] = {E % T, 1, false};
+  return c;
+}
+
+TileClasses c_classes(const MappingProblem& p, const Mapping& m) {
+  TileClasses c;
+  const int64_t C = extent(p, LoopDim::kC), T = tile_size(p, m, LoopDim::kC);
+  const int64_t full = C / T, rem = C % T;
+  if (full > 0) {
+    c.c[c.n++] = {T, 1, false};
+    if (full > 1) c.c[c.n++] = {T, full - 1, true};
+    if (rem) c.c[c.n++] = {rem, 1, true};
+  } else {
+    c.c[c.n++] = {rem, 1, false};
+  }
+  return c;
+}
+
+// Calls visit(pixels, count, m) for every class of output tiles: `count`
+// tiles of `pixels` positions and `m` channels.
+template <typename Visit>
+void for_each_output_class(const MappingProblem& p, const Mapping& m, Visit&& visit) {
+  const TileClasses cn = dim_classes(p, m, LoopDim::kN), ch = dim_classes(p, m, LoopDim::kH),
+                    cw = dim_classes(p, m, LoopDim::kW), cm = dim_classes(p, m, LoopDim::kM);
+  for (const auto& a : cn) {
+    for (const auto& b : ch) {
+      for (const auto& c : cw) {
+        const int64_t pixels = a.size * b.size * c.size;
+        const int64_t ptiles = a.count * b.count * c.count;
+        for (const auto& d : cm) visit(pixels, ptiles * d.count, d.size);
+      }
+    }
+  }
+}
+
 // The order-independent work of one tiling: array and post-processing costs
-// summed exactly over the tile classes of every dimension (full tiles and one
-// remainder tile), and over the C tiles (the first starts the partial sums).
+// summed exactly over its tile classes.
 struct TilingWork {
   ComputeCost compute;
   PostCost post;
@@ -232,97 +338,72 @@ struct TilingWork {
 
 TilingWork tiling_work(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
   TilingWork w;
-  const Tiling t = make_tiling(p, m);
-  struct Cls {
-    int64_t size = 0, count = 0;
-    bool accumulate = false;
-  };
-  // Full tiles and one remainder tile; at most two classes per dimension.
-  struct Classes {
-    Cls c[3];
-    int n = 0;
-    const Cls* begin() const { return c; }
-    const Cls* end() const { return c + n; }
-  };
-  auto classes = [&](LoopDim d) {
-    Classes c;
-    const int64_t E = extent(p, d), T = t.d[static_cast<size_t>(d)].tile;
-    if (E / T > 0) c.c[c.n++] = {T, E / T, false};
-    if (E % T) c.c[c.n++] = {E % T, 1, false};
-    return c;
-  };
-  // C tiles: the first (no accumulation), then the accumulating ones.
-  Classes c_classes;
-  {
-    const int64_t C = extent(p, LoopDim::kC), T = t.d[static_cast<size_t>(LoopDim::kC)].tile;
-    const int64_t full = C / T, rem = C % T;
-    if (full > 0) {
-      c_classes.c[c_classes.n++] = {T, 1, false};
-      if (full > 1) c_classes.c[c_classes.n++] = {T, full - 1, true};
-      if (rem) c_classes.c[c_classes.n++] = {rem, 1, true};
+  const TileClasses cc = c_classes(p, m);
+  for_each_output_class(p, m, [&](int64_t pixels, int64_t count, int64_t channels) {
+    PostTile pt;
+    pt.elements = pixels * channels;
+    pt.out_bits = p.out_bits;
+    if (p.pool) {
+      pt.window = static_cast<int64_t>(p.kh) * p.kw;
+      pt.in_bits = p.in_bits;
+      pt.from_obuf = false;
     } else {
-      c_classes.c[c_classes.n++] = {rem, 1, false};
-    }
-  }
-  const Classes cn = classes(LoopDim::kN), ch = classes(LoopDim::kH), cw = classes(LoopDim::kW),
-                cm = classes(LoopDim::kM);
-  for (const auto& a : cn) {
-    for (const auto& b : ch) {
-      for (const auto& c : cw) {
-        const int64_t pixels = a.size * b.size * c.size;
-        const int64_t ptiles = a.count * b.count * c.count;
-        for (const auto& d : cm) {
-          const int64_t count = ptiles * d.count;
-          PostTile pt;
-          pt.elements = pixels * d.size;
-          pt.out_bits = p.out_bits;
-          if (p.pool) {
-            pt.window = static_cast<int64_t>(p.kh) * p.kw;
-            pt.in_bits = p.in_bits;
-            pt.from_obuf = false;
-          } else {
-            for (const Cls& cc : c_classes) {
-              ComputeTile ct;
-              ct.pixels = pixels;
-              ct.k_elems = cc.size * p.kh * p.kw;
-              ct.m = d.size;
-              ct.accumulate = cc.accumulate;
-              ct.activation_sum = p.uniform;
-              ComputeCost one = compute_tile_cost(hw, m.mode, ct);
-              const int64_t reps = count * cc.count;
-              one.cycles *= reps;
-              one.folds *= reps;
-              one.unit_busy_cycles *= reps;
-              one.asu_busy_cycles *= reps;
-              one.macs *= reps;
-              one.ibuf_read_bits *= reps;
-              one.wbuf_read_bits *= reps;
-              one.obuf_read_bits *= reps;
-              one.obuf_write_bits *= reps;
-              w.compute += one;
-            }
-            pt.in_bits = hw.accumulator_bits;
-            pt.residual_bits = p.res_bits;
-            pt.activation_sums = p.uniform ? pixels : 0;
-          }
-          PostCost pc = post_tile_cost(hw, pt);
-          pc.cycles *= count;
-          pc.elements *= count;
-          pc.ibuf_read_bits *= count;
-          pc.obuf_read_bits *= count;
-          pc.obuf_write_bits *= count;
-          w.post += pc;
-        }
+      for (const TileClass& c : cc) {
+        ComputeTile ct;
+        ct.pixels = pixels;
+        ct.k_elems = c.size * p.kh * p.kw;
+        ct.m = channels;
+        ct.accumulate = c.accumulate;
+        ct.activation_sum = p.uniform;
+        ComputeCost one = compute_tile_cost(hw, m.mode, ct);
+        const int64_t reps = count * c.count;
+        one.cycles *= reps;
+        one.folds *= reps;
+        one.unit_busy_cycles *= reps;
+        one.asu_busy_cycles *= reps;
+        one.macs *= reps;
+        one.ibuf_read_bits *= reps;
+        one.wbuf_read_bits *= reps;
+        one.obuf_read_bits *= reps;
+        one.obuf_write_bits *= reps;
+        w.compute += one;
       }
+      pt.in_bits = hw.accumulator_bits;
+      pt.residual_bits = p.res_bits;
+      pt.activation_sums = p.uniform ? pixels : 0;
     }
-  }
+    PostCost pc = post_tile_cost(hw, pt);
+    pc.cycles *= count;
+    pc.elements *= count;
+    pc.ibuf_read_bits *= count;
+    pc.obuf_read_bits *= count;
+    pc.obuf_write_bits *= count;
+    w.post += pc;
+  });
   return w;
+}
+
+// max(compute cycles, post cycles) of tiling_work, from the cycle formulas
+// alone: every loop order of the tiling takes at least this long, and the
+// search prunes most tilings with it before their full work is computed.
+int64_t tiling_cycle_bound(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
+  int64_t compute = 0, post = 0;
+  const TileClasses cc = c_classes(p, m);
+  const int64_t window = p.pool ? static_cast<int64_t>(p.kh) * p.kw : 1;
+  for_each_output_class(p, m, [&](int64_t pixels, int64_t count, int64_t channels) {
+    post += count * post_tile_cycles(hw, pixels * channels, window);
+    if (p.pool) return;
+    for (const TileClass& c : cc)
+      compute +=
+          count * c.count * compute_tile_cycles(hw, m.mode, pixels, c.size * p.kh * p.kw, channels);
+  });
+  return std::max(compute, post);
 }
 
 // The estimate from the operand volumes and the footprint at the mapping's
 // levels (the search computes them once per level and operand).
-MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const TilingWork& w, const Volumes& v,
-                              const TileFootprint& f) {
+MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const TilingWork& w,
+                              const Volumes& v, const TileFootprint& f) {
   MappingEstimate e;
   const OperandVolume& in = v.in;
   const OperandVolume& out = v.out;
@@ -337,31 +418,39 @@ MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const
   const int64_t res_bits = outputs * p.res_bits;
   e.dram_bits = in_bits + wt_bits + final_out_bits + spill_bits + res_bits;
   const int64_t dma_count = (p.onchip_input ? 0 : in.executions) + (p.pool ? 0 : wt.executions) +
-                            out.executions * (p.res_bits ? 2 : 1) + (out.spill_factor - 1) * out.executions;
+                            out.executions * (p.res_bits ? 2 : 1) +
+                            (out.spill_factor - 1) * out.executions;
   const double bw = hw.offchip.bits_per_cycle;
-  e.dram_cycles = static_cast<int64_t>(static_cast<double>(e.dram_bits) / bw) + dma_count * hw.offchip.latency_cycles;
+  e.dram_cycles = static_cast<int64_t>(static_cast<double>(e.dram_bits) / bw) +
+                  dma_count * hw.offchip.latency_cycles;
   e.compute_cycles = w.compute.cycles;
   const int64_t prologue =
-      static_cast<int64_t>(static_cast<double>(f.ibuf_bits + f.wbuf_bits) / bw) + hw.offchip.latency_cycles;
-  const int64_t epilogue = static_cast<int64_t>(static_cast<double>(f.obuf_bits) / bw) + hw.offchip.latency_cycles;
-  e.cycles = std::max({w.compute.cycles, e.dram_cycles, w.post.cycles}) + w.compute.latency + prologue + epilogue;
+      static_cast<int64_t>(static_cast<double>(f.ibuf_bits + f.wbuf_bits) / bw) +
+      hw.offchip.latency_cycles;
+  const int64_t epilogue =
+      static_cast<int64_t>(static_cast<double>(f.obuf_bits) / bw) + hw.offchip.latency_cycles;
+  e.cycles = std::max({w.compute.cycles, e.dram_cycles, w.post.cycles}) + w.compute.latency +
+             prologue + epilogue;
 
   // Energy: action counts times the configured costs.
   const double ibuf_wr = static_cast<double>(in_bits + res_bits);
   const double ibuf_rd = static_cast<double>(w.compute.ibuf_read_bits + w.post.ibuf_read_bits);
-  const double wbuf_wr = static_cast<double>(wt_bits), wbuf_rd = static_cast<double>(w.compute.wbuf_read_bits);
-  const double obuf_wr = static_cast<double>(w.compute.obuf_write_bits + w.post.obuf_write_bits + spill_bits / 2);
-  const double obuf_rd = static_cast<double>(w.compute.obuf_read_bits + w.post.obuf_read_bits + final_out_bits +
-                                             spill_bits / 2);
+  const double wbuf_wr = static_cast<double>(wt_bits),
+               wbuf_rd = static_cast<double>(w.compute.wbuf_read_bits);
+  const double obuf_wr =
+      static_cast<double>(w.compute.obuf_write_bits + w.post.obuf_write_bits + spill_bits / 2);
+  const double obuf_rd = static_cast<double>(w.compute.obuf_read_bits + w.post.obuf_read_bits +
+                                             final_out_bits + spill_bits / 2);
   const double units = static_cast<double>(hw.array.rows) * hw.array.cols;
-  e.energy_pj = static_cast<double>(e.dram_bits) * hw.offchip.pj_per_bit + ibuf_wr * hw.ibuf.write_pj_per_bit +
-                ibuf_rd * hw.ibuf.read_pj_per_bit + wbuf_wr * hw.wbuf.write_pj_per_bit +
-                wbuf_rd * hw.wbuf.read_pj_per_bit + obuf_wr * hw.obuf.write_pj_per_bit +
-                obuf_rd * hw.obuf.read_pj_per_bit +
-                static_cast<double>(w.compute.unit_busy_cycles) * hw.energy.unit_dynamic_pj_per_cycle +
-                static_cast<double>(e.cycles) * units * hw.energy.unit_leakage_pj_per_cycle +
-                static_cast<double>(w.compute.asu_busy_cycles) * hw.energy.activation_sum_pj_per_cycle +
-                static_cast<double>(w.post.elements) * hw.energy.ppu_pj_per_element;
+  e.energy_pj =
+      static_cast<double>(e.dram_bits) * hw.offchip.pj_per_bit +
+      ibuf_wr * hw.ibuf.write_pj_per_bit + ibuf_rd * hw.ibuf.read_pj_per_bit +
+      wbuf_wr * hw.wbuf.write_pj_per_bit + wbuf_rd * hw.wbuf.read_pj_per_bit +
+      obuf_wr * hw.obuf.write_pj_per_bit + obuf_rd * hw.obuf.read_pj_per_bit +
+      static_cast<double>(w.compute.unit_busy_cycles) * hw.energy.unit_dynamic_pj_per_cycle +
+      static_cast<double>(e.cycles) * units * hw.energy.unit_leakage_pj_per_cycle +
+      static_cast<double>(w.compute.asu_busy_cycles) * hw.energy.activation_sum_pj_per_cycle +
+      static_cast<double>(w.post.elements) * hw.energy.ppu_pj_per_element;
   // The figures above are for one group (tile); the estimate covers the op.
   const int64_t g = p.groups;
   e.cycles *= g;
@@ -372,8 +461,8 @@ MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const
   return e;
 }
 
-MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, const Mapping& m, const TilingWork& w,
-                                const Tiling& t) {
+MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, const Mapping& m,
+                                const TilingWork& w, const Tiling& t) {
   const Volumes v = volumes_of(p, m, t);
   return estimate_from(hw, p, w, v, footprint_from(hw, p, m, t, v));
 }
@@ -395,12 +484,12 @@ constexpr double kLeanSlack = 1.25;
 }  // namespace
 
 namespace {
-std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p, const std::string& op_name,
-                                     size_t count);
+std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p,
+                                     const std::string& op_name, size_t count);
 }  // namespace
 
-std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& p, const std::string& op_name,
-                                   size_t count) {
+std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& p,
+                                   const std::string& op_name, size_t count) {
   std::vector<Mapping> all = search_mappings(hw, p, op_name, count);
   // Group packing: small groups (depthwise convolutions above all) run
   // several at a time as one block-diagonal problem. Not for layers with the
@@ -408,7 +497,8 @@ std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& p, 
   if (p.groups > 1 && p.pack == 1 && !p.pool && !p.uniform && p.in_rotate == 0 && !p.onchip_input &&
       !p.onchip_output) {
     int64_t lanes = 1;
-    for (const ArrayMode& m : array_modes(hw, p.a_bits, p.w_bits)) lanes = std::max<int64_t>(lanes, m.k_lanes());
+    for (const ArrayMode& m : array_modes(hw, p.a_bits, p.w_bits))
+      lanes = std::max<int64_t>(lanes, m.k_lanes());
     for (int pack = 2; pack <= p.groups; ++pack) {
       if (p.groups % pack != 0) continue;
       // Beyond what the array's lanes can hold, packing only adds folds.
@@ -440,8 +530,8 @@ std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& p, 
 
 namespace {
 
-std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p, const std::string& op_name,
-                                     size_t count) {
+std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p,
+                                     const std::string& op_name, size_t count) {
   count = std::max<size_t>(1, count);
   const TileFootprint cap = tile_capacity(hw, p);
   std::vector<ArrayMode> modes;
@@ -450,20 +540,28 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
   } else {
     modes = array_modes(hw, p.a_bits, p.w_bits);
     if (modes.empty()) {
-      throw InputError(fmt::format("operation '{}': no array mode of '{}' handles {}-bit x {}-bit operands", op_name,
-                                   hw.name, p.a_bits, p.w_bits));
+      throw InputError(
+          fmt::format("operation '{}': no array mode of '{}' handles {}-bit x {}-bit operands",
+                      op_name, hw.name, p.a_bits, p.w_bits));
     }
   }
-  const auto cn = tile_candidates(p.batch), ch = tile_candidates(p.out_h), cw = tile_candidates(p.out_w);
+  const auto cn = tile_candidates(p.batch), ch = tile_candidates(p.out_h),
+             cw = tile_candidates(p.out_w);
   // A packed group tile covers whole groups: no tiling of M or C inside it.
   const auto cm = p.pack > 1 ? std::vector<int>{p.cout_g} : tile_candidates(p.cout_g);
-  const auto cc = p.pool ? std::vector<int>{1} : p.pack > 1 ? std::vector<int>{p.cin_g} : tile_candidates(p.cin_g);
+  const auto cc = p.pool       ? std::vector<int>{1}
+                  : p.pack > 1 ? std::vector<int>{p.cin_g}
+                               : tile_candidates(p.cin_g);
 
   SpanCache spans;
   spans.h.assign(static_cast<size_t>(p.out_h) + 1, {0, 0});
   spans.w.assign(static_cast<size_t>(p.out_w) + 1, {0, 0});
-  for (int h : ch) input_extents(p, LoopDim::kH, h, spans.h[static_cast<size_t>(h)].first, spans.h[static_cast<size_t>(h)].second);
-  for (int w : cw) input_extents(p, LoopDim::kW, w, spans.w[static_cast<size_t>(w)].first, spans.w[static_cast<size_t>(w)].second);
+  for (int h : ch)
+    input_extents(p, LoopDim::kH, h, spans.h[static_cast<size_t>(h)].first,
+                  spans.h[static_cast<size_t>(h)].second);
+  for (int w : cw)
+    input_extents(p, LoopDim::kW, w, spans.w[static_cast<size_t>(w)].first,
+                  spans.w[static_cast<size_t>(w)].second);
   struct SpanScope {
     explicit SpanScope(const SpanCache* c) { t_spans = c; }
     ~SpanScope() { t_spans = nullptr; }
@@ -497,19 +595,21 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
               base.w_t = w;
               base.m_t = mt;
               base.c_t = c;
-              const TilingWork work = tiling_work(hw, p, base);
-              const Tiling t = make_tiling(p, base);
               // Every order of this tiling takes at least its compute time.
               // With several candidates, energy-lean ones within kLeanSlack of
               // the fastest estimate stay in play (the final choice is made by
               // simulation, which may differ from the estimate).
               // (Per group, like the work; estimates cover all the op's groups.)
-              const int64_t bound = std::max(work.compute.cycles, work.post.cycles) * p.groups;
+              const int64_t bound = tiling_cycle_bound(hw, p, base) * p.groups;
               if (count == 1 && found && bound > best.estimate.cycles) continue;
               if (count > 1 && !top.empty() &&
-                  static_cast<double>(bound) > kLeanSlack * static_cast<double>(top.front().estimate.cycles)) {
+                  static_cast<double>(bound) >
+                      kLeanSlack * static_cast<double>(top.front().estimate.cycles)) {
                 continue;
               }
+              const TilingWork work = tiling_work(hw, p, base);
+              const Tiling t = make_tiling(p, base);
+              VolumeCache volumes(p, t);
               for (const auto& order : kOrders) {
                 // Every DMA level of every operand: each operand's levels that
                 // fit its buffer, then every combination of them that fits.
@@ -535,7 +635,7 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                     m.level[static_cast<size_t>(x)] = level;
                     Option o;
                     o.level = level;
-                    o.v = volume(p, m, t, op, level);
+                    o.v = volumes.get(op, outside_dims(m, level));
                     if (op == Operand::kInput) {
                       o.bits = input_footprint(p, o.v);
                       if (o.bits > cap.ibuf_bits) continue;
@@ -548,7 +648,8 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                       o.res_bits = residual_footprint(p, o.v);
                       if (o.bits > cap.obuf_bits || o.res_bits > cap.ibuf_bits) continue;
                     }
-                    opts[static_cast<size_t>(x)][static_cast<size_t>(n_opts[static_cast<size_t>(x)]++)] = o;
+                    opts[static_cast<size_t>(x)]
+                        [static_cast<size_t>(n_opts[static_cast<size_t>(x)]++)] = o;
                   }
                   // Keep the Pareto-optimal levels: one with no less traffic
                   // and no smaller tiles than another can never win (the
@@ -557,7 +658,8 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                   int& nx = n_opts[static_cast<size_t>(x)];
                   // Every quantity the estimate takes from an operand's level.
                   auto components = [&](const Option& q) {
-                    const int64_t moved = op == Operand::kOutput ? q.v.spill_factor : q.v.total_elems;
+                    const int64_t moved =
+                        op == Operand::kOutput ? q.v.spill_factor : q.v.total_elems;
                     return std::array<int64_t, 4>{moved, q.v.executions, q.bits, q.res_bits};
                   };
                   int kept = 0;
@@ -565,7 +667,8 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                     bool dominated = false;
                     for (int k = 0; k < nx && !dominated; ++k) {
                       if (k == i) continue;
-                      const auto a = components(ox[static_cast<size_t>(k)]), b = components(ox[static_cast<size_t>(i)]);
+                      const auto a = components(ox[static_cast<size_t>(k)]),
+                                 b = components(ox[static_cast<size_t>(i)]);
                       bool no_worse = true, better = false;
                       for (size_t q = 0; q < a.size(); ++q) {
                         no_worse = no_worse && a[q] <= b[q];
@@ -578,7 +681,8 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                   }
                   nx = kept;
                 }
-                const int64_t combos = (p.pool ? 1 : kLoopDims + 1) * (kLoopDims + 1) * (kLoopDims + 1);
+                const int64_t combos =
+                    (p.pool ? 1 : kLoopDims + 1) * (kLoopDims + 1) * (kLoopDims + 1);
                 int64_t fitting = 0;
                 for (int a = 0; a < n_opts[0]; ++a) {
                   const Option& oi = opts[0][static_cast<size_t>(a)];
@@ -589,24 +693,29 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                       if (oi.bits + oo.res_bits > cap.ibuf_bits) continue;
                       ++fitting;
                       const TileFootprint f{oi.bits + oo.res_bits, ow.bits, oo.bits};
-                      const MappingEstimate e = estimate_from(hw, p, work, Volumes{oi.v, ow.v, oo.v}, f);
+                      const MappingEstimate e =
+                          estimate_from(hw, p, work, Volumes{oi.v, ow.v, oo.v}, f);
                       const bool fast_enough =
-                          top.empty() || static_cast<double>(e.cycles) <=
-                                             kLeanSlack * static_cast<double>(top.front().estimate.cycles);
-                      if (count > 1 && fast_enough && (lean.size() < count || leaner(e, lean.back().estimate))) {
+                          top.empty() ||
+                          static_cast<double>(e.cycles) <=
+                              kLeanSlack * static_cast<double>(top.front().estimate.cycles);
+                      if (count > 1 && fast_enough &&
+                          (lean.size() < count || leaner(e, lean.back().estimate))) {
                         Mapping l = m;
                         l.level = {oi.level, ow.level, oo.level};
                         l.estimate = e;
-                        auto pos = std::find_if(lean.begin(), lean.end(),
-                                                [&](const Mapping& x) { return leaner(e, x.estimate); });
+                        auto pos = std::find_if(lean.begin(), lean.end(), [&](const Mapping& x) {
+                          return leaner(e, x.estimate);
+                        });
                         lean.insert(pos, l);
                         if (lean.size() > count) lean.pop_back();
                       }
                       if (!found || better(e, best.estimate)) {
                         m.level = {oi.level, ow.level, oo.level};
                         m.estimate = e;
-                        auto pos = std::find_if(top.begin(), top.end(),
-                                                [&](const Mapping& x) { return better(e, x.estimate); });
+                        auto pos = std::find_if(top.begin(), top.end(), [&](const Mapping& x) {
+                          return better(e, x.estimate);
+                        });
                         top.insert(pos, m);
                         if (top.size() > count) top.pop_back();
                         // Prune against the worst kept once the list is full.
@@ -627,20 +736,24 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
   }
   if (top.empty()) {
     throw InputError(fmt::format(
-        "operation '{}': no tiling fits the buffers of '{}' (IBUF {} B, WBUF {} B, OBUF {} B{}); the smallest tile "
+        "operation '{}': no tiling fits the buffers of '{}' (IBUF {} B, WBUF {} B, OBUF {} B{}); "
+        "the smallest tile "
         "needs one output position, one channel and a {}x{} kernel",
         op_name, hw.name, hw.ibuf.size_bytes, hw.wbuf.size_bytes, hw.obuf.size_bytes,
-        p.ibuf_reserved_bits ? fmt::format(", {} B of IBUF held on chip", p.ibuf_reserved_bits / 8) : "", p.kh,
-        p.kw));
+        p.ibuf_reserved_bits ? fmt::format(", {} B of IBUF held on chip", p.ibuf_reserved_bits / 8)
+                             : "",
+        p.kh, p.kw));
   }
   for (const Mapping& l : lean) {
-    if (static_cast<double>(l.estimate.cycles) > kLeanSlack * static_cast<double>(top.front().estimate.cycles)) {
+    if (static_cast<double>(l.estimate.cycles) >
+        kLeanSlack * static_cast<double>(top.front().estimate.cycles)) {
       continue;
     }
     const bool listed = std::any_of(top.begin(), top.end(), [&](const Mapping& t) {
-      return t.mode.fa == l.mode.fa && t.mode.fw == l.mode.fw && t.mode.lanes_per_unit == l.mode.lanes_per_unit &&
-             t.n_t == l.n_t && t.h_t == l.h_t && t.w_t == l.w_t && t.m_t == l.m_t && t.c_t == l.c_t &&
-             t.order == l.order && t.level == l.level;
+      return t.mode.fa == l.mode.fa && t.mode.fw == l.mode.fw &&
+             t.mode.lanes_per_unit == l.mode.lanes_per_unit && t.n_t == l.n_t && t.h_t == l.h_t &&
+             t.w_t == l.w_t && t.m_t == l.m_t && t.c_t == l.c_t && t.order == l.order &&
+             t.level == l.level;
     });
     if (!listed) top.push_back(l);
   }

@@ -293,5 +293,34 @@ TEST(ArrayModel, PostProcessingTile) {
   EXPECT_EQ(p.obuf_read_bits, 0);
 }
 
+// The mapper prunes tilings by the cycles alone before it costs them in full:
+// the two must agree for every mode and tile shape, or the pruning is wrong.
+TEST(ArrayModel, CyclesAloneEqualTheFullCost) {
+  int64_t checked = 0;
+  for (const char* name : {"bitfusion", "bpvec"}) {
+    const HwConfig hw = config(name);
+    for (int bits : {2, 4, 8}) {
+      for (const ArrayMode& mode : array_modes(hw, bits, bits)) {
+        for (int64_t pixels : {1, 2, 7, 8, 9, 64, 100})
+          for (int64_t k : {1, 3, 9, 16, 17, 144, 577})
+            for (int64_t m : {1, 5, 8, 33, 64}) {
+              EXPECT_EQ(compute_tile_cycles(hw, mode, pixels, k, m),
+                        compute_tile_cost(hw, mode, tile(pixels, k, m, true, true)).cycles)
+                  << name << " " << mode.describe() << " " << pixels << " " << k << " " << m;
+              ++checked;
+            }
+      }
+    }
+    for (int64_t elements : {1, 31, 32, 33, 1000})
+      for (int64_t window : {1, 4, 9}) {
+        PostTile t;
+        t.elements = elements;
+        t.window = window;
+        EXPECT_EQ(post_tile_cycles(hw, elements, window), post_tile_cost(hw, t).cycles);
+      }
+  }
+  EXPECT_GT(checked, 1000);
+}
+
 }  // namespace
 }  // namespace palsim::frontend
