@@ -89,6 +89,20 @@ int64_t compute_tile_cycles(const HwConfig& hw, const ArrayMode& mode, int64_t p
   return fold_cycles(hw, folds, pixels);
 }
 
+ComputeCost& ComputeCost::operator*=(int64_t reps) {
+  cycles *= reps;
+  folds *= reps;
+  unit_busy_cycles *= reps;
+  asu_busy_cycles *= reps;
+  macs *= reps;
+  mac_input_bits *= reps;
+  ibuf_read_bits *= reps;
+  wbuf_read_bits *= reps;
+  obuf_read_bits *= reps;
+  obuf_write_bits *= reps;
+  return *this;
+}
+
 ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const ComputeTile& t) {
   ComputeCost c;
   if (t.pixels <= 0 || t.k_elems <= 0 || t.m <= 0) return c;
@@ -143,6 +157,15 @@ PostCost& PostCost::operator+=(const PostCost& o) {
 
 int64_t post_tile_cycles(const HwConfig& hw, int64_t elements, int64_t window) {
   return elements <= 0 ? 0 : ceil_div(elements * window, hw.ppu.lanes);
+}
+
+PostCost& PostCost::operator*=(int64_t reps) {
+  cycles *= reps;
+  elements *= reps;
+  ibuf_read_bits *= reps;
+  obuf_read_bits *= reps;
+  obuf_write_bits *= reps;
+  return *this;
 }
 
 PostCost post_tile_cost(const HwConfig& hw, const PostTile& t) {

@@ -62,6 +62,8 @@ struct ComputeCost {
   int64_t obuf_read_bits = 0;
   int64_t obuf_write_bits = 0;
   ComputeCost& operator+=(const ComputeCost& o);
+  // `reps` identical tiles back to back: every count scales, the latency not.
+  ComputeCost& operator*=(int64_t reps);
 };
 
 // Occupancy: W + (F - 1) * max(P, W) + P, with W the weight load cycles, F
@@ -93,6 +95,7 @@ struct PostCost {
   int64_t obuf_read_bits = 0;
   int64_t obuf_write_bits = 0;  // results written back for the DMA (or the on-chip region)
   PostCost& operator+=(const PostCost& o);
+  PostCost& operator*=(int64_t reps);  // `reps` identical tiles
 };
 
 PostCost post_tile_cost(const HwConfig& hw, const PostTile& tile);

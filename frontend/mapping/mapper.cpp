@@ -20,22 +20,6 @@ constexpr std::array<std::array<LoopDim, kLoopDims>, 6> kOrders = {{
     {LoopDim::kC, LoopDim::kM, LoopDim::kN, LoopDim::kH, LoopDim::kW},
 }};
 
-int extent(const MappingProblem& p, LoopDim d) {
-  switch (d) {
-    case LoopDim::kN:
-      return p.batch;
-    case LoopDim::kH:
-      return p.out_h;
-    case LoopDim::kW:
-      return p.out_w;
-    case LoopDim::kM:
-      return p.cout_g;
-    case LoopDim::kC:
-      return p.pool ? 1 : p.cin_g;
-  }
-  return 1;
-}
-
 bool relevant(const MappingProblem& p, Operand x, LoopDim d) {
   switch (x) {
     case Operand::kInput:
@@ -68,7 +52,7 @@ void input_extents(const MappingProblem& p, LoopDim dim, int64_t tile, int64_t& 
   const bool h = dim == LoopDim::kH;
   const int s = h ? p.sh : p.sw, k = h ? p.kh : p.kw, pad = h ? p.ph : p.pw,
             in = h ? p.in_h : p.in_w;
-  const int64_t e = extent(p, dim);
+  const int64_t e = loop_extent(p, dim);
   in_tile = 0;
   in_sum = 0;
   for (int64_t o = 0; o < e; o += tile) {
@@ -89,7 +73,7 @@ Tiling make_tiling(const MappingProblem& p, const Mapping& m) {
   for (int i = 0; i < kLoopDims; ++i) {
     const LoopDim dim = static_cast<LoopDim>(i);
     DimInfo& di = t.d[static_cast<size_t>(i)];
-    const int e = extent(p, dim);
+    const int e = loop_extent(p, dim);
     di.tile = std::min(m.tile(dim), e);
     di.trips = ceil_div64(e, di.tile);
     di.in_tile = di.tile;
@@ -162,7 +146,7 @@ OperandVolume volume_outside(const MappingProblem& p, const Tiling& t, Operand x
       tile_e = inside ? di.in_full : di.in_tile;
       total_e = inside ? di.in_full * 1 : di.in_sum;
     } else {
-      const int64_t e = extent(p, dim);
+      const int64_t e = loop_extent(p, dim);
       tile_e = inside ? e : di.tile;
       total_e = e;
     }
@@ -287,12 +271,12 @@ struct TileClasses {
 };
 
 int64_t tile_size(const MappingProblem& p, const Mapping& m, LoopDim d) {
-  return std::min<int64_t>(m.tile(d), extent(p, d));
+  return std::min<int64_t>(m.tile(d), loop_extent(p, d));
 }
 
 TileClasses dim_classes(const MappingProblem& p, const Mapping& m, LoopDim d) {
   TileClasses c;
-  const int64_t E = extent(p, d), T = tile_size(p, m, d);
+  const int64_t E = loop_extent(p, d), T = tile_size(p, m, d);
   if (E / T > 0) c.c[c.n++] = {T, E / T, false};
   if (E % T) c.c[c.n++] = {E % T, 1, false};
   return c;
@@ -300,7 +284,7 @@ TileClasses dim_classes(const MappingProblem& p, const Mapping& m, LoopDim d) {
 
 TileClasses c_classes(const MappingProblem& p, const Mapping& m) {
   TileClasses c;
-  const int64_t C = extent(p, LoopDim::kC), T = tile_size(p, m, LoopDim::kC);
+  const int64_t C = loop_extent(p, LoopDim::kC), T = tile_size(p, m, LoopDim::kC);
   const int64_t full = C / T, rem = C % T;
   if (full > 0) {
     c.c[c.n++] = {T, 1, false};
@@ -356,16 +340,7 @@ TilingWork tiling_work(const HwConfig& hw, const MappingProblem& p, const Mappin
         ct.accumulate = c.accumulate;
         ct.activation_sum = p.uniform;
         ComputeCost one = compute_tile_cost(hw, m.mode, ct);
-        const int64_t reps = count * c.count;
-        one.cycles *= reps;
-        one.folds *= reps;
-        one.unit_busy_cycles *= reps;
-        one.asu_busy_cycles *= reps;
-        one.macs *= reps;
-        one.ibuf_read_bits *= reps;
-        one.wbuf_read_bits *= reps;
-        one.obuf_read_bits *= reps;
-        one.obuf_write_bits *= reps;
+        one *= count * c.count;
         w.compute += one;
       }
       pt.in_bits = hw.accumulator_bits;
@@ -373,11 +348,7 @@ TilingWork tiling_work(const HwConfig& hw, const MappingProblem& p, const Mappin
       pt.activation_sums = p.uniform ? pixels : 0;
     }
     PostCost pc = post_tile_cost(hw, pt);
-    pc.cycles *= count;
-    pc.elements *= count;
-    pc.ibuf_read_bits *= count;
-    pc.obuf_read_bits *= count;
-    pc.obuf_write_bits *= count;
+    pc *= count;
     w.post += pc;
   });
   return w;

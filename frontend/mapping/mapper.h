@@ -32,8 +32,8 @@ Mapping find_mapping(const HwConfig& hw, const MappingProblem& problem, const st
 // (cycles, energy) followed by the `count` best by (energy, cycles) that are
 // not already listed; fewer when the space is smaller. The first is
 // find_mapping's result.
-std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& problem, const std::string& op_name,
-                                   size_t count);
+std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& problem,
+                                   const std::string& op_name, size_t count);
 
 // The analytic estimate of one mapping (the mapper's objective).
 MappingEstimate estimate_mapping(const HwConfig& hw, const MappingProblem& p, const Mapping& m);

@@ -6,9 +6,13 @@
 
 namespace palsim::frontend {
 
-char loop_dim_letter(LoopDim d) { return "NHWMC"[static_cast<int>(d)]; }
+char loop_dim_letter(LoopDim d) {
+  return "NHWMC"[static_cast<int>(d)];
+}
 
-int64_t ceil_div64(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div64(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
 std::vector<int> tile_candidates(int extent) {
   std::vector<int> out;
@@ -27,18 +31,26 @@ int64_t input_span(int64_t o0, int64_t n, int stride, int kernel, int pad, int i
 }
 
 std::string MappingProblem::key() const {
-  return fmt::format("{}|pk{}r{}|g{}|n{}|c{}>{}|{}x{}>{}x{}|k{}x{}|s{}x{}|p{}x{}|a{}w{}|i{}o{}r{}|u{}|oi{}oo{}|rv{}", pool,
-                     pack, in_rotate, groups, batch, cin_g, cout_g, in_h, in_w, out_h, out_w, kh, kw, sh, sw, ph, pw, a_bits, w_bits,
-                     in_bits, out_bits, res_bits, uniform, onchip_input, onchip_output, ibuf_reserved_bits);
+  return fmt::format(
+      "{}|pk{}r{}|g{}|n{}|c{}>{}|{}x{}>{}x{}|k{}x{}|s{}x{}|p{}x{}|a{}w{}|i{}o{}r{}|u{}|oi{}oo{}|rv{"
+      "}",
+      pool, pack, in_rotate, groups, batch, cin_g, cout_g, in_h, in_w, out_h, out_w, kh, kw, sh, sw,
+      ph, pw, a_bits, w_bits, in_bits, out_bits, res_bits, uniform, onchip_input, onchip_output,
+      ibuf_reserved_bits);
 }
 
 int Mapping::tile(LoopDim d) const {
   switch (d) {
-    case LoopDim::kN: return n_t;
-    case LoopDim::kH: return h_t;
-    case LoopDim::kW: return w_t;
-    case LoopDim::kM: return m_t;
-    case LoopDim::kC: return c_t;
+    case LoopDim::kN:
+      return n_t;
+    case LoopDim::kH:
+      return h_t;
+    case LoopDim::kW:
+      return w_t;
+    case LoopDim::kM:
+      return m_t;
+    case LoopDim::kC:
+      return c_t;
   }
   return 1;
 }
@@ -51,8 +63,8 @@ std::string Mapping::order_string() const {
 
 std::string Mapping::describe() const {
   return fmt::format("{}tiles N{} H{} W{} M{} C{}, order {}, DMA levels in/wt/out {}/{}/{}, {}",
-                     pack > 1 ? fmt::format("{} groups packed, ", pack) : "", n_t, h_t, w_t, m_t, c_t,
-                     order_string(), level[0], level[1], level[2], mode.describe());
+                     pack > 1 ? fmt::format("{} groups packed, ", pack) : "", n_t, h_t, w_t, m_t,
+                     c_t, order_string(), level[0], level[1], level[2], mode.describe());
 }
 
 }  // namespace palsim::frontend

@@ -22,27 +22,27 @@ enum class Operand : uint8_t { kInput = 0, kWeight = 1, kOutput = 2 };
 
 // What the mapper needs to know of one operation (one group of it).
 struct MappingProblem {
-  bool pool = false;          // post-processing only (no weights, channels map 1:1)
+  bool pool = false;  // post-processing only (no weights, channels map 1:1)
   int groups = 1;
   int batch = 1;
   int cin_g = 1, cout_g = 1;  // channels per group
   int in_h = 1, in_w = 1, out_h = 1, out_w = 1;
   int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0;
   int a_bits = 8, w_bits = 8;
-  int in_bits = 8;            // input tensor encoding
-  int out_bits = 8;           // output tensor encoding
-  int res_bits = 0;           // residual tensor encoding (0: no residual)
-  bool uniform = false;       // activation-sum unit needed
-  int in_rotate = 0;          // cyclic group rotation of the input (packing needs 0)
+  int in_bits = 8;       // input tensor encoding
+  int out_bits = 8;      // output tensor encoding
+  int res_bits = 0;      // residual tensor encoding (0: no residual)
+  bool uniform = false;  // activation-sum unit needed
+  int in_rotate = 0;     // cyclic group rotation of the input (packing needs 0)
   // > 1: `pack` groups run together as one block-diagonal problem (their
   // reductions stacked on the array's rows, their outputs on its columns,
   // zero weights between groups). cin_g, cout_g are then the packed extents
   // and groups the number of packed group tiles.
   int pack = 1;
-  bool onchip_input = false;  // input already resident in the on-chip region (fused consumer)
-  bool onchip_output = false; // output goes to the on-chip region (fused producer)
+  bool onchip_input = false;       // input already resident in the on-chip region (fused consumer)
+  bool onchip_output = false;      // output goes to the on-chip region (fused producer)
   int64_t ibuf_reserved_bits = 0;  // IBUF bits held by an on-chip region
-  std::string key() const;    // identity for caching
+  std::string key() const;         // identity for caching
 };
 
 struct MappingEstimate {
@@ -57,7 +57,8 @@ struct Mapping {
   ArrayMode mode;
   int pack = 1;  // groups per group tile (see MappingProblem::pack)
   int n_t = 1, h_t = 1, w_t = 1, m_t = 1, c_t = 1;
-  std::array<LoopDim, kLoopDims> order = {LoopDim::kN, LoopDim::kH, LoopDim::kW, LoopDim::kM, LoopDim::kC};
+  std::array<LoopDim, kLoopDims> order = {LoopDim::kN, LoopDim::kH, LoopDim::kW, LoopDim::kM,
+                                          LoopDim::kC};
   // Number of enclosing tile loops of each operand's DMA (0: once per group,
   // 5: every step). The operand tile covers the whole span of the loops
   // inside it. Output: where partial sums leave OBUF (and the residual loads).
@@ -74,6 +75,23 @@ struct Mapping {
 int64_t ceil_div64(int64_t a, int64_t b);
 // Distinct tile sizes ceil(extent / k), k = 1..extent: one per distinct tile count.
 std::vector<int> tile_candidates(int extent);
+// The trip count of loop `d` of problem `p` (C is 1 for pools). Inline: the
+// mapping search asks for it in its innermost loops.
+inline int loop_extent(const MappingProblem& p, LoopDim d) {
+  switch (d) {
+    case LoopDim::kN:
+      return p.batch;
+    case LoopDim::kH:
+      return p.out_h;
+    case LoopDim::kW:
+      return p.out_w;
+    case LoopDim::kM:
+      return p.cout_g;
+    case LoopDim::kC:
+      return p.pool ? 1 : p.cin_g;
+  }
+  return 1;
+}
 
 // Extent of the input along one axis needed by output rows [o0, o0 + n).
 int64_t input_span(int64_t o0, int64_t n, int stride, int kernel, int pad, int in_extent);

@@ -67,22 +67,6 @@ MappingProblem conv(int cin, int cout, int out_h, int out_w, int k, int s, int b
   return p;
 }
 
-int extent(const MappingProblem& p, LoopDim d) {
-  switch (d) {
-    case LoopDim::kN:
-      return p.batch;
-    case LoopDim::kH:
-      return p.out_h;
-    case LoopDim::kW:
-      return p.out_w;
-    case LoopDim::kM:
-      return p.cout_g;
-    case LoopDim::kC:
-      return p.pool ? 1 : p.cin_g;
-  }
-  return 1;
-}
-
 bool fits(const TileFootprint& f, const TileFootprint& cap) {
   return f.ibuf_bits <= cap.ibuf_bits && f.wbuf_bits <= cap.wbuf_bits &&
          f.obuf_bits <= cap.obuf_bits;
@@ -151,11 +135,11 @@ void for_each_fitting_mapping(const HwConfig& hw, const MappingProblem& p, Sizes
   const auto orders = all_orders();
   const std::vector<int> wt_levels = p.pool ? std::vector<int>{5} : every_size(6);
   for (const ArrayMode& mode : modes) {
-    for (int n : sizes(extent(p, LoopDim::kN))) {
-      for (int h : sizes(extent(p, LoopDim::kH))) {
-        for (int w : sizes(extent(p, LoopDim::kW))) {
-          for (int mt : sizes(extent(p, LoopDim::kM))) {
-            for (int c : sizes(extent(p, LoopDim::kC))) {
+    for (int n : sizes(loop_extent(p, LoopDim::kN))) {
+      for (int h : sizes(loop_extent(p, LoopDim::kH))) {
+        for (int w : sizes(loop_extent(p, LoopDim::kW))) {
+          for (int mt : sizes(loop_extent(p, LoopDim::kM))) {
+            for (int c : sizes(loop_extent(p, LoopDim::kC))) {
               for (const auto& order : orders) {
                 for (int li = 0; li <= kLoopDims; ++li) {
                   for (int lw1 : wt_levels) {
@@ -204,7 +188,7 @@ void check_chosen(const HwConfig& hw, const MappingProblem& p, const Mapping& m)
   // Tiles from the candidate set, levels in range, an order of the search space.
   for (int d = 0; d < kLoopDims; ++d) {
     const LoopDim dim = static_cast<LoopDim>(d);
-    const auto cands = tile_candidates(extent(p, dim));
+    const auto cands = tile_candidates(loop_extent(p, dim));
     EXPECT_TRUE(std::find(cands.begin(), cands.end(), m.tile(dim)) != cands.end())
         << loop_dim_letter(dim) << " tile " << m.tile(dim);
   }
@@ -425,7 +409,7 @@ TEST(Mapper, BruteForceFindsNothingBetter) {
       rounded.h_t = static_cast<int>(ceil_div64(p.out_h, ceil_div64(p.out_h, m.h_t)));
       rounded.w_t = static_cast<int>(ceil_div64(p.out_w, ceil_div64(p.out_w, m.w_t)));
       rounded.m_t = static_cast<int>(ceil_div64(p.cout_g, ceil_div64(p.cout_g, m.m_t)));
-      const int ce = extent(p, LoopDim::kC);
+      const int ce = loop_extent(p, LoopDim::kC);
       rounded.c_t = static_cast<int>(ceil_div64(ce, ceil_div64(ce, m.c_t)));
       if (!fits(tile_footprint(hw, p, rounded), cap)) ++not_monotone;
       const MappingEstimate e = estimate_mapping(hw, p, m);
@@ -487,7 +471,7 @@ TEST(Mapper, NonPowerOfTwoTilesWhenBetter) {
   bool non_power = false;
   for (int d = 0; d < kLoopDims; ++d) {
     const int t = chosen.tile(static_cast<LoopDim>(d));
-    non_power = non_power || (!is_power_of_two(t) && t < extent(p, static_cast<LoopDim>(d)));
+    non_power = non_power || (!is_power_of_two(t) && t < loop_extent(p, static_cast<LoopDim>(d)));
   }
   EXPECT_TRUE(non_power) << chosen.describe();
   int64_t best_pow2 = std::numeric_limits<int64_t>::max();
