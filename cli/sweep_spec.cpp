@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "frontend/builders/registry.h"
 #include "frontend/util/error.h"
@@ -546,12 +548,59 @@ SweepSpec load_sweep(const std::string& path) {
   if (doc.has("exclude")) {
     const YAML::Node ex = doc.raw("exclude");
     if (!ex.IsSequence()) doc.fail("exclude", "expected a list of mappings");
+    // A filter names point parameters; one that no point has would silently
+    // exclude nothing (a typo), so it is refused.
+    // (Which parameters a point has depends on its network and method only.)
+    std::set<std::string> parameters;
+    auto add_parameters = [&](const SweepPoint& p) {
+      const nlohmann::json j = p.params();
+      for (const auto& [k, v] : j.items()) parameters.insert(k);
+    };
+    for (const auto& [net, shape] : networks) {
+      for (const auto& m : method_list) {
+        SweepPoint p;
+        p.network = net;
+        p.shape = shape;
+        p.method = m;
+        add_parameters(p);
+      }
+    }
+    for (const auto& e : models) {
+      SweepPoint p;
+      p.network = e.network;
+      p.model = e.file;
+      p.model_label = e.label;
+      add_parameters(p);
+    }
     std::vector<nlohmann::json> filters;
-    for (const auto& f : ex) {
-      if (!f.IsMap()) fail_at(path, f, "exclude", "expected a mapping of point parameters");
+    for (size_t i = 0; i < ex.size(); ++i) {
+      const YAML::Node& f = ex[i];
+      const std::string fp = fmt::format("exclude[{}]", i);
+      if (!f.IsMap()) fail_at(path, f, fp, "expected a mapping of point parameters");
+      for (auto it = f.begin(); it != f.end(); ++it) {
+        const std::string k = it->first.Scalar();
+        if (!parameters.count(k)) {
+          fail_at(path, it->first, fp + "." + k,
+                  fmt::format("no point has this parameter (they have: {})",
+                              fmt::join(parameters, ", ")));
+        }
+        if (k == "hardware" && !it->second.IsScalar())
+          fail_at(path, it->second, fp + ".hardware", "expected a configuration file name");
+        if (k == "overrides" && !it->second.IsMap())
+          fail_at(path, it->second, fp + ".overrides",
+                  "expected a mapping of configuration keys to values");
+      }
       nlohmann::json jf = yaml_to_json(f);
-      if (jf.contains("hardware"))
-        jf["hardware"] = (dir / jf["hardware"].get<std::string>()).lexically_normal().string();
+      if (jf.contains("hardware")) {
+        // A number-like file name reads as a number: compare it as written.
+        const std::string hw =
+            jf["hardware"].is_string() ? jf["hardware"].get<std::string>() : f["hardware"].Scalar();
+        jf["hardware"] = (dir / hw).lexically_normal().string();
+        if (std::find(hardware.begin(), hardware.end(), jf["hardware"]) == hardware.end()) {
+          fail_at(path, f["hardware"], fp + ".hardware",
+                  fmt::format("'{}' is not one of the sweep's hardware configurations", hw));
+        }
+      }
       filters.push_back(jf);
     }
     std::vector<SweepPoint> kept;
