@@ -127,6 +127,13 @@ std::vector<YAML::Node> values_of(const YAML::Node& n) {
   return out;
 }
 
+// Whether `p` names a file: a directory (an empty name resolves to the sweep's
+// own) or a name the OS refuses (too long) does not.
+bool is_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
+
 [[noreturn]] void fail_at(const std::string& file, const YAML::Node& n, const std::string& key,
                           const std::string& msg) {
   const SourceLocation loc = location_of(n, file);
@@ -355,8 +362,7 @@ SweepSpec load_sweep(const std::string& path) {
         name = string_value(path, ns[i], np);
         if (!frontend::is_builtin_network(name)) {
           const fs::path p = dir / name;
-          std::error_code ec;  // a name the OS refuses (too long) is just not a file
-          if (!fs::exists(p, ec)) {
+          if (!is_file(p)) {
             fail_at(
                 path, ns[i], np,
                 fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep",
@@ -401,8 +407,7 @@ SweepSpec load_sweep(const std::string& path) {
       const YAML::Node where = as_map ? ms[i]["file"] : ms[i];
       const std::string where_key = as_map ? mp + ".file" : mp;
       const fs::path f = (dir / e.file).lexically_normal();
-      std::error_code ec;
-      if (!fs::exists(f, ec)) {
+      if (!is_file(f)) {
         fail_at(path, where, where_key,
                 fmt::format("model file '{}' not found (paths are relative to the sweep file)",
                             e.file));
@@ -426,8 +431,7 @@ SweepSpec load_sweep(const std::string& path) {
   if (hardware.empty()) doc.fail("hardware", "list at least one configuration file");
   for (auto& h : hardware) {
     const fs::path p = dir / h;
-    std::error_code ec;
-    if (!fs::exists(p, ec))
+    if (!is_file(p))
       doc.fail(
           "hardware",
           fmt::format("configuration '{}' not found (paths are relative to the sweep file)", h));
