@@ -628,9 +628,21 @@ SweepSpec load_sweep(const std::string& path) {
       if (!e["network"] || !e["hardware"] || !e["method"])
         fail_at(path, e, ip, "needs network, method and hardware");
       p.network = string_value(path, e["network"], ip + ".network");
-      if (!frontend::is_builtin_network(p.network)) p.network = (dir / p.network).string();
-      p.hardware =
-          (dir / string_value(path, e["hardware"], ip + ".hardware")).lexically_normal().string();
+      if (!frontend::is_builtin_network(p.network)) {
+        if (!is_file(dir / p.network)) {
+          fail_at(path, e["network"], ip + ".network",
+                  fmt::format("'{}' is neither a built-in network nor a file next to the sweep",
+                              p.network));
+        }
+        p.network = (dir / p.network).string();
+      }
+      const std::string hw = string_value(path, e["hardware"], ip + ".hardware");
+      if (!is_file(dir / hw)) {
+        fail_at(
+            path, e["hardware"], ip + ".hardware",
+            fmt::format("configuration '{}' not found (paths are relative to the sweep file)", hw));
+      }
+      p.hardware = (dir / hw).lexically_normal().string();
       YAML::Node m(YAML::NodeType::Map);
       for (auto it = e.begin(); it != e.end(); ++it) {
         const std::string k = it->first.Scalar();
