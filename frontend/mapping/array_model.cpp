@@ -72,23 +72,6 @@ ComputeCost& ComputeCost::operator+=(const ComputeCost& o) {
   return *this;
 }
 
-namespace {
-// Each fold loads its weights (W cycles) and streams the pixels; a fold's
-// weight load hides behind the previous fold's stream.
-int64_t fold_cycles(const HwConfig& hw, int64_t folds, int64_t pixels) {
-  const int64_t W = hw.array.weight_load_cycles;
-  return W + (folds - 1) * std::max(pixels, W) + pixels;
-}
-}  // namespace
-
-int64_t compute_tile_cycles(const HwConfig& hw, const ArrayMode& mode, int64_t pixels,
-                            int64_t k_elems, int64_t m) {
-  if (pixels <= 0 || k_elems <= 0 || m <= 0) return 0;
-  const int64_t folds =
-      mode.passes() * ceil_div(m, mode.m_lanes()) * ceil_div(k_elems, mode.k_lanes());
-  return fold_cycles(hw, folds, pixels);
-}
-
 ComputeCost& ComputeCost::operator*=(int64_t reps) {
   cycles *= reps;
   folds *= reps;
@@ -103,6 +86,17 @@ ComputeCost& ComputeCost::operator*=(int64_t reps) {
   return *this;
 }
 
+// Each fold loads its weights (W cycles) and streams the pixels; a fold's
+// weight load hides behind the previous fold's stream.
+int64_t fold_cycles(const HwConfig& hw, int64_t folds, int64_t pixels) {
+  const int64_t W = hw.array.weight_load_cycles;
+  return W + (folds - 1) * std::max(pixels, W) + pixels;
+}
+
+int64_t tile_folds(const ArrayMode& mode, int64_t k_elems, int64_t m) {
+  return mode.passes() * ceil_div(m, mode.m_lanes()) * ceil_div(k_elems, mode.k_lanes());
+}
+
 ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const ComputeTile& t) {
   ComputeCost c;
   if (t.pixels <= 0 || t.k_elems <= 0 || t.m <= 0) return c;
@@ -110,7 +104,7 @@ ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const C
   const int64_t k_folds = ceil_div(t.k_elems, mode.k_lanes());
   const int64_t m_blocks = ceil_div(t.m, mode.m_lanes());
   const int64_t passes = mode.passes();
-  c.folds = passes * m_blocks * k_folds;
+  c.folds = passes * m_blocks * k_folds;  // tile_folds()
   c.cycles = fold_cycles(hw, c.folds, P);
   c.latency = mode.unit_rows + mode.unit_cols - 2;
   c.macs = P * t.k_elems * t.m * passes;

@@ -73,9 +73,11 @@ struct ComputeCost {
 // enter while this one drains (its partial sums go to the other OBUF half or,
 // for the same outputs, arrive later than this tile's).
 ComputeCost compute_tile_cost(const HwConfig& hw, const ArrayMode& mode, const ComputeTile& tile);
-// Its cycles alone (the mapper's pruning bound needs only these).
-int64_t compute_tile_cycles(const HwConfig& hw, const ArrayMode& mode, int64_t pixels,
-                            int64_t k_elems, int64_t m);
+// Its parts alone (the mapper's pruning bound needs only the cycles):
+// the weight sets it loads (passes x m blocks x k folds), and the cycles of
+// `folds` weight sets over `pixels` positions.
+int64_t tile_folds(const ArrayMode& mode, int64_t k_elems, int64_t m);
+int64_t fold_cycles(const HwConfig& hw, int64_t folds, int64_t pixels);
 
 // The post-processing unit on one finished output tile of `elements` values.
 struct PostTile {

@@ -166,14 +166,19 @@ OperandVolume volume(const MappingProblem& p, const Mapping& m, const Tiling& t,
 }
 
 // The volumes of one tiling, each computed once: the loop orders of the
-// search share most of their sets of outer loops.
+// search share most of their sets of outer loops. One cache serves the whole
+// search (start() per tiling), so its 3 KB are not cleared for every tiling.
 class VolumeCache {
  public:
-  VolumeCache(const MappingProblem& p, const Tiling& t) : p_(p), t_(t) {}
+  explicit VolumeCache(const MappingProblem& p) : p_(p) {}
+  void start(const Tiling& t) {
+    t_ = &t;
+    known_ = {};
+  }
   const OperandVolume& get(Operand x, uint32_t outside) {
     const size_t xi = static_cast<size_t>(x);
     if (!(known_[xi] & (uint64_t{1} << outside))) {
-      v_[xi][outside] = volume_outside(p_, t_, x, outside);
+      v_[xi][outside] = volume_outside(p_, *t_, x, outside);
       known_[xi] |= uint64_t{1} << outside;
     }
     return v_[xi][outside];
@@ -181,7 +186,7 @@ class VolumeCache {
 
  private:
   const MappingProblem& p_;
-  const Tiling& t_;
+  const Tiling* t_ = nullptr;
   std::array<std::array<OperandVolume, kDimSets>, 3> v_;
   std::array<uint64_t, 3> known_{};
 };
@@ -296,8 +301,8 @@ TileClasses c_classes(const MappingProblem& p, const Mapping& m) {
   return c;
 }
 
-// Calls visit(pixels, count, m) for every class of output tiles: `count`
-// tiles of `pixels` positions and `m` channels.
+// Calls visit(pixels, count, m, i) for every class of output tiles: `count`
+// tiles of `pixels` positions and `m` channels, of M class i.
 template <typename Visit>
 void for_each_output_class(const MappingProblem& p, const Mapping& m, Visit&& visit) {
   const TileClasses cn = dim_classes(p, m, LoopDim::kN), ch = dim_classes(p, m, LoopDim::kH),
@@ -307,7 +312,7 @@ void for_each_output_class(const MappingProblem& p, const Mapping& m, Visit&& vi
       for (const auto& c : cw) {
         const int64_t pixels = a.size * b.size * c.size;
         const int64_t ptiles = a.count * b.count * c.count;
-        for (const auto& d : cm) visit(pixels, ptiles * d.count, d.size);
+        for (int i = 0; i < cm.n; ++i) visit(pixels, ptiles * cm.c[i].count, cm.c[i].size, i);
       }
     }
   }
@@ -323,7 +328,7 @@ struct TilingWork {
 TilingWork tiling_work(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
   TilingWork w;
   const TileClasses cc = c_classes(p, m);
-  for_each_output_class(p, m, [&](int64_t pixels, int64_t count, int64_t channels) {
+  for_each_output_class(p, m, [&](int64_t pixels, int64_t count, int64_t channels, int) {
     PostTile pt;
     pt.elements = pixels * channels;
     pt.out_bits = p.out_bits;
@@ -361,12 +366,19 @@ int64_t tiling_cycle_bound(const HwConfig& hw, const MappingProblem& p, const Ma
   int64_t compute = 0, post = 0;
   const TileClasses cc = c_classes(p, m);
   const int64_t window = p.pool ? static_cast<int64_t>(p.kh) * p.kw : 1;
-  for_each_output_class(p, m, [&](int64_t pixels, int64_t count, int64_t channels) {
+  // Folds per (M class, C class): they do not depend on the pixels.
+  std::array<std::array<int64_t, 3>, 3> folds{};
+  if (!p.pool) {
+    const TileClasses cm = dim_classes(p, m, LoopDim::kM);
+    for (int i = 0; i < cm.n; ++i)
+      for (int j = 0; j < cc.n; ++j)
+        folds[i][j] = tile_folds(m.mode, cc.c[j].size * p.kh * p.kw, cm.c[i].size);
+  }
+  for_each_output_class(p, m, [&](int64_t pixels, int64_t count, int64_t channels, int mi) {
     post += count * post_tile_cycles(hw, pixels * channels, window);
     if (p.pool) return;
-    for (const TileClass& c : cc)
-      compute +=
-          count * c.count * compute_tile_cycles(hw, m.mode, pixels, c.size * p.kh * p.kw, channels);
+    for (int j = 0; j < cc.n; ++j)
+      compute += count * cc.c[j].count * fold_cycles(hw, folds[mi][j], pixels);
   });
   return std::max(compute, post);
 }
@@ -553,6 +565,7 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
     if (a.energy_pj != b.energy_pj) return a.energy_pj < b.energy_pj - 1e-9 * std::abs(b.energy_pj);
     return a.dram_bits < b.dram_bits;
   };
+  VolumeCache volumes(p);
   for (const ArrayMode& mode : modes) {
     for (int n : cn) {
       for (int h : ch) {
@@ -580,7 +593,7 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
               }
               const TilingWork work = tiling_work(hw, p, base);
               const Tiling t = make_tiling(p, base);
-              VolumeCache volumes(p, t);
+              volumes.start(t);
               for (const auto& order : kOrders) {
                 // Every DMA level of every operand: each operand's levels that
                 // fit its buffer, then every combination of them that fits.

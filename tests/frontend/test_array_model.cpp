@@ -304,8 +304,9 @@ TEST(ArrayModel, CyclesAloneEqualTheFullCost) {
         for (int64_t pixels : {1, 2, 7, 8, 9, 64, 100})
           for (int64_t k : {1, 3, 9, 16, 17, 144, 577})
             for (int64_t m : {1, 5, 8, 33, 64}) {
-              EXPECT_EQ(compute_tile_cycles(hw, mode, pixels, k, m),
-                        compute_tile_cost(hw, mode, tile(pixels, k, m, true, true)).cycles)
+              const ComputeCost full = compute_tile_cost(hw, mode, tile(pixels, k, m, true, true));
+              EXPECT_EQ(tile_folds(mode, k, m), full.folds);
+              EXPECT_EQ(fold_cycles(hw, tile_folds(mode, k, m), pixels), full.cycles)
                   << name << " " << mode.describe() << " " << pixels << " " << k << " " << m;
               ++checked;
             }
