@@ -12,9 +12,9 @@
 #include "cli/model_data.h"
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/compile.h"
-#include "sim/compile.h"
 #include "frontend/util/error.h"
 #include "frontend/util/progress.h"
+#include "sim/compile.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
 
@@ -33,7 +33,7 @@ extern "C" void on_interrupt(int) {
 
 frontend::HwConfig resolve_hw(const SweepPoint& p) {
   frontend::HwConfig hw = frontend::load_hw_config(p.hardware);
-  for (const auto& [k, v] : p.overrides) frontend::apply_hw_override(hw, k + "=" + v);
+  for (const auto& [k, v] : *p.overrides) frontend::apply_hw_override(hw, k + "=" + v);
   return hw;
 }
 
@@ -56,10 +56,12 @@ void record_stats(const frontend::HwConfig& hw, const sim::RunStats& s, PointRec
 void run_model_point(const SweepPoint& p, const frontend::HwConfig& hw, PointRecord& r) {
   const training::IntegerModelFile m = training::read_integer_model(p.model);
   if (!m.reference || m.reference->images == 0) {
-    throw InputError(fmt::format("{}: holds no test predictions (export it again with palsim export)", p.model));
+    throw InputError(
+        fmt::format("{}: holds no test predictions (export it again with palsim export)", p.model));
   }
-  const frontend::Compiled c = compile_model(hw, m, p.lowering.onchip_intermediates, sim::kDefaultRefineCandidates,
-                                             sim::kDefaultCycleTolerance, false);
+  const frontend::Compiled c =
+      compile_model(hw, m, p.lowering.onchip_intermediates, sim::kDefaultRefineCandidates,
+                    sim::kDefaultCycleTolerance, false);
   sim::SimOptions so;
   so.mode = sim::parse_sim_mode(p.mode);
   so.graph = &c.plan.graph;
@@ -162,18 +164,21 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultDb& db, const SweepRunOption
     todo.push_back(&p);
   }
   if (existing && !o.resume) {
-    throw InputError(fmt::format("{}: already holds results of points of this sweep; continue it with --resume, or "
-                                 "give another --db",
-                                 db.path()));
+    throw InputError(fmt::format(
+        "{}: already holds results of points of this sweep; continue it with --resume, or "
+        "give another --db",
+        db.path()));
   }
   g_interrupted = false;
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   int jobs = std::max(1, o.jobs);
   for (const auto* p : todo) {
-    if (p->mode == "detailed") jobs = 1;  // each detailed point forks a child; keep the parent single-threaded
+    if (p->mode == "detailed")
+      jobs = 1;  // each detailed point forks a child; keep the parent single-threaded
   }
-  Progress progress(fmt::format("sweep {}", spec.name), "points", static_cast<int64_t>(todo.size()), o.progress);
+  Progress progress(fmt::format("sweep {}", spec.name), "points", static_cast<int64_t>(todo.size()),
+                    o.progress);
   std::atomic<size_t> next{0}, done{0}, failed{0};
   std::mutex mutex;
   std::exception_ptr fatal;

@@ -60,6 +60,11 @@ std::string model_file_hash(const std::string& path) {
   return fmt::format("{:016x}", h);
 }
 
+const std::shared_ptr<const OverrideSet>& no_overrides() {
+  static const auto empty = std::make_shared<const OverrideSet>();
+  return empty;
+}
+
 nlohmann::json SweepPoint::params() const {
   nlohmann::json j;
   j["network"] = network;
@@ -81,7 +86,7 @@ nlohmann::json SweepPoint::params() const {
   }
   j["hardware"] = hardware;
   nlohmann::json o = nlohmann::json::object();
-  for (const auto& [k, v] : overrides) o[k] = v;
+  for (const auto& [k, v] : *overrides) o[k] = v;
   j["overrides"] = o;
   j["fp_layers"] = frontend::to_string(lowering.fp_layers);
   j["batch"] = lowering.batch;
@@ -438,7 +443,7 @@ SweepSpec load_sweep(const std::string& path) {
     h = p.lexically_normal().string();
   }
   // Overrides: each key a list of values.
-  std::vector<std::vector<std::pair<std::string, std::string>>> override_sets(1);
+  std::vector<OverrideSet> override_sets(1);
   if (doc.has("overrides")) {
     const YAML::Node o = doc.raw("overrides");
     if (!o.IsMap())
@@ -469,7 +474,7 @@ SweepSpec load_sweep(const std::string& path) {
             fmt::format("the override lists multiply to more than {} combinations; split the sweep",
                         kMaxPoints));
       }
-      std::vector<std::vector<std::pair<std::string, std::string>>> next;
+      std::vector<OverrideSet> next;
       next.reserve(override_sets.size() * values.size());
       for (const auto& set : override_sets) {
         for (const YAML::Node& v : values) {
@@ -481,6 +486,9 @@ SweepSpec load_sweep(const std::string& path) {
       override_sets = std::move(next);
     }
   }
+  std::vector<std::shared_ptr<const OverrideSet>> shared_sets;
+  for (auto& set : override_sets)
+    shared_sets.push_back(std::make_shared<const OverrideSet>(std::move(set)));
   std::vector<std::string> fp_layers = {"exclude"};
   std::vector<int> batches = {1};
   std::vector<bool> onchip = {true};
@@ -506,17 +514,18 @@ SweepSpec load_sweep(const std::string& path) {
   const double product = (double(networks.size()) * double(method_list.size()) *
                               double(fp_layers.size()) * double(batches.size()) +
                           double(models.size())) *
-                         double(hardware.size()) * double(override_sets.size()) *
+                         double(hardware.size()) * double(shared_sets.size()) *
                          double(onchip.size());
   if (product > double(kMaxPoints)) {
     doc.fail_here(fmt::format("the lists multiply to {:.0f} points, more than {}; split the sweep",
                               product, kMaxPoints));
   }
   std::vector<SweepPoint> points;
+  points.reserve(static_cast<size_t>(product));
   for (const auto& [net, shape] : networks)
     for (const auto& m : method_list)
       for (const auto& hw : hardware)
-        for (const auto& ov : override_sets)
+        for (const auto& ov : shared_sets)
           for (const auto& fp : fp_layers)
             for (int b : batches)
               for (bool oc : onchip) {
@@ -534,7 +543,7 @@ SweepSpec load_sweep(const std::string& path) {
               }
   for (const auto& e : models)
     for (const auto& hw : hardware)
-      for (const auto& ov : override_sets)
+      for (const auto& ov : shared_sets)
         for (bool oc : onchip) {
           SweepPoint p;
           p.network = e.network;

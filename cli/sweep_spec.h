@@ -5,8 +5,10 @@
 //
 //   format: palsim-sweep-1
 //   name: bg-resnet18
-//   networks: [resnet18, {name: resnet18, input_size: 32, base_width: 16, blocks: [1, 1, 1, 1], stem: small},
-//              {name: plain18, projections: drop}, {name: shufflenetv2, width: 0.5, cyclic_groups: 2}]
+//   networks: [resnet18, {name: resnet18, input_size: 32, base_width: 16, blocks: [1, 1, 1, 1],
+//   stem: small},
+//              {name: plain18, projections: drop}, {name: shufflenetv2, width: 0.5, cyclic_groups:
+//              2}]
 //   methods:
 //     - {method: lsq, bits: [4, 6, 8]}          # abits = wbits = bits
 //     - {method: palquant, B: [2, 3, 4], G: [1, 2, 3, 4]}
@@ -25,6 +27,7 @@
 // points record the model's test accuracy beside cycles and energy, so
 // `palsim plot` draws accuracy against energy. With `models`, `networks` and
 // `methods` may be left out.
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -45,12 +48,18 @@ struct NetworkShape {
   std::optional<int> cyclic_groups;        // shufflenetv2
 };
 
+using OverrideSet = std::vector<std::pair<std::string, std::string>>;
+// The empty set, shared (a point without overrides allocates nothing).
+const std::shared_ptr<const OverrideSet>& no_overrides();
+
 struct SweepPoint {
   std::string network;
   NetworkShape shape;  // builder options of a built-in network
   frontend::MethodOptions method;
   std::string hardware;  // configuration file (resolved path)
-  std::vector<std::pair<std::string, std::string>> overrides;  // key=value, in spec order
+  // key=value, in spec order; shared by the points of one combination (a
+  // sweep of 100,000 points holds a few hundred sets, not 100,000 copies).
+  std::shared_ptr<const OverrideSet> overrides = no_overrides();
   frontend::LoweringOptions lowering;
   std::string mode = "fast";
   // A trained model point: the integer model file (resolved path) and its
