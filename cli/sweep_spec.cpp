@@ -145,6 +145,33 @@ bool is_file(const fs::path& p) {
   throw FileError(loc.file, loc.line, loc.column, key, msg);
 }
 
+// A hardware configuration named at `n` of sweep file `file` (relative to its
+// directory `dir`), resolved; refused there when it names no file.
+std::string hardware_path(const std::string& file, const fs::path& dir, const YAML::Node& n,
+                          const std::string& key, const std::string& name) {
+  const fs::path p = dir / name;
+  if (!is_file(p)) {
+    fail_at(
+        file, n, key,
+        fmt::format("configuration '{}' not found (paths are relative to the sweep file)", name));
+  }
+  return p.lexically_normal().string();
+}
+
+// A network named at `n`: a built-in name as it is, otherwise a network file
+// next to the sweep, resolved.
+std::string network_path(const std::string& file, const fs::path& dir, const YAML::Node& n,
+                         const std::string& key, const std::string& name) {
+  if (frontend::is_builtin_network(name)) return name;
+  const fs::path p = dir / name;
+  if (!is_file(p)) {
+    fail_at(file, n, key,
+            fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep",
+                        name, fmt::join(frontend::builtin_networks(), ", ")));
+  }
+  return p.string();
+}
+
 int int_value(const std::string& file, const YAML::Node& n, const std::string& key, int lo,
               int hi) {
   if (!n.IsScalar()) fail_at(file, n, key, "expected an integer");
@@ -364,17 +391,7 @@ SweepSpec load_sweep(const std::string& path) {
         if (!frontend::is_builtin_network(name))
           m.fail("name", "builder options apply to built-in networks only");
       } else {
-        name = string_value(path, ns[i], np);
-        if (!frontend::is_builtin_network(name)) {
-          const fs::path p = dir / name;
-          if (!is_file(p)) {
-            fail_at(
-                path, ns[i], np,
-                fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep",
-                            name, fmt::join(frontend::builtin_networks(), ", ")));
-          }
-          name = p.string();
-        }
+        name = network_path(path, dir, ns[i], np, string_value(path, ns[i], np));
       }
       networks.emplace_back(name, shape);
     }
@@ -434,13 +451,9 @@ SweepSpec load_sweep(const std::string& path) {
   std::vector<std::string> hardware;
   doc.read("hardware", hardware);
   if (hardware.empty()) doc.fail("hardware", "list at least one configuration file");
-  for (auto& h : hardware) {
-    const fs::path p = dir / h;
-    if (!is_file(p))
-      doc.fail(
-          "hardware",
-          fmt::format("configuration '{}' not found (paths are relative to the sweep file)", h));
-    h = p.lexically_normal().string();
+  for (size_t i = 0; i < hardware.size(); ++i) {
+    hardware[i] = hardware_path(path, dir, doc.raw("hardware")[i], fmt::format("hardware[{}]", i),
+                                hardware[i]);
   }
   // Overrides: each key a list of values.
   std::vector<OverrideSet> override_sets(1);
@@ -605,9 +618,8 @@ SweepSpec load_sweep(const std::string& path) {
       }
       nlohmann::json jf = yaml_to_json(f);
       if (jf.contains("hardware")) {
-        // A number-like file name reads as a number: compare it as written.
-        const std::string hw =
-            jf["hardware"].is_string() ? jf["hardware"].get<std::string>() : f["hardware"].Scalar();
+        // As written (a number-like file name reads as a number in jf).
+        const std::string hw = f["hardware"].Scalar();
         jf["hardware"] = (dir / hw).lexically_normal().string();
         if (std::find(hardware.begin(), hardware.end(), jf["hardware"]) == hardware.end()) {
           fail_at(path, f["hardware"], fp + ".hardware",
@@ -636,22 +648,10 @@ SweepSpec load_sweep(const std::string& path) {
       p.mode = mode;
       if (!e["network"] || !e["hardware"] || !e["method"])
         fail_at(path, e, ip, "needs network, method and hardware");
-      p.network = string_value(path, e["network"], ip + ".network");
-      if (!frontend::is_builtin_network(p.network)) {
-        if (!is_file(dir / p.network)) {
-          fail_at(path, e["network"], ip + ".network",
-                  fmt::format("'{}' is neither a built-in network nor a file next to the sweep",
-                              p.network));
-        }
-        p.network = (dir / p.network).string();
-      }
-      const std::string hw = string_value(path, e["hardware"], ip + ".hardware");
-      if (!is_file(dir / hw)) {
-        fail_at(
-            path, e["hardware"], ip + ".hardware",
-            fmt::format("configuration '{}' not found (paths are relative to the sweep file)", hw));
-      }
-      p.hardware = (dir / hw).lexically_normal().string();
+      p.network = network_path(path, dir, e["network"], ip + ".network",
+                               string_value(path, e["network"], ip + ".network"));
+      p.hardware = hardware_path(path, dir, e["hardware"], ip + ".hardware",
+                                 string_value(path, e["hardware"], ip + ".hardware"));
       YAML::Node m(YAML::NodeType::Map);
       for (auto it = e.begin(); it != e.end(); ++it) {
         const std::string k = it->first.Scalar();
