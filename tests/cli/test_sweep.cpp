@@ -15,6 +15,10 @@ namespace {
 using namespace palsim_test;
 
 const std::string kSmall = kSource + "/tests/data/sweeps/small.yaml";
+// Thirty points, 1 s in all: the eight of small.yaml take 0.3 s, short enough
+// that a busy machine could let the sweep end before the test kills it.
+const std::string kResume = kSource + "/tests/data/sweeps/resume.yaml";
+constexpr int kResumePoints = 30;
 
 // Rows of the points table, read directly (the database is the contract).
 int done_rows(const std::string& db) {
@@ -26,7 +30,8 @@ int done_rows(const std::string& db) {
   sqlite3_busy_timeout(h, 2000);
   sqlite3_stmt* st = nullptr;
   int n = -1;
-  if (sqlite3_prepare_v2(h, "SELECT COUNT(*) FROM points WHERE status = 'done'", -1, &st, nullptr) == SQLITE_OK &&
+  if (sqlite3_prepare_v2(h, "SELECT COUNT(*) FROM points WHERE status = 'done'", -1, &st,
+                         nullptr) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW) {
     n = sqlite3_column_int(st, 0);
   }
@@ -45,7 +50,8 @@ nlohmann::json results(const std::string& db) {
 std::map<std::string, std::pair<uint64_t, double>> by_key(const nlohmann::json& list) {
   std::map<std::string, std::pair<uint64_t, double>> m;
   for (const auto& p : list) {
-    if (p["status"] == "done") m[p["key"]] = {p["cycles"].get<uint64_t>(), p["energy_pj"].get<double>()};
+    if (p["status"] == "done")
+      m[p["key"]] = {p["cycles"].get<uint64_t>(), p["energy_pj"].get<double>()};
   }
   return m;
 }
@@ -62,11 +68,13 @@ TEST(CliSweep, ListExpandsTheCartesianProduct) {
 
 TEST(CliSweep, ShippedSweepsParse) {
   for (const char* f : {"smoke", "bg_resnet18", "buffers_resnet18", "perf100_resnet18"}) {
-    const Result r = palsim("sweep " + quoted(kSource + "/configs/sweeps/" + f + ".yaml") + " --list");
+    const Result r =
+        palsim("sweep " + quoted(kSource + "/configs/sweeps/" + f + ".yaml") + " --list");
     EXPECT_EQ(r.code, 0) << f << ": " << r.err;
   }
   // The B x G sweep: B in 2..4 x G in 1..4 on both accelerators, with baselines.
-  const Result bg = palsim("sweep " + quoted(kSource + "/configs/sweeps/bg_resnet18.yaml") + " --list");
+  const Result bg =
+      palsim("sweep " + quoted(kSource + "/configs/sweeps/bg_resnet18.yaml") + " --list");
   EXPECT_CONTAINS(bg.out, "\"B\":4");
   EXPECT_CONTAINS(bg.out, "bpvec.yaml");
 }
@@ -104,7 +112,8 @@ TEST(CliSweep, RunExportAndRefuseToRerunWithoutResume) {
   const Result again = palsim("sweep " + quoted(kSmall) + " --db " + quoted(db) + " --quiet");
   EXPECT_EQ(again.code, 1);
   EXPECT_CONTAINS(again.err, "--resume");
-  const Result resumed = palsim("sweep " + quoted(kSmall) + " --db " + quoted(db) + " --resume --quiet");
+  const Result resumed =
+      palsim("sweep " + quoted(kSmall) + " --db " + quoted(db) + " --resume --quiet");
   EXPECT_EQ(resumed.code, 0);
   EXPECT_CONTAINS(resumed.out, "0 done, 0 failed, 8 already done");
   const Result csv = palsim("results " + quoted(db) + " --csv -");
@@ -118,19 +127,20 @@ TEST(CliSweep, KilledMidwayResumesWithoutLosingOrRepeatingPoints) {
   TempDir dir;
   const std::string db = dir.path() + "/kill.db";
   const std::string reference = dir.path() + "/ref.db";
-  ASSERT_EQ(palsim("sweep " + quoted(kSmall) + " --db " + quoted(reference) + " -j 1 --quiet").code, 0);
+  ASSERT_EQ(
+      palsim("sweep " + quoted(kResume) + " --db " + quoted(reference) + " -j 1 --quiet").code, 0);
 
   // Start the sweep, SIGKILL it once a point or two are committed.
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    ::execl(PALSIM_BINARY, PALSIM_BINARY, "sweep", kSmall.c_str(), "--db", db.c_str(), "-j", "1", "--quiet",
-            static_cast<char*>(nullptr));
+    ::execl(PALSIM_BINARY, PALSIM_BINARY, "sweep", kResume.c_str(), "--db", db.c_str(), "-j", "1",
+            "--quiet", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   int committed = 0;
-  for (int i = 0; i < 600 && committed < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 2400 && committed < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
     committed = std::max(committed, done_rows(db));
   }
   ::kill(pid, SIGKILL);
@@ -139,12 +149,14 @@ TEST(CliSweep, KilledMidwayResumesWithoutLosingOrRepeatingPoints) {
   ASSERT_TRUE(WIFSIGNALED(status)) << "the sweep finished before it could be killed";
   const int before = done_rows(db);
   ASSERT_GE(before, 2);
-  ASSERT_LT(before, 8);
+  ASSERT_LT(before, kResumePoints);
 
-  const Result r = palsim("sweep " + quoted(kSmall) + " --db " + quoted(db) + " --resume --quiet -j 2");
+  const Result r =
+      palsim("sweep " + quoted(kResume) + " --db " + quoted(db) + " --resume --quiet -j 2");
   ASSERT_EQ(r.code, 0) << r.err;
   // Only the missing points ran; the finished ones were not run again.
-  EXPECT_CONTAINS(r.out, std::to_string(8 - before) + " done, 0 failed, " + std::to_string(before) + " already done");
+  EXPECT_CONTAINS(r.out, std::to_string(kResumePoints - before) + " done, 0 failed, " +
+                             std::to_string(before) + " already done");
   EXPECT_EQ(by_key(results(db)), by_key(results(reference)));
 }
 
@@ -154,22 +166,23 @@ TEST(CliSweep, ShardsMergeToTheSameResults) {
   ASSERT_EQ(palsim("sweep " + quoted(kSmall) + " --db " + quoted(whole) + " --quiet").code, 0);
   for (int i = 0; i < 3; ++i) {
     const std::string shard = dir.path() + "/shard_" + std::to_string(i) + ".db";
-    ASSERT_EQ(palsim("sweep " + quoted(kSmall) + " --shard " + std::to_string(i) + "/3 --db " + quoted(shard) +
-                     " --quiet")
+    ASSERT_EQ(palsim("sweep " + quoted(kSmall) + " --shard " + std::to_string(i) + "/3 --db " +
+                     quoted(shard) + " --quiet")
                   .code,
               0);
   }
   const std::string merged = dir.path() + "/merged.db";
   const Result m = palsim("results --merge " + quoted(dir.path() + "/shard_0.db") + " " +
-                          quoted(dir.path() + "/shard_1.db") + " " + quoted(dir.path() + "/shard_2.db") + " -o " +
-                          quoted(merged));
+                          quoted(dir.path() + "/shard_1.db") + " " +
+                          quoted(dir.path() + "/shard_2.db") + " -o " + quoted(merged));
   ASSERT_EQ(m.code, 0) << m.err;
   EXPECT_EQ(by_key(results(merged)), by_key(results(whole)));
 }
 
 TEST(CliSweep, SlurmScriptIsWritten) {
   TempDir dir;
-  const Result r = palsim("sweep " + quoted(kSmall) + " --slurm " + quoted(dir.path() + "/array") + " --tasks 4");
+  const Result r = palsim("sweep " + quoted(kSmall) + " --slurm " + quoted(dir.path() + "/array") +
+                          " --tasks 4");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string script = slurp(dir.path() + "/array/sweep.sbatch");
   EXPECT_CONTAINS(script, "#SBATCH --array=0-3");
