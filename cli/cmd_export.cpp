@@ -21,7 +21,7 @@ namespace palsim::cli {
 
 namespace {
 
-// Images per trained_tensor_values call: every tensor of every image of a
+// Images per evaluation batch: every tensor of every image of a
 // batch is held (as doubles).
 constexpr int kBatch = 32;
 
@@ -99,6 +99,10 @@ int run_export(const std::vector<std::string>& args) {
   training::LevelComparison levels;
   const int output_tensor = model.graph.output_tensor;
 
+  // The reference is the trained model in double precision; the training
+  // path's own float32 logits are kept beside it (trained_model.h, Arithmetic).
+  training::TrainedEvaluator reference(trained, training::Arithmetic::kFloat64, threads);
+  training::TrainedEvaluator training_path(trained, training::Arithmetic::kFloat32, threads);
   Progress bar("export (trained path, level check)", "images", count, !quiet);
   std::vector<uint8_t> pixels;
   for (int64_t start = 0; start < count; start += kBatch) {
@@ -109,14 +113,10 @@ int run_export(const std::vector<std::string>& args) {
       ref.labels.push_back(test->get(start + i, px));
       ref.image_hashes.push_back(training::fnv1a64(px, image_bytes));
     }
-    // The reference is the trained model in double precision; the training
-    // path's own float32 logits are kept beside it (trained_model.h, Arithmetic).
-    const std::vector<std::vector<double>> values = training::trained_tensor_values(
-        trained, pixels, n, threads, training::Arithmetic::kFloat64);
+    const std::vector<std::vector<double>> values = reference.tensor_values(pixels, n);
     const std::vector<double>& logits = values[static_cast<size_t>(output_tensor)];
     for (double v : logits) ref.logits.push_back(static_cast<float>(v));
-    const std::vector<double> logits32 =
-        training::trained_logits(trained, pixels, n, threads, training::Arithmetic::kFloat32);
+    const std::vector<double> logits32 = training_path.logits(pixels, n);
     for (double v : logits32) ref.float32_logits.push_back(static_cast<float>(v));
     for (int i = 0; i < n; ++i) {
       if (start + i >= checked) {

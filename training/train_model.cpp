@@ -497,34 +497,46 @@ void TrainModel::initialize_quantizers(const torch::Tensor& images) {
   initialized_ = true;
 }
 
-namespace {
-
-// Runs `model` in evaluation mode in arithmetic `a` on `count` images and
-// returns the logits; with `record`, every tensor's value before its quantizer
-// is stored there too (TrainModel::set_record).
-torch::Tensor run_trained(const TrainedModel& model, const std::vector<uint8_t>& images, int count,
-                          int threads, Arithmetic a, std::vector<torch::Tensor>* record) {
-  const auto& g = model.graph();
-  const frontend::Shape in = g.tensors[static_cast<size_t>(g.input_tensor)].shape;
-  if (count < 1 ||
-      images.size() != static_cast<size_t>(count) * static_cast<size_t>(in.elements())) {
-    throw InputError(fmt::format("trained_tensor_values: {} bytes for {} images of {}",
-                                 images.size(), count, frontend::to_string(in)));
+struct TrainedEvaluator::Impl {
+  Impl(const TrainedModel& model, Arithmetic a)
+      : input(model.graph().tensors[static_cast<size_t>(model.graph().input_tensor)].shape),
+        output(model.graph().output_tensor),
+        tensors(model.graph().tensors.size()),
+        dtype(a == Arithmetic::kFloat64 ? torch::kDouble : torch::kFloat),
+        net(model.plan(), 0, dtype) {
+    net.load_values(model.values());
+    net.set_quantizers_initialized(true);
   }
-  if (threads > 0) torch::set_num_threads(threads);
-  const torch::Dtype dtype = a == Arithmetic::kFloat64 ? torch::kDouble : torch::kFloat;
-  TrainModel m(model.plan(), 0, dtype);
-  m.load_values(model.values());
-  m.set_quantizers_initialized(true);
-  std::vector<uint8_t> copy = images;
-  torch::Tensor x = torch::from_blob(copy.data(), {count, in.c, in.h, in.w},
-                                     torch::TensorOptions().dtype(torch::kUInt8))
-                        .to(dtype);
-  x.div_(255.0);
-  m.set_record(record);
-  torch::NoGradGuard no_grad;
-  return m.forward(x, false);
-}
+
+  // The logits of `count` images; with `record`, every tensor's value before
+  // its quantizer is stored there too (TrainModel::set_record).
+  torch::Tensor run(const std::vector<uint8_t>& images, int count,
+                    std::vector<torch::Tensor>* record) {
+    if (count < 1 ||
+        images.size() != static_cast<size_t>(count) * static_cast<size_t>(input.elements())) {
+      throw InputError(fmt::format("trained_tensor_values: {} bytes for {} images of {}",
+                                   images.size(), count, frontend::to_string(input)));
+    }
+    std::vector<uint8_t> copy = images;
+    torch::Tensor x = torch::from_blob(copy.data(), {count, input.c, input.h, input.w},
+                                       torch::TensorOptions().dtype(torch::kUInt8))
+                          .to(dtype);
+    x.div_(255.0);
+    net.set_record(record);
+    torch::NoGradGuard no_grad;
+    torch::Tensor logits = net.forward(x, false);
+    net.set_record(nullptr);
+    return logits;
+  }
+
+  frontend::Shape input;
+  int output;
+  size_t tensors;
+  torch::Dtype dtype;
+  TrainModel net;
+};
+
+namespace {
 
 std::vector<double> to_doubles(const torch::Tensor& t) {
   const torch::Tensor v = t.to(torch::kDouble).contiguous();
@@ -533,23 +545,38 @@ std::vector<double> to_doubles(const torch::Tensor& t) {
 
 }  // namespace
 
-std::vector<std::vector<double>> trained_tensor_values(const TrainedModel& model,
-                                                       const std::vector<uint8_t>& images,
-                                                       int count, int threads, Arithmetic a) {
+TrainedEvaluator::TrainedEvaluator(const TrainedModel& model, Arithmetic a, int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+  impl_ = std::make_unique<Impl>(model, a);
+}
+
+TrainedEvaluator::~TrainedEvaluator() = default;
+
+std::vector<std::vector<double>> TrainedEvaluator::tensor_values(const std::vector<uint8_t>& images,
+                                                                 int count) {
   std::vector<torch::Tensor> record;
-  const torch::Tensor logits = run_trained(model, images, count, threads, a, &record);
-  const int output = model.graph().output_tensor;
-  std::vector<std::vector<double>> out(model.graph().tensors.size());
+  const torch::Tensor logits = impl_->run(images, count, &record);
+  std::vector<std::vector<double>> out(impl_->tensors);
   for (size_t t = 0; t < record.size(); ++t) {
-    const torch::Tensor& v = static_cast<int>(t) == output ? logits : record[t];
+    const torch::Tensor& v = static_cast<int>(t) == impl_->output ? logits : record[t];
     if (v.defined()) out[t] = to_doubles(v);
   }
   return out;
 }
 
+std::vector<double> TrainedEvaluator::logits(const std::vector<uint8_t>& images, int count) {
+  return to_doubles(impl_->run(images, count, nullptr));
+}
+
+std::vector<std::vector<double>> trained_tensor_values(const TrainedModel& model,
+                                                       const std::vector<uint8_t>& images,
+                                                       int count, int threads, Arithmetic a) {
+  return TrainedEvaluator(model, a, threads).tensor_values(images, count);
+}
+
 std::vector<double> trained_logits(const TrainedModel& model, const std::vector<uint8_t>& images,
                                    int count, int threads, Arithmetic a) {
-  return to_doubles(run_trained(model, images, count, threads, a, nullptr));
+  return TrainedEvaluator(model, a, threads).logits(images, count);
 }
 
 }  // namespace palsim::training

@@ -39,6 +39,7 @@
 // weights and activations recomputed here with the kernels' quantizers equal
 // the training path's bit for bit.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -141,20 +142,39 @@ class TrainedModel {
 enum class Arithmetic { kFloat32, kFloat64 };
 const char* to_string(Arithmetic a);
 
-// Runs the trained model with the trainer's path, in evaluation mode (BN
-// running statistics), in arithmetic `a`, on `count` images (8-bit pixels,
-// CHW, one after the other) and returns per HwGraph tensor (by id) the values
-// that enter the tensor's quantizer, NCHW (a max pool's output: the pool of
-// its input's values; the network output: the logits). An exporter checks its
-// integer pipeline against the levels of these values (TrainedTensor::level
-// for kFloat32, level_exact for kFloat64). `threads` > 0 sets torch's thread
+// The trained model built once for evaluation in arithmetic `a`: run it on
+// batch after batch without rebuilding its parameters (an exporter checks a
+// whole test set 32 images at a time). `threads` > 0 sets torch's thread
 // count.
+class TrainedEvaluator {
+ public:
+  TrainedEvaluator(const TrainedModel& model, Arithmetic a, int threads = 0);
+  ~TrainedEvaluator();
+  TrainedEvaluator(const TrainedEvaluator&) = delete;
+  TrainedEvaluator& operator=(const TrainedEvaluator&) = delete;
+
+  // Runs the model with the trainer's path, in evaluation mode (BN running
+  // statistics), on `count` images (8-bit pixels, CHW, one after the other)
+  // and returns per HwGraph tensor (by id) the values that enter the tensor's
+  // quantizer, NCHW (a max pool's output: the pool of its input's values; the
+  // network output: the logits). An exporter checks its integer pipeline
+  // against the levels of these values (TrainedTensor::level for kFloat32,
+  // level_exact for kFloat64).
+  std::vector<std::vector<double>> tensor_values(const std::vector<uint8_t>& images, int count);
+  // Only the logits (images x classes) of the same run, without recording
+  // the other tensors.
+  std::vector<double> logits(const std::vector<uint8_t>& images, int count);
+
+ private:
+  struct Impl;  // holds the torch model (train_model.h)
+  std::unique_ptr<Impl> impl_;
+};
+
+// One batch through a TrainedEvaluator built for it.
 std::vector<std::vector<double>> trained_tensor_values(const TrainedModel& model,
                                                        const std::vector<uint8_t>& images,
                                                        int count, int threads = 0,
                                                        Arithmetic a = Arithmetic::kFloat64);
-// Only the logits (images x classes) of the same run, without recording the
-// other tensors.
 std::vector<double> trained_logits(const TrainedModel& model, const std::vector<uint8_t>& images,
                                    int count, int threads = 0, Arithmetic a = Arithmetic::kFloat64);
 
