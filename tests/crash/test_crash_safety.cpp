@@ -60,6 +60,14 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Runs palsim ARGS in `s` to completion into `result` and returns how long it
+// took: the kill points of a test are fractions of this time.
+double run_timed(const std::vector<std::string>& args, const Scratch& s, RunResult& result) {
+  const auto t0 = std::chrono::steady_clock::now();
+  result = palsim_test::run_palsim(args, s.path(), s.capture());
+  return seconds_since(t0);
+}
+
 // Starts palsim ARGS in `dir`, SIGKILLs it (and its children) after
 // `delay` seconds unless it ended first; returns whether it completed.
 bool run_and_kill(const std::vector<std::string>& args, const Scratch& s, double delay) {
@@ -97,9 +105,8 @@ TEST(CrashSafety, SimulateJsonAndCsvArePreviousOrComplete) {
   const std::vector<std::string> args = {
       "simulate", "resnet18",    "--method", "lsq",   "--abits", "4", "--wbits",
       "4",        "--json-file", "out.json", "--csv", "out.csv", "-q"};
-  const auto t0 = std::chrono::steady_clock::now();
-  const RunResult ref = palsim_test::run_palsim(args, s.path(), s.capture());
-  const double T = seconds_since(t0);
+  RunResult ref;
+  const double T = run_timed(args, s, ref);
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
   const std::string json = read_text(s / "out.json"), csv = read_text(s / "out.csv");
   ASSERT_FALSE(json.empty());
@@ -121,9 +128,8 @@ TEST(CrashSafety, Table2FilesArePreviousOrComplete) {
   const std::vector<std::string> args = {"table2", "--markdown", "t2.md", "--csv",
                                          "t2.csv", "--refine",   "1",     "--no-onchip-effect",
                                          "-q"};
-  const auto t0 = std::chrono::steady_clock::now();
-  const RunResult ref = palsim_test::run_palsim(args, s.path(), s.capture());
-  const double T = seconds_since(t0);
+  RunResult ref;
+  const double T = run_timed(args, s, ref);
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
   const std::string md = read_text(s / "t2.md"), csv = read_text(s / "t2.csv");
   ASSERT_FALSE(md.empty());
@@ -257,10 +263,8 @@ TEST(CrashSafety, TrainingKilledWithSigkillResumesToIdenticalWeights) {
   }
   write_text(s / "train.yaml", config);
 
-  const auto t0 = std::chrono::steady_clock::now();
-  const RunResult ref =
-      palsim_test::run_palsim({"train", "train.yaml", "-o", "ref", "-q"}, s.path(), s.capture());
-  const double T = seconds_since(t0);
+  RunResult ref;
+  const double T = run_timed({"train", "train.yaml", "-o", "ref", "-q"}, s, ref);
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
   const std::vector<std::string> args = {"train", "train.yaml", "-o", "killed", "-q"};
   const std::string killed_dir = s / "killed";
@@ -286,16 +290,14 @@ TEST(CrashSafety, TrainingKilledWithSigkillResumesToIdenticalWeights) {
 
   // Second kill: resumed, then killed as soon as its next checkpoint appears,
   // that is in the epoch after it. No delay timed from an epoch: the first
-  // epoch of a process pays libtorch's warm-up, so a fraction of it measured
-  // the previous CI run longer than the whole next epoch, which ended first.
+  // epoch of a process pays libtorch's warm-up, and in a CI run a third of it
+  // outlasted the whole next epoch, so the run ended before the kill.
   {
     const pid_t pid = palsim_test::start_palsim(args, s.path(), s.capture());
     const auto t1 = std::chrono::steady_clock::now();
     int status = 0;
-    bool ended = false, killed = false;
-    while (!ended && seconds_since(t1) < 10 * T + 60) {
-      ended = ::waitpid(pid, &status, WNOHANG) == pid;
-      if (ended) break;
+    bool killed = false;
+    while (seconds_since(t1) < 10 * T + 60 && ::waitpid(pid, &status, WNOHANG) != pid) {
       if (checkpoint_epoch(killed_dir) > first_epochs) {
         kill_and_reap(pid, status);
         killed = WIFSIGNALED(status);
@@ -336,9 +338,8 @@ TEST(CrashSafety, ExportIsPreviousOrComplete) {
       palsim_test::run_palsim({"train", "train.yaml", "-o", "run", "-q"}, s.path(), s.capture());
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   const std::vector<std::string> args = {"export", "run", "-o", "model.pim", "--limit", "16", "-q"};
-  const auto t0 = std::chrono::steady_clock::now();
-  const RunResult ref = palsim_test::run_palsim(args, s.path(), s.capture());
-  const double T = seconds_since(t0);
+  RunResult ref;
+  const double T = run_timed(args, s, ref);
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
   const std::string model = read_text(s / "model.pim");
   for (double f : {0.2, 0.5, 0.8, 0.95, 1.5}) {

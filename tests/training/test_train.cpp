@@ -199,6 +199,18 @@ TEST(Train, SmokeRunWritesEverythingAndTheAccessorReadsIt) {
   // The logits alone are those of the same run.
   EXPECT_EQ(trained_logits(tm, images, 4, 2, Arithmetic::kFloat32),
             values[static_cast<size_t>(tm.graph().output_tensor)]);
+
+  // One evaluator run batch after batch (as export runs it) gives what a
+  // model built for each batch gives: nothing of one batch leaks into the next.
+  for (const Arithmetic a : {Arithmetic::kFloat32, Arithmetic::kFloat64}) {
+    TrainedEvaluator evaluator(tm, a, 2);
+    const std::vector<uint8_t> first(images.begin(), images.begin() + 2 * 144),
+        second(images.begin() + 2 * 144, images.end());
+    EXPECT_EQ(evaluator.tensor_values(images, 4), trained_tensor_values(tm, images, 4, 2, a));
+    EXPECT_EQ(evaluator.logits(first, 2), trained_logits(tm, first, 2, 2, a));
+    EXPECT_EQ(evaluator.tensor_values(second, 2), trained_tensor_values(tm, second, 2, 2, a));
+    EXPECT_EQ(evaluator.logits(images, 4), trained_logits(tm, images, 4, 2, a));
+  }
 }
 
 void expect_resume_is_exact(const char* network) {
