@@ -9,12 +9,13 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
 
 namespace {
 
 void print_help() {
-  std::printf("palsim %s: PalQuant and bit-decomposed networks on Bit Fusion and BPVeC\n\n", PALSIM_VERSION);
+  std::printf("palsim %s: PalQuant and bit-decomposed networks on Bit Fusion and BPVeC\n\n", palsim::palsim_version());
   std::printf("usage: palsim COMMAND [options]     (palsim COMMAND --help for its options)\n\ncommands:\n");
   for (const auto& c : palsim::cli::commands()) std::printf("  %-10s %s\n", c.name.c_str(), c.summary.c_str());
   std::printf(
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     return args.empty() ? kExitUsage : kExitOk;
   }
   if (args[0] == "--version") {
-    std::printf("palsim %s (simulator version %s)\n", PALSIM_VERSION, PALSIM_SIM_VERSION);
+    std::printf("palsim %s (simulator version %s)\n", palsim::palsim_version(), palsim::simulator_version());
     return kExitOk;
   }
   const std::string name = args[0];

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
 
 namespace palsim::cli {
@@ -54,11 +55,11 @@ ResultDb::ResultDb(const std::string& path) : path_(path) {
     if (!schema) refuse("not a palsim sweep database (no schema record)");
     if (*schema != kSchema)
       refuse(fmt::format("database schema '{}' (this palsim writes '{}')", *schema, kSchema));
-    if (!version || *version != PALSIM_SIM_VERSION) {
+    if (!version || *version != simulator_version()) {
       refuse(fmt::format(
           "written by simulator version {} (this is {}); its results are not comparable — use "
           "another --db",
-          version ? *version : "?", PALSIM_SIM_VERSION));
+          version ? *version : "?", simulator_version()));
     }
   }
   try {
@@ -72,7 +73,7 @@ ResultDb::ResultDb(const std::string& path) : path_(path) {
     // The schema and simulator version are fixed by the first writer.
     if (objects == 0) {
       exec(fmt::format("INSERT INTO meta VALUES('schema', '{}'), ('simulator_version', '{}')",
-                       kSchema, PALSIM_SIM_VERSION));
+                       kSchema, simulator_version()));
     }
   } catch (const InputError&) {
     refuse("not a palsim sweep database (or not writable)");

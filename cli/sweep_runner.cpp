@@ -12,6 +12,7 @@
 #include "cli/model_data.h"
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/compile.h"
+#include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
 #include "frontend/util/progress.h"
 #include "sim/compile.h"
@@ -124,7 +125,7 @@ PointRecord run_point(const SweepPoint& p) {
   }
   if (r.key.empty()) {
     // No hardware could be resolved: key by the parameters alone.
-    const std::string s = r.params.dump() + "|" PALSIM_SIM_VERSION;
+    const std::string s = r.params.dump() + "|" + simulator_version();
     uint64_t h = 1469598103934665603ull;
     for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
     r.key = fmt::format("{:016x}", h);

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "frontend/builders/registry.h"
+#include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
 #include "frontend/util/yaml_reader.h"
 #include "training/model_file.h"
@@ -102,7 +103,7 @@ std::string point_key(const SweepPoint& p, const frontend::HwConfig& hw) {
   // A model point is keyed by the model's content, not only its path: a
   // re-exported model is a new point.
   if (!p.model.empty()) j["model_hash"] = model_file_hash(p.model);
-  j["simulator_version"] = PALSIM_SIM_VERSION;
+  j["simulator_version"] = simulator_version();
   const std::string s = j.dump();
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) {

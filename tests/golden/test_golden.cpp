@@ -1,0 +1,137 @@
+// Golden figures: the complete JSON of a fixed set of runs (cases.txt),
+// compared byte for byte with tests/golden/NAME.json. Any change of a cycle,
+// an energy, a count or a mapping fails here; updating the files is a
+// deliberate act (tools/update_golden), and the simulator version is a hash of
+// them, so results of two different models are never mixed.
+//
+// Removed before the comparison, because they describe the build or the
+// machine rather than the model: provenance.build (palsim version, source
+// revision, simulator version), provenance.command_line (the executable's
+// path), and the wall-clock figures of detailed mode.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/hardening_util/run_palsim.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSrc = PALSIM_SOURCE_DIR;
+const std::string kGoldenDir = kSrc + "/tests/golden";
+
+struct GoldenCase {
+  std::string name;
+  std::vector<std::string> args;
+};
+
+std::vector<GoldenCase> load_cases() {
+  std::ifstream in(kGoldenDir + "/cases.txt");
+  std::vector<GoldenCase> cases;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    GoldenCase c;
+    words >> c.name;
+    for (std::string w; words >> w;) c.args.push_back(w);
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+// Drops the build- and machine-dependent fields, wherever a result object
+// holds them (table2 prints a list of rows, each with its runs).
+void normalize(nlohmann::json& j) {
+  if (j.is_array()) {
+    for (auto& e : j) normalize(e);
+    return;
+  }
+  if (!j.is_object()) return;
+  if (j.contains("provenance") && j["provenance"].is_object()) {
+    j["provenance"].erase("build");
+    j["provenance"].erase("command_line");
+  }
+  if (j.contains("detailed") && j["detailed"].is_object()) {
+    j["detailed"].erase("wall_seconds");
+    j["detailed"].erase("unit_cycles_per_second");
+  }
+  for (auto& [k, v] : j.items()) {
+    if (k != "provenance") normalize(v);
+  }
+}
+
+class Scratch {
+ public:
+  Scratch() {
+    std::string tmpl = (fs::temp_directory_path() / "palsim-golden-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class Golden : public ::testing::TestWithParam<GoldenCase> {};
+
+TEST_P(Golden, JsonEqualsTheCommittedFile) {
+  const GoldenCase& c = GetParam();
+  Scratch s;
+  const palsim_test::RunResult r = palsim_test::run_palsim(c.args, kSrc, s.path(), 600);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out.substr(0, 400);
+  normalize(j);
+  const std::string got = j.dump(1) + "\n";
+  const std::string file = kGoldenDir + "/" + c.name + ".json";
+  if (const char* update = ::getenv("PALSIM_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    std::ofstream(file, std::ios::binary) << got;
+    GTEST_SKIP() << "rewrote " << file;
+  }
+  const std::string want = palsim_test::read_text(file);
+  ASSERT_FALSE(want.empty()) << file << " is missing: run tools/update_golden";
+  if (got != want) {
+    // The first differing line, to say which figure moved.
+    std::istringstream a(want), b(got);
+    std::string la, lb;
+    int line = 0;
+    while (std::getline(a, la) && std::getline(b, lb)) {
+      ++line;
+      if (la != lb) break;
+    }
+    FAIL() << c.name << ": the figures differ from " << file << " (first at line " << line
+           << ":\n  golden: " << la << "\n  now:    " << lb
+           << "\n). If the change is intended, run tools/update_golden and say in the "
+           << "commit which figures moved and why.";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Runs, Golden, ::testing::ValuesIn(load_cases()),
+                         [](const ::testing::TestParamInfo<GoldenCase>& info) {
+                           return info.param.name;
+                         });
+
+// The committed files and the cases agree: no golden file without its run.
+TEST(GoldenFiles, EveryFileHasACase) {
+  std::vector<std::string> names;
+  for (const auto& c : load_cases()) names.push_back(c.name + ".json");
+  for (const auto& e : fs::directory_iterator(kGoldenDir)) {
+    if (e.path().extension() != ".json") continue;
+    EXPECT_NE(std::find(names.begin(), names.end(), e.path().filename().string()), names.end())
+        << e.path() << " has no case in cases.txt (remove it, or add its run)";
+  }
+}
+
+}  // namespace
