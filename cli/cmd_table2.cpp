@@ -10,7 +10,10 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "cli/provenance.h"
 #include "cli/table2.h"
+#include "frontend/arch/energy_model.h"
+#include "frontend/arch/hw_config_json.h"
 #include "frontend/util/atomic_file.h"
 #include "sim/report.h"
 
@@ -22,56 +25,94 @@ std::string deviation(double ours, const std::optional<double>& paper) {
   if (!paper) return "n/a";
   return fmt::format("{:+.1f}%", 100.0 * (ours / *paper - 1.0));
 }
-std::string paper_value(const std::optional<double>& paper) { return paper ? fmt::format("{:.2f}x", *paper) : "n/a"; }
+std::string paper_value(const std::optional<double>& paper) {
+  return paper ? fmt::format("{:.2f}x", *paper) : "n/a";
+}
 
 std::string settings_text(const Table2Result& r) {
   std::string s;
   const auto& lo = r.options.lowering;
-  s += fmt::format("mapping: the mapper's {} best candidates per layer simulated, cycles within {:.1f}% of the fewest, "
-                   "then the least energy\n",
-                   r.options.refine, 100 * r.options.cycle_tolerance);
+  s += fmt::format(
+      "mapping: the mapper's {} best candidates per layer simulated, cycles within {:.1f}% of the "
+      "fewest, "
+      "then the least energy\n",
+      r.options.refine, 100 * r.options.cycle_tolerance);
   s += fmt::format("stem and classifier: {}; batch {}; on-chip block intermediates: {}\n",
                    lo.fp_layers == frontend::FpLayerTreatment::kExclude
                        ? "excluded (not simulated; the paper does not say how its FP stem/FC ran)"
                        : "8-bit, bit-decomposed like the body",
                    lo.batch, lo.onchip_intermediates ? "on" : "off");
   for (const auto& [acc, hw] : r.hardware) {
-    s += fmt::format("{} ({}): {}x{} units, {} 2-bit multipliers, {} MHz, IBUF {} KB, WBUF {} KB, OBUF {} KB{}, "
-                     "off-chip {} ({} bits/cycle, {} pJ/bit)\n",
-                     acc, hw.file, hw.array.rows, hw.array.cols, hw.multipliers(), hw.clock_mhz,
-                     hw.ibuf.size_bytes / 1024, hw.wbuf.size_bytes / 1024, hw.obuf.size_bytes / 1024,
-                     hw.ibuf.double_buffered ? " (double-buffered)" : "", hw.offchip.model,
-                     hw.offchip.bits_per_cycle, hw.offchip.pj_per_bit);
+    s += fmt::format(
+        "{} ({}): {}x{} units, {} 2-bit multipliers, {} MHz, IBUF {} KB, WBUF {} KB, OBUF {} KB{}, "
+        "off-chip {} ({} bits/cycle, {} pJ/bit)\n",
+        acc, hw.file, hw.array.rows, hw.array.cols, hw.multipliers(), hw.clock_mhz,
+        hw.ibuf.size_bytes / 1024, hw.wbuf.size_bytes / 1024, hw.obuf.size_bytes / 1024,
+        hw.ibuf.double_buffered ? " (double-buffered)" : "", hw.offchip.model,
+        hw.offchip.bits_per_cycle, hw.offchip.pj_per_bit);
   }
   return s;
 }
 
 std::string table_text(const Table2Result& r) {
   std::string s = fmt::format(
-      "Table 2: PalQuant B=2, G=M/2 against the M-bit baseline run bit-decomposed on the 2-bit machine, one ImageNet "
+      "Table 2: PalQuant B=2, G=M/2 against the M-bit baseline run bit-decomposed on the 2-bit "
+      "machine, one ImageNet "
       "inference (fast mode)\n");
   s += settings_text(r) + "\n";
   const bool onchip = r.options.onchip_effect;
-  s += fmt::format("{:<10} {:<9} {:<9} {:>2} | {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7} | {:>16}\n", "accel", "network",
-                   "baseline", "G", "speedup", "paper", "dev", "energy", "paper", "dev", "on-chip cyc/energy");
+  s += fmt::format("{:<10} {:<9} {:<9} {:>2} | {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7} | {:>16}\n",
+                   "accel", "network", "baseline", "G", "speedup", "paper", "dev", "energy",
+                   "paper", "dev", "on-chip cyc/energy");
   for (const auto& row : r.rows) {
-    s += fmt::format("{:<10} {:<9} {:<9} {:>2} | {:>7.2f}x {:>7} {:>7} | {:>7.2f}x {:>7} {:>7} | {:>8} {:>8}\n",
-                     row.accelerator, row.network,
-                     fmt::format("{} {}/{}", row.accelerator == "bitfusion" ? "lsq" : "ewgs", row.M, row.M), row.G,
-                     row.speedup, paper_value(row.paper_speedup), deviation(row.speedup, row.paper_speedup),
-                     row.energy_efficiency, paper_value(row.paper_energy_efficiency),
-                     deviation(row.energy_efficiency, row.paper_energy_efficiency),
-                     onchip ? fmt::format("{:.2f}x", row.onchip_speedup) : "-",
-                     onchip ? fmt::format("{:.2f}x", row.onchip_energy) : "-");
+    s += fmt::format(
+        "{:<10} {:<9} {:<9} {:>2} | {:>7.2f}x {:>7} {:>7} | {:>7.2f}x {:>7} {:>7} | {:>8} {:>8}\n",
+        row.accelerator, row.network,
+        fmt::format("{} {}/{}", row.accelerator == "bitfusion" ? "lsq" : "ewgs", row.M, row.M),
+        row.G, row.speedup, paper_value(row.paper_speedup),
+        deviation(row.speedup, row.paper_speedup), row.energy_efficiency,
+        paper_value(row.paper_energy_efficiency),
+        deviation(row.energy_efficiency, row.paper_energy_efficiency),
+        onchip ? fmt::format("{:.2f}x", row.onchip_speedup) : "-",
+        onchip ? fmt::format("{:.2f}x", row.onchip_energy) : "-");
   }
-  s += "\nenergy = baseline energy / PalQuant energy; dev = relative deviation from the paper; on-chip = PalQuant "
+  s += "\nenergy = baseline energy / PalQuant energy; dev = relative deviation from the paper; "
+       "on-chip = PalQuant "
        "without / with block intermediates kept on chip.\n";
   return s;
 }
 
 nlohmann::json side_json(const Table2Side& s) {
-  return {{"method", s.method}, {"cycles", s.cycles}, {"energy_pj", s.energy_pj},
+  return {{"method", s.method},
+          {"cycles", s.cycles},
+          {"energy_pj", s.energy_pj},
           {"energy_breakdown_pj", sim::energy_to_json(s.stats.energy)}};
+}
+
+// What produced the table: both configurations as resolved, the networks and
+// forms run, and the lowering and search settings.
+nlohmann::json table_provenance(const Table2Result& r) {
+  nlohmann::json hardware = nlohmann::json::object();
+  for (const auto& [acc, hw] : r.hardware) hardware[acc] = frontend::hw_config_json(hw);
+  nlohmann::json run =
+      lowering_json(r.options.lowering, r.options.refine, r.options.cycle_tolerance);
+  run["mode"] = "fast";
+  run["networks"] = r.options.networks;
+  run["bits"] = r.options.bits;
+  run["onchip_effect"] = r.options.onchip_effect;
+  run["paper_file"] = r.options.paper_file;
+  nlohmann::json networks = nlohmann::json::object();
+  for (const auto& row : r.rows) {
+    for (const Table2Side* side : {&row.baseline, &row.palquant}) {
+      networks[row.network + "/" + side->method] = side->layers_hash;
+    }
+  }
+  run["layers_hash"] = networks;
+  nlohmann::json j = provenance_json(hardware, nullptr, run);
+  nlohmann::json origin = nlohmann::json::object();
+  for (const auto& [acc, hw] : r.hardware) origin[acc] = hardware_origin(hw);
+  j["hardware_origin"] = origin;
+  return j;
 }
 
 nlohmann::json table_json(const Table2Result& r) {
@@ -97,51 +138,62 @@ nlohmann::json table_json(const Table2Result& r) {
       j["onchip_speedup"] = row.onchip_speedup;
       j["onchip_energy_efficiency"] = row.onchip_energy;
     }
-    j["paper_speedup"] = row.paper_speedup ? nlohmann::json(*row.paper_speedup) : nlohmann::json(nullptr);
-    j["paper_energy_efficiency"] =
-        row.paper_energy_efficiency ? nlohmann::json(*row.paper_energy_efficiency) : nlohmann::json(nullptr);
+    j["paper_speedup"] =
+        row.paper_speedup ? nlohmann::json(*row.paper_speedup) : nlohmann::json(nullptr);
+    j["paper_energy_efficiency"] = row.paper_energy_efficiency
+                                       ? nlohmann::json(*row.paper_energy_efficiency)
+                                       : nlohmann::json(nullptr);
     rows.push_back(j);
   }
-  return rows;
+  return {{"provenance", table_provenance(r)}, {"rows", rows}};
 }
 
 std::string table_csv(const Table2Result& r) {
-  std::string s =
-      "accelerator,network,M,G,baseline_cycles,palquant_cycles,speedup,paper_speedup,baseline_energy_pj,"
-      "palquant_energy_pj,energy_efficiency,paper_energy_efficiency,onchip_speedup,onchip_energy_efficiency\n";
+  std::string s = provenance_header(table_provenance(r), "# ");
+  s += "accelerator,network,M,G,baseline_cycles,palquant_cycles,speedup,paper_speedup,baseline_"
+       "energy_pj,"
+       "palquant_energy_pj,energy_efficiency,paper_energy_efficiency,onchip_speedup,onchip_energy_"
+       "efficiency\n";
   for (const auto& row : r.rows) {
-    s += fmt::format("{},{},{},{},{},{},{:.4f},{},{:.1f},{:.1f},{:.4f},{},{:.4f},{:.4f}\n", row.accelerator,
-                     row.network, row.M, row.G, row.baseline.cycles, row.palquant.cycles, row.speedup,
-                     row.paper_speedup ? fmt::format("{:.2f}", *row.paper_speedup) : "", row.baseline.energy_pj,
-                     row.palquant.energy_pj, row.energy_efficiency,
-                     row.paper_energy_efficiency ? fmt::format("{:.2f}", *row.paper_energy_efficiency) : "",
-                     row.onchip_speedup, row.onchip_energy);
+    s += fmt::format(
+        "{},{},{},{},{},{},{:.4f},{},{:.1f},{:.1f},{:.4f},{},{:.4f},{:.4f}\n", row.accelerator,
+        row.network, row.M, row.G, row.baseline.cycles, row.palquant.cycles, row.speedup,
+        row.paper_speedup ? fmt::format("{:.2f}", *row.paper_speedup) : "", row.baseline.energy_pj,
+        row.palquant.energy_pj, row.energy_efficiency,
+        row.paper_energy_efficiency ? fmt::format("{:.2f}", *row.paper_energy_efficiency) : "",
+        row.onchip_speedup, row.onchip_energy);
   }
   return s;
 }
 
 std::string table_markdown(const Table2Result& r) {
-  std::string s = "| accelerator | network | baseline | G | speedup | paper | dev | energy eff. | paper | dev | "
-                  "on-chip (cycles / energy) |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  std::string s =
+      "| accelerator | network | baseline | G | speedup | paper | dev | energy eff. | paper | dev "
+      "| "
+      "on-chip (cycles / energy) |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& row : r.rows) {
-    const std::string onchip = r.options.onchip_effect
-                                   ? fmt::format("{:.2f}x / {:.2f}x", row.onchip_speedup, row.onchip_energy)
-                                   : std::string("-");
+    const std::string onchip =
+        r.options.onchip_effect
+            ? fmt::format("{:.2f}x / {:.2f}x", row.onchip_speedup, row.onchip_energy)
+            : std::string("-");
     s += fmt::format("| {} | {} | {} {}/{} | {} | {:.2f}x | {} | {} | {:.2f}x | {} | {} | {} |\n",
                      row.accelerator == "bitfusion" ? "Bit Fusion" : "BPVeC",
                      row.network == "resnet18" ? "ResNet-18" : "ResNet-34",
-                     row.accelerator == "bitfusion" ? "LSQ" : "EWGS", row.M, row.M, row.G, row.speedup,
-                     paper_value(row.paper_speedup), deviation(row.speedup, row.paper_speedup),
-                     row.energy_efficiency, paper_value(row.paper_energy_efficiency),
+                     row.accelerator == "bitfusion" ? "LSQ" : "EWGS", row.M, row.M, row.G,
+                     row.speedup, paper_value(row.paper_speedup),
+                     deviation(row.speedup, row.paper_speedup), row.energy_efficiency,
+                     paper_value(row.paper_energy_efficiency),
                      deviation(row.energy_efficiency, row.paper_energy_efficiency), onchip);
   }
   s += "\n" + settings_text(r);
+  s += provenance_markdown(table_provenance(r));
   return s;
 }
 
 // Per-layer breakdown of baseline vs PalQuant for one row: CSV and a stacked
 // bar plot (gnuplot), layers matched by name.
-void write_breakdown(const Table2Row& row, const std::string& dir) {
+void write_breakdown(const Table2Row& row, const std::string& dir,
+                     const nlohmann::json& provenance) {
   const std::string stem = fmt::format("{}/{}_{}_G{}", dir, row.accelerator, row.network, row.G);
   std::vector<std::string> names;
   std::map<std::string, const sim::LayerStats*> base, pal;
@@ -153,45 +205,60 @@ void write_breakdown(const Table2Row& row, const std::string& dir) {
     if (!base.count(l.name)) names.push_back(l.name);
     pal[l.name] = &l;
   }
-  std::string csv =
-      "layer,baseline_cycles,palquant_cycles,baseline_core_uj,baseline_sram_uj,baseline_dram_uj,palquant_core_uj,"
+  std::string csv = provenance_header(provenance, "# ");
+  csv +=
+      "layer,baseline_cycles,palquant_cycles,baseline_core_uj,baseline_sram_uj,baseline_dram_uj,"
+      "palquant_core_uj,"
       "palquant_sram_uj,palquant_dram_uj\n";
+  // cycles, then the energy of the core, SRAM and DRAM groups (uJ).
   auto parts = [](const sim::LayerStats* l) {
-    if (!l) return std::array<double, 4>{0, 0, 0, 0};
-    const auto& e = l->energy;
-    return std::array<double, 4>{static_cast<double>(l->cycles),
-                                 (e.core_dynamic + e.core_leakage + e.activation_sum + e.ppu) / 1e6,
-                                 (e.ibuf + e.wbuf + e.obuf) / 1e6, e.dram / 1e6};
+    std::array<double, 4> v{0, 0, 0, 0};
+    if (!l) return v;
+    v[0] = static_cast<double>(l->cycles);
+    for (const auto& c : frontend::energy_components()) {
+      const std::string group = c.group;
+      v[group == "core" ? 1 : group == "sram" ? 2 : 3] += l->energy[c.id] / 1e6;
+    }
+    return v;
   };
   double ymax = 0;
   for (const auto& n : names) {
-    const auto b = parts(base.count(n) ? base[n] : nullptr), p = parts(pal.count(n) ? pal[n] : nullptr);
+    const auto b = parts(base.count(n) ? base[n] : nullptr),
+               p = parts(pal.count(n) ? pal[n] : nullptr);
     ymax = std::max({ymax, b[1] + b[2] + b[3], p[1] + p[2] + p[3]});
-    csv += fmt::format("{},{:.0f},{:.0f},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f}\n", n, b[0], p[0], b[1], b[2], b[3],
-                       p[1], p[2], p[3]);
+    csv += fmt::format("{},{:.0f},{:.0f},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f}\n", n, b[0],
+                       p[0], b[1], b[2], b[3], p[1], p[2], p[3]);
   }
   write_file_atomically(stem + "_layers.csv", csv);
   const std::string script = fmt::format(
       "set datafile separator ','\n"
-      "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.8 border -1\n"
-      "set boxwidth 0.8\nset xtics rotate by -60 font ',7'\nset key top right\nset ylabel 'energy (uJ)'\n"
+      "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.8 border "
+      "-1\n"
+      "set boxwidth 0.8\nset xtics rotate by -60 font ',7'\nset key top right\nset ylabel 'energy "
+      "(uJ)'\n"
       "set yrange [0:{:.3f}]\n"
-      "set multiplot layout 2,1 title '{} {} G={}: per-layer energy, baseline (top) vs PalQuant (bottom)'\n"
-      "plot '{}_layers.csv' using 4:xtic(1) title 'baseline core', '' using 5 title 'baseline SRAM', '' using 6 "
+      "set multiplot layout 2,1 title '{} {} G={}: per-layer energy, baseline (top) vs PalQuant "
+      "(bottom)'\n"
+      "plot '{}_layers.csv' using 4:xtic(1) title 'baseline core', '' using 5 title 'baseline "
+      "SRAM', '' using 6 "
       "title 'baseline DRAM'\n"
-      "plot '{}_layers.csv' using 7:xtic(1) title 'PalQuant core', '' using 8 title 'PalQuant SRAM', '' using 9 "
+      "plot '{}_layers.csv' using 7:xtic(1) title 'PalQuant core', '' using 8 title 'PalQuant "
+      "SRAM', '' using 9 "
       "title 'PalQuant DRAM'\nunset multiplot\n",
       ymax * 1.05, row.accelerator, row.network, row.G, stem, stem);
   for (const char* term : {"png", "svg"}) {
     const std::string out = stem + "_energy." + term;
-    const std::string full = fmt::format("set terminal {} size 1400,900\nset output '{}.tmp'\n{}", term, out, script);
+    const std::string full =
+        fmt::format("set terminal {} size 1400,900\nset output '{}.tmp'\n{}", term, out, script);
     write_file_atomically(stem + "_plot.gp", full);
     const int rc = std::system(fmt::format("gnuplot '{}_plot.gp' 2>/dev/null", stem).c_str());
     if (rc == 0) {
       std::filesystem::rename(out + ".tmp", out);
     } else {
       std::filesystem::remove(out + ".tmp");
-      fmt::print(stderr, "table2: gnuplot failed for {} (is gnuplot installed? tools/setup installs it)\n", out);
+      fmt::print(stderr,
+                 "table2: gnuplot failed for {} (is gnuplot installed? tools/setup installs it)\n",
+                 out);
     }
   }
   std::filesystem::remove(stem + "_plot.gp");
@@ -210,38 +277,43 @@ int run_table2(const std::vector<std::string>& args) {
   o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   po::options_description desc("palsim table2 options");
   desc.add_options()("hw-bitfusion", po::value(&o.hw_bitfusion)->default_value(o.hw_bitfusion),
-                     "Bit Fusion configuration")("hw-bpvec", po::value(&o.hw_bpvec)->default_value(o.hw_bpvec),
-                                                 "BPVeC configuration")(
-      "fp-layers", po::value(&fp_layers)->default_value(fp_layers), "stem and classifier: exclude or int8")(
+                     "Bit Fusion configuration")(
+      "hw-bpvec", po::value(&o.hw_bpvec)->default_value(o.hw_bpvec), "BPVeC configuration")(
+      "fp-layers", po::value(&fp_layers)->default_value(fp_layers),
+      "stem and classifier: exclude or int8")(
       "batch", po::value(&o.lowering.batch)->default_value(1), "images per inference")(
       "no-onchip", po::bool_switch(&no_onchip), "never keep block intermediates on chip")(
       "no-onchip-effect", po::bool_switch(&no_onchip_effect),
       "skip the extra PalQuant runs without on-chip intermediates")(
       "paper", po::value(&o.paper_file)->default_value(o.paper_file), "the paper's figures (YAML)")(
-      "json", po::bool_switch(&json), "print a JSON list (one object per row)")(
+      "json", po::bool_switch(&json),
+      "print one JSON object: provenance and rows (one object per row)")(
       "csv", po::value(&csv), "write the table as CSV")("markdown", po::value(&markdown),
                                                         "write the table as Markdown")(
       "breakdown", po::value(&breakdown),
-      "write per-layer CSVs and stacked-bar plots (PNG, SVG) of baseline vs PalQuant into this directory")(
-      "jobs,j", po::value(&o.jobs)->default_value(o.jobs), "parallel runs")(
+      "write per-layer CSVs and stacked-bar plots (PNG, SVG) of baseline vs PalQuant into this "
+      "directory")("jobs,j", po::value(&o.jobs)->default_value(o.jobs), "parallel runs")(
       "refine", po::value(&refine)->default_value(8),
       "simulate the mapper's best K mappings of every layer and keep the best (1: estimate alone)")(
       "cycle-tolerance", po::value(&o.cycle_tolerance)->default_value(0.01),
-      "objective: among mappings within this fraction of the fewest cycles, the least energy (0: strict)")(
-      "quiet,q", po::bool_switch(&quiet), "no progress on stderr");
+      "objective: among mappings within this fraction of the fewest cycles, the least energy (0: "
+      "strict)")("quiet,q", po::bool_switch(&quiet), "no progress on stderr");
   po::positional_options_description pos;
   po::variables_map vm;
-  if (!parse_command_line(args, desc, pos, vm, "usage: palsim table2 [options]",
-                          "  palsim table2\n  palsim table2 --json > table2.json\n"
-                          "  palsim table2 --markdown table2.md --breakdown out/ -j 2\n"
-                          "  palsim table2 --fp-layers int8 --hw-bitfusion configs/bitfusion_small.yaml")) {
+  if (!parse_command_line(
+          args, desc, pos, vm, "usage: palsim table2 [options]",
+          "  palsim table2\n  palsim table2 --json > table2.json\n"
+          "  palsim table2 --markdown table2.md --breakdown out/ -j 2\n"
+          "  palsim table2 --fp-layers int8 --hw-bitfusion configs/bitfusion_small.yaml")) {
     return kExitOk;
   }
   if (o.jobs < 1 || o.jobs > 256) throw UsageError("--jobs: must be between 1 and 256");
   if (refine < 1 || refine > 256) throw UsageError("--refine: must be between 1 and 256");
-  if (!(o.cycle_tolerance >= 0 && o.cycle_tolerance <= 1)) throw UsageError("--cycle-tolerance: must be in [0, 1]");
+  if (!(o.cycle_tolerance >= 0 && o.cycle_tolerance <= 1))
+    throw UsageError("--cycle-tolerance: must be in [0, 1]");
   o.refine = static_cast<size_t>(refine);
-  if (o.lowering.batch < 1 || o.lowering.batch > 4096) throw UsageError("--batch: must be between 1 and 4096");
+  if (o.lowering.batch < 1 || o.lowering.batch > 4096)
+    throw UsageError("--batch: must be between 1 and 4096");
   o.lowering.fp_layers = frontend::parse_fp_layer_treatment(fp_layers);
   o.lowering.onchip_intermediates = !no_onchip;
   o.onchip_effect = !no_onchip_effect && !no_onchip;
@@ -251,19 +323,23 @@ int run_table2(const std::vector<std::string>& args) {
   if (!breakdown.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(breakdown, ec);
-    if (ec) throw InputError(fmt::format("--breakdown: cannot create directory '{}': {}", breakdown, ec.message()));
+    if (ec)
+      throw InputError(
+          fmt::format("--breakdown: cannot create directory '{}': {}", breakdown, ec.message()));
   }
   const Table2Result r = run_table2(o);
   if (!csv.empty()) write_file_atomically(csv, table_csv(r));
   if (!markdown.empty()) write_file_atomically(markdown, table_markdown(r));
   if (!breakdown.empty()) {
-    for (const auto& row : r.rows) write_breakdown(row, breakdown);
+    const nlohmann::json provenance = table_provenance(r);
+    for (const auto& row : r.rows) write_breakdown(row, breakdown, provenance);
   }
   if (json) {
     std::cout << table_json(r).dump(2) << "\n";
   } else {
     std::cout << table_text(r);
-    fmt::print("{} simulations in {:.1f} s\n", r.rows.size() * (o.onchip_effect ? 3 : 2), r.seconds);
+    fmt::print("{} simulations in {:.1f} s\n", r.rows.size() * (o.onchip_effect ? 3 : 2),
+               r.seconds);
   }
   return kExitOk;
 }

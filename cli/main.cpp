@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "cli/provenance.h"
 #include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
 
@@ -28,6 +29,7 @@ void print_help() {
 
 int main(int argc, char** argv) {
   using namespace palsim::cli;
+  set_command_line(argc, argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     print_help();
@@ -46,6 +48,9 @@ int main(int argc, char** argv) {
     } catch (const UsageError& e) {
       std::fprintf(stderr, "palsim %s: error: %s\n(see palsim %s --help)\n", name.c_str(), e.what(), name.c_str());
       return kExitUsage;
+    } catch (const palsim::RunFailure& e) {
+      std::fprintf(stderr, "palsim %s: FAILED: %s\n", name.c_str(), e.what());
+      return kExitFailure;
     } catch (const palsim::InputError& e) {
       std::fprintf(stderr, "palsim %s: error: %s\n", name.c_str(), e.what());
       return kExitFailure;

@@ -9,6 +9,8 @@
 #include <map>
 #include <set>
 
+#include "cli/provenance.h"
+#include "frontend/arch/energy_model.h"
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
 
@@ -25,9 +27,10 @@ nlohmann::json records_json(const std::vector<PointRecord>& records) {
     if (r.status == "failed") j["error"] = r.error;
     j["cycles"] = r.cycles;
     j["energy_pj"] = r.energy_pj;
-    if (r.result.contains("energy_breakdown_pj")) j["energy_breakdown_pj"] = r.result["energy_breakdown_pj"];
-    if (r.result.contains("bit_exact")) j["bit_exact"] = r.result["bit_exact"];
-    if (r.result.contains("accuracy")) j["accuracy"] = r.result["accuracy"];
+    for (const char* k : {"energy_breakdown_pj", "utilization", "mac_utilization", "dram_bits",
+                          "hardware_name", "bit_exact", "accuracy", "provenance"}) {
+      if (r.result.contains(k)) j[k] = r.result[k];
+    }
     // No wall time here: the JSON is the reproducible result (byte-identical
     // across runs and -j); timings are in the CSV and the database.
     out.push_back(j);
@@ -46,7 +49,8 @@ std::string scalar(const nlohmann::json& v) {
 std::string overrides_text(const nlohmann::json& p) {
   std::string s;
   if (!p.contains("overrides")) return s;
-  for (const auto& [k, v] : p["overrides"].items()) s += (s.empty() ? "" : ";") + k + "=" + scalar(v);
+  for (const auto& [k, v] : p["overrides"].items())
+    s += (s.empty() ? "" : ";") + k + "=" + scalar(v);
   return s;
 }
 
@@ -57,52 +61,176 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
-const std::vector<std::string> kParamColumns = {"network", "method", "abits", "wbits", "B", "G", "label", "hardware",
-                                                "fp_layers", "batch", "onchip", "mode"};
+// Parameter columns in this order first (a built-in network's shape options
+// right after its name), then any other parameter a point has, by name.
+const std::vector<std::string> kLeadingColumns = {"network",
+                                                  "input_size",
+                                                  "input_channels",
+                                                  "classes",
+                                                  "base_width",
+                                                  "stem",
+                                                  "blocks",
+                                                  "projections",
+                                                  "width",
+                                                  "cyclic_groups",
+                                                  "method",
+                                                  "abits",
+                                                  "wbits",
+                                                  "slice_bits",
+                                                  "quantizer",
+                                                  "B",
+                                                  "G",
+                                                  "channel_shuffle",
+                                                  "cyclic",
+                                                  "permutation",
+                                                  "permute_direction",
+                                                  "label",
+                                                  "model",
+                                                  "hardware",
+                                                  "fp_layers",
+                                                  "batch",
+                                                  "onchip",
+                                                  "mode"};
+
+// Every parameter that shaped some point of `records` is a column: the
+// leading ones that occur, then the rest (overrides are one column).
+std::vector<std::string> param_columns(const std::vector<PointRecord>& records) {
+  std::set<std::string> present;
+  for (const auto& r : records) {
+    for (const auto& [k, v] : r.params.items()) present.insert(k);
+  }
+  std::vector<std::string> cols;
+  for (const auto& c : kLeadingColumns) {
+    if (present.count(c)) cols.push_back(c);
+  }
+  for (const auto& c : present) {
+    if (c != "overrides" &&
+        std::find(kLeadingColumns.begin(), kLeadingColumns.end(), c) == kLeadingColumns.end())
+      cols.push_back(c);
+  }
+  return cols;
+}
+
+// The shape options a point's network was built with ("input_size=32,
+// base_width=16"); empty for the defaults.
+std::string shape_text(const nlohmann::json& p) {
+  std::string s;
+  for (const char* k : {"input_size", "input_channels", "classes", "base_width", "stem", "blocks",
+                        "projections", "width", "cyclic_groups"}) {
+    if (p.contains(k)) s += fmt::format("{}{}={}", s.empty() ? "" : ", ", k, scalar(p[k]));
+  }
+  return s;
+}
+
+// The network as a label that tells apart two shapes of one network.
+std::string network_label(const nlohmann::json& p) {
+  const std::string shape = shape_text(p);
+  return scalar(p["network"]) + (shape.empty() ? "" : " (" + shape + ")");
+}
+
+double result_number(const PointRecord& r, const char* key) {
+  return r.result.contains(key) && r.result[key].is_number() ? r.result[key].get<double>() : 0.0;
+}
 
 std::string accuracy_text(const PointRecord& r) {
-  return r.result.contains("accuracy") ? fmt::format("{:.4f}", r.result["accuracy"].get<double>()) : "";
+  return r.result.contains("accuracy") ? fmt::format("{:.4f}", r.result["accuracy"].get<double>())
+                                       : "";
 }
-const std::vector<std::string> kEnergyParts = {"core_dynamic", "core_leakage", "activation_sum", "ppu",
-                                               "ibuf", "wbuf", "obuf", "dram"};
 
 }  // namespace
 
-std::string records_csv(const std::vector<PointRecord>& records) {
-  std::string s;
-  for (const auto& c : kParamColumns) s += c + ",";
-  s += "overrides,status,error,cycles,energy_pj,accuracy";
-  for (const auto& e : kEnergyParts) s += ",e_" + e;
-  s += ",seconds,key\n";
+// The fingerprint of a stored configuration: the same hash as
+// HwConfig::fingerprint() of the configuration it was written from.
+std::string hardware_fingerprint(const nlohmann::json& config) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : config.dump()) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+// What produced an export: this export (build, command line) and, from the
+// points, the builds that ran them and every configuration they ran on
+// (by fingerprint; each row names its own).
+nlohmann::json records_provenance(const std::vector<PointRecord>& records) {
+  nlohmann::json hardware = nlohmann::json::object();
+  std::set<std::string> revisions, versions;
   for (const auto& r : records) {
-    for (const auto& c : kParamColumns) s += csv_field(r.params.contains(c) ? scalar(r.params[c]) : "") + ",";
-    s += csv_field(overrides_text(r.params)) + "," + r.status + "," + csv_field(r.error) + ",";
-    s += fmt::format("{},{:.3f},{}", r.cycles, r.energy_pj, accuracy_text(r));
-    for (const auto& e : kEnergyParts) {
-      const auto& b = r.result.contains("energy_breakdown_pj") ? r.result["energy_breakdown_pj"] : nlohmann::json();
-      s += fmt::format(",{:.3f}", b.contains(e) && b[e].is_number() ? b[e].get<double>() : 0.0);
+    if (!r.result.contains("provenance") || !r.result["provenance"].is_object()) continue;
+    const nlohmann::json& p = r.result["provenance"];
+    if (p.contains("hardware")) hardware[hardware_fingerprint(p["hardware"])] = p["hardware"];
+    if (p.contains("build") && p["build"].is_object()) {
+      nlohmann::json b = p["build"];
+      revisions.insert(scalar(b["source_revision"]));
+      versions.insert(scalar(b["simulator_version"]));
     }
-    s += fmt::format(",{:.3f},{}\n", r.seconds, r.key);
+  }
+  nlohmann::json j = provenance_json(nullptr, nullptr, nullptr);
+  j["points"] = {
+      {"source_revisions", revisions}, {"simulator_versions", versions}, {"hardware", hardware}};
+  return j;
+}
+
+std::string csv_provenance(const std::vector<PointRecord>& records) {
+  return provenance_header(records_provenance(records), "# ");
+}
+
+std::string records_csv(const std::vector<PointRecord>& records) {
+  const std::vector<std::string> params = param_columns(records);
+  std::string s = csv_provenance(records);
+  for (const auto& c : params) s += c + ",";
+  s += "overrides,status,error,cycles,energy_pj,utilization,mac_utilization,dram_bits,accuracy";
+  for (const auto& e : frontend::energy_components()) s += std::string(",e_") + e.key;
+  s += ",hardware_name,hardware_fingerprint,layers_hash,source_revision,seconds,key\n";
+  for (const auto& r : records) {
+    // A copy: operator[] of a const json on a missing key is undefined.
+    nlohmann::json res = r.result;
+    for (const auto& c : params)
+      s += csv_field(r.params.contains(c) ? scalar(r.params[c]) : "") + ",";
+    s += csv_field(overrides_text(r.params)) + "," + r.status + "," + csv_field(r.error) + ",";
+    s += fmt::format("{},{:.3f},{:.6f},{:.6f},{},{}", r.cycles, r.energy_pj,
+                     result_number(r, "utilization"), result_number(r, "mac_utilization"),
+                     static_cast<uint64_t>(result_number(r, "dram_bits")), accuracy_text(r));
+    for (const auto& e : frontend::energy_components()) {
+      const auto& b =
+          res.contains("energy_breakdown_pj") ? res["energy_breakdown_pj"] : nlohmann::json();
+      s += fmt::format(",{:.3f}",
+                       b.contains(e.key) && b[e.key].is_number() ? b[e.key].get<double>() : 0.0);
+    }
+    nlohmann::json prov = res.contains("provenance") ? res["provenance"] : nlohmann::json::object();
+    const std::string fingerprint =
+        prov.contains("hardware") ? hardware_fingerprint(prov["hardware"]) : "";
+    const std::string layers =
+        prov.contains("network") ? scalar(prov["network"]["layers_hash"]) : "";
+    const std::string revision =
+        prov.contains("build") ? scalar(prov["build"]["source_revision"]) : "";
+    s += fmt::format(",{},{},{},{},{:.3f},{}\n", csv_field(scalar(res["hardware_name"])),
+                     fingerprint, layers, csv_field(revision), r.seconds, r.key);
   }
   return s;
 }
 
 std::string records_markdown(const std::vector<PointRecord>& records) {
-  std::string s = "| network | method | bits / B,G | hardware | overrides | status | cycles | energy (uJ) | accuracy |\n"
-                  "|---|---|---|---|---|---|---|---|---|\n";
+  std::string s =
+      "| network | method | bits / B,G | hardware | overrides | status | cycles | energy (uJ) | "
+      "utilization | DRAM "
+      "(Mbit) | accuracy |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : records) {
     // A copy: operator[] of a const json on a missing key is undefined
     // behaviour (a damaged database can lack any key); here it reads null.
     nlohmann::json p = r.params;
-    std::string bits = p.contains("G")       ? fmt::format("B{} G{}", scalar(p["B"]), scalar(p["G"]))
-                       : p.contains("abits") ? fmt::format("A{} W{}", scalar(p["abits"]), scalar(p["wbits"]))
+    std::string bits = p.contains("G") ? fmt::format("B{} G{}", scalar(p["B"]), scalar(p["G"]))
+                       : p.contains("abits")
+                           ? fmt::format("A{} W{}", scalar(p["abits"]), scalar(p["wbits"]))
                        : p.contains("label") ? scalar(p["label"])
                                              : "";
-    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.3f} | {} |\n", scalar(p["network"]),
-                     scalar(p["method"]), bits, fs::path(scalar(p["hardware"])).filename().string(),
-                     overrides_text(p), r.status == "done" ? "done" : "failed: " + r.error, r.cycles,
-                     r.energy_pj / 1e6, accuracy_text(r));
+    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.3f} | {:.1f}% | {:.3f} | {} |\n",
+                     network_label(p),
+                     p.contains("method") ? scalar(p["method"]) : "(from the file)", bits,
+                     fs::path(scalar(p["hardware"])).filename().string(), overrides_text(p),
+                     r.status == "done" ? "done" : "failed: " + r.error, r.cycles,
+                     r.energy_pj / 1e6, 100 * result_number(r, "utilization"),
+                     result_number(r, "dram_bits") / 1e6, accuracy_text(r));
   }
+  s += provenance_markdown(records_provenance(records));
   return s;
 }
 
@@ -118,13 +246,15 @@ void merge_databases(const std::vector<std::string>& sources, ResultDb& target) 
   }
 }
 
-std::vector<std::string> plot_records(const std::vector<PointRecord>& records, const std::string& dir) {
+std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
+                                      const std::string& dir) {
   std::vector<std::string> written;
   // Baselines by (network, hardware, overrides, lowering, bits): the M-bit
   // points a PalQuant (B, G) point with B*G = M compares with.
   auto context = [](const nlohmann::json& p) {
-    return fmt::format("{}|{}|{}|{}|{}|{}", scalar(p["network"]), scalar(p["hardware"]), overrides_text(p),
-                       scalar(p["fp_layers"]), scalar(p["batch"]), scalar(p["onchip"]));
+    return fmt::format("{}|{}|{}|{}|{}|{}", network_label(p), scalar(p["hardware"]),
+                       overrides_text(p), scalar(p["fp_layers"]), scalar(p["batch"]),
+                       scalar(p["onchip"]));
   };
   std::map<std::string, const PointRecord*> baseline;
   for (const auto& r : records) {
@@ -140,16 +270,18 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records, c
     const int B = p["B"].get<int>(), G = p["G"].get<int>();
     auto it = baseline.find(context(p) + "|" + std::to_string(B * G));
     if (it == baseline.end()) continue;
-    const std::string name = fmt::format("{} {} B={}{}", scalar(p["network"]),
+    const std::string name = fmt::format("{} {} B={}{}", network_label(p),
                                          fs::path(scalar(p["hardware"])).stem().string(), B,
                                          overrides_text(p).empty() ? "" : " " + overrides_text(p));
-    series[name].push_back({static_cast<double>(G), static_cast<double>(it->second->cycles) / r.cycles,
+    series[name].push_back({static_cast<double>(G),
+                            static_cast<double>(it->second->cycles) / r.cycles,
                             it->second->energy_pj / r.energy_pj});
   }
   auto gnuplot = [&](const std::string& stem, const std::string& body) {
     for (const char* term : {"png", "svg"}) {
       const std::string out = fmt::format("{}/{}.{}", dir, stem, term);
-      const std::string script = fmt::format("set terminal {} size 1000,600\nset output '{}.tmp'\n{}", term, out, body);
+      const std::string script =
+          fmt::format("set terminal {} size 1000,600\nset output '{}.tmp'\n{}", term, out, body);
       const std::string gp = fmt::format("{}/{}.gp", dir, stem);
       write_file_atomically(gp, script);
       if (std::system(fmt::format("gnuplot '{}' 2>/dev/null", gp).c_str()) == 0) {
@@ -163,7 +295,7 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records, c
     }
   };
   if (!series.empty()) {
-    std::string data = "series,G,speedup,energy_efficiency\n";
+    std::string data = csv_provenance(records) + "series,G,speedup,energy_efficiency\n";
     std::string plot_s, plot_e;
     int idx = 0;
     for (auto& [name, pts] : series) {
@@ -175,22 +307,29 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records, c
         data += fmt::format("{},{},{:.4f},{:.4f}\n", csv_field(name), v[0], v[1], v[2]);
       }
       write_file_atomically(file, d);
-      plot_s += fmt::format("{}'{}' using 1:2 with linespoints title '{}'", idx ? ", " : "", file, name);
-      plot_e += fmt::format("{}'{}' using 1:3 with linespoints title '{}'", idx ? ", " : "", file, name);
+      plot_s +=
+          fmt::format("{}'{}' using 1:2 with linespoints title '{}'", idx ? ", " : "", file, name);
+      plot_e +=
+          fmt::format("{}'{}' using 1:3 with linespoints title '{}'", idx ? ", " : "", file, name);
       ++idx;
     }
     write_file_atomically(dir + "/speedup_vs_G.csv", data);
     written.push_back(dir + "/speedup_vs_G.csv");
-    gnuplot("speedup_vs_G", "set xlabel 'G'\nset ylabel 'speedup over the B*G-bit baseline'\nset key left top\n"
-                            "set grid\nplot " + plot_s + "\n");
-    gnuplot("energy_efficiency_vs_G", "set xlabel 'G'\nset ylabel 'energy efficiency over the B*G-bit baseline'\n"
-                                      "set key left top\nset grid\nplot " + plot_e + "\n");
+    gnuplot("speedup_vs_G",
+            "set xlabel 'G'\nset ylabel 'speedup over the B*G-bit baseline'\nset key left top\n"
+            "set grid\nplot " +
+                plot_s + "\n");
+    gnuplot("energy_efficiency_vs_G",
+            "set xlabel 'G'\nset ylabel 'energy efficiency over the B*G-bit baseline'\n"
+            "set key left top\nset grid\nplot " +
+                plot_e + "\n");
     for (int i = 0; i < idx; ++i) fs::remove(fmt::format("{}/speedup_series{}.dat", dir, i));
   }
   // Accuracy against energy of the trained-model points, one series per
   // accelerator (with its overrides and lowering), each point labelled.
   std::map<std::string, std::string> accuracy_series;
-  std::string accuracy_csv = "series,label,energy_uj,cycles,accuracy_percent\n";
+  std::string accuracy_csv =
+      csv_provenance(records) + "series,label,energy_uj,cycles,accuracy_percent\n";
   for (const auto& r : records) {
     if (r.status != "done" || !r.result.contains("accuracy")) continue;
     const auto& p = r.params;
@@ -198,9 +337,10 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records, c
     if (!overrides_text(p).empty()) name += " " + overrides_text(p);
     if (p.contains("onchip") && !p["onchip"].get<bool>()) name += " no-onchip";
     const double acc = 100 * r.result["accuracy"].get<double>();
-    accuracy_series[name] += fmt::format("{:.4f} {:.3f} \"{}\"\n", r.energy_pj / 1e6, acc, scalar(p["label"]));
-    accuracy_csv += fmt::format("{},{},{:.4f},{},{:.3f}\n", csv_field(name), csv_field(scalar(p["label"])),
-                                r.energy_pj / 1e6, r.cycles, acc);
+    accuracy_series[name] +=
+        fmt::format("{:.4f} {:.3f} \"{}\"\n", r.energy_pj / 1e6, acc, scalar(p["label"]));
+    accuracy_csv += fmt::format("{},{},{:.4f},{},{:.3f}\n", csv_field(name),
+                                csv_field(scalar(p["label"])), r.energy_pj / 1e6, r.cycles, acc);
   }
   if (!accuracy_series.empty()) {
     write_file_atomically(dir + "/accuracy_vs_energy.csv", accuracy_csv);
@@ -210,41 +350,50 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records, c
     for (const auto& [name, d] : accuracy_series) {
       const std::string file = fmt::format("{}/accuracy_series{}.dat", dir, idx);
       write_file_atomically(file, d);
-      plot += fmt::format("{}'{}' using 1:2 with points pt 7 ps 1.5 title '{}', '' using 1:2:3 with labels "
-                          "offset char 1,0.6 font ',8' notitle",
-                          idx ? ", " : "", file, name);
+      plot += fmt::format(
+          "{}'{}' using 1:2 with points pt 7 ps 1.5 title '{}', '' using 1:2:3 with labels "
+          "offset char 1,0.6 font ',8' notitle",
+          idx ? ", " : "", file, name);
       ++idx;
     }
-    gnuplot("accuracy_vs_energy", "set xlabel 'energy per inference (uJ)'\nset ylabel 'top-1 accuracy (%)'\n"
-                                  "set key right bottom\nset grid\nplot " + plot + "\n");
+    gnuplot("accuracy_vs_energy",
+            "set xlabel 'energy per inference (uJ)'\nset ylabel 'top-1 accuracy (%)'\n"
+            "set key right bottom\nset grid\nplot " +
+                plot + "\n");
     for (int i = 0; i < idx; ++i) fs::remove(fmt::format("{}/accuracy_series{}.dat", dir, i));
   }
   // Energy breakdown of every finished point (stacked bars).
-  std::string rows = "point,core,sram,dram\n";
+  std::string rows = csv_provenance(records) + "point,core,sram,dram\n";
   int n = 0;
   for (const auto& r : records) {
     if (r.status != "done" || !r.result.contains("energy_breakdown_pj")) continue;
     const auto& b = r.result["energy_breakdown_pj"];
     const auto& p = r.params;
-    std::string label = fmt::format("{}-{}", scalar(p["method"]),
-                                    p.contains("G")       ? fmt::format("B{}G{}", scalar(p["B"]), scalar(p["G"]))
-                                    : p.contains("label") ? scalar(p["label"])
-                                                          : fmt::format("A{}W{}", scalar(p["abits"]), scalar(p["wbits"])));
+    std::string label = fmt::format(
+        "{}-{}", scalar(p["method"]),
+        p.contains("G")       ? fmt::format("B{}G{}", scalar(p["B"]), scalar(p["G"]))
+        : p.contains("label") ? scalar(p["label"])
+                              : fmt::format("A{}W{}", scalar(p["abits"]), scalar(p["wbits"])));
+    if (!shape_text(p).empty()) label = network_label(p) + " " + label;
     label += "-" + fs::path(scalar(p["hardware"])).stem().string();
     if (!overrides_text(p).empty()) label += "-" + overrides_text(p);
-    rows += fmt::format("{},{:.4f},{:.4f},{:.4f}\n", csv_field(label),
-                        (b["core_dynamic"].get<double>() + b["core_leakage"].get<double>() +
-                         b["activation_sum"].get<double>() + b["ppu"].get<double>()) / 1e6,
-                        (b["ibuf"].get<double>() + b["wbuf"].get<double>() + b["obuf"].get<double>()) / 1e6,
-                        b["dram"].get<double>() / 1e6);
+    std::map<std::string, double> group_uj;  // core, sram, dram
+    for (const auto& e : frontend::energy_components()) {
+      if (b.contains(e.key) && b[e.key].is_number())
+        group_uj[e.group] += b[e.key].get<double>() / 1e6;
+    }
+    rows += fmt::format("{},{:.4f},{:.4f},{:.4f}\n", csv_field(label), group_uj["core"],
+                        group_uj["sram"], group_uj["dram"]);
     ++n;
   }
   if (n > 0) {
     write_file_atomically(dir + "/energy_breakdown.csv", rows);
     written.push_back(dir + "/energy_breakdown.csv");
     gnuplot("energy_breakdown",
-            fmt::format("set datafile separator ','\nset style data histograms\nset style histogram rowstacked\n"
-                        "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by -60 font ',7'\n"
+            fmt::format("set datafile separator ','\nset style data histograms\nset style "
+                        "histogram rowstacked\n"
+                        "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by "
+                        "-60 font ',7'\n"
                         "set ylabel 'energy (uJ)'\nset key autotitle columnhead\n"
                         "plot '{0}/energy_breakdown.csv' using 2:xtic(1), '' using 3, '' using 4\n",
                         dir));

@@ -10,7 +10,10 @@
 #include <thread>
 
 #include "cli/model_data.h"
+#include "cli/provenance.h"
+#include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/registry.h"
+#include "frontend/builders/request_json.h"
 #include "frontend/lowering/compile.h"
 #include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
@@ -38,15 +41,22 @@ frontend::HwConfig resolve_hw(const SweepPoint& p) {
   return hw;
 }
 
-void record_stats(const frontend::HwConfig& hw, const sim::RunStats& s, PointRecord& r) {
+// The figures of a finished point and what produced them (provenance: the
+// build, the resolved configuration, the network's layers).
+void record_stats(const frontend::HwConfig& hw, const sim::RunStats& s,
+                  const nlohmann::json& network, PointRecord& r) {
   r.status = "done";
   r.cycles = s.cycles;
   r.energy_pj = s.energy.total();
   r.result = {{"energy_breakdown_pj", sim::energy_to_json(s.energy)},
               {"utilization", s.utilization},
+              {"mac_utilization", s.mac_utilization},
               {"dram_bits", s.counts.dram_read_bits + s.counts.dram_write_bits},
-              {"hardware_name", hw.name},
+              {"hardware_name", frontend::hw_display_name(hw)},
               {"multipliers", hw.multipliers()}};
+  nlohmann::json provenance = provenance_json(frontend::hw_config_json(hw), network, nullptr);
+  provenance["hardware_origin"] = hardware_origin(hw);
+  r.result["provenance"] = provenance;
 }
 
 // A trained model: cycles and energy of its network (as `palsim evaluate`
@@ -69,8 +79,13 @@ void run_model_point(const SweepPoint& p, const frontend::HwConfig& hw, PointRec
   // Timing and energy do not depend on the values: detailed points run the
   // synthetic values (palsim validate --sim-images runs the model's own).
   const sim::RunStats s = sim::simulate(hw, c.program, so);
-  record_stats(hw, s, r);
+  record_stats(hw, s,
+               {{"name", m.network.name()},
+                {"model_hash", model_file_hash(p.model)},
+                {"layers_hash", frontend::network_hash(m.network)}},
+               r);
   if (so.mode == sim::SimMode::kDetailed) r.result["bit_exact"] = s.bit_exact;
+  sim::require_bit_exact(s);
   const auto& ref = *m.reference;
   const size_t classes = static_cast<size_t>(m.classes());
   int64_t correct = 0;
@@ -117,8 +132,9 @@ PointRecord run_point(const SweepPoint& p) {
     so.mode = sim::parse_sim_mode(p.mode);
     so.graph = &c.plan.graph;
     const sim::RunStats s = sim::simulate(hw, c.program, so);
-    record_stats(hw, s, r);
+    record_stats(hw, s, network_provenance(req, net), r);
     if (so.mode == sim::SimMode::kDetailed) r.result["bit_exact"] = s.bit_exact;
+    sim::require_bit_exact(s);
   } catch (const std::exception& e) {
     r.status = "failed";
     r.error = e.what();

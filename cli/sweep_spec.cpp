@@ -10,6 +10,7 @@
 #include <set>
 
 #include "frontend/builders/registry.h"
+#include "frontend/builders/request_json.h"
 #include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
 #include "frontend/util/yaml_reader.h"
@@ -19,40 +20,12 @@ namespace palsim::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-void params_of_method(const frontend::MethodOptions& method, nlohmann::json& j) {
-  j["method"] = frontend::to_string(method.method);
-  switch (method.method) {
-    case frontend::Method::kFp:
-      break;
-    case frontend::Method::kLsq:
-    case frontend::Method::kEwgs:
-      j["abits"] = method.a_bits;
-      j["wbits"] = method.w_bits;
-      break;
-    case frontend::Method::kBitDecomposed:
-      j["abits"] = method.a_bits;
-      j["wbits"] = method.w_bits;
-      j["slice_bits"] = method.slice_bits;
-      j["quantizer"] = method.decomposed_quantizer == frontend::Quantizer::kLsq ? "lsq" : "ewgs";
-      break;
-    case frontend::Method::kPalQuant:
-      j["B"] = method.B;
-      j["G"] = method.G;
-      j["channel_shuffle"] = frontend::to_string(method.channel_shuffle);
-      j["cyclic"] = method.cyclic_shuffle;
-      j["permutation"] = method.cyclic_permutation;
-      break;
-  }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string model_file_hash(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot read the model file", path));
-  uint64_t h = 1469598103934665603ull;
+  if (!in) throw InputError(fmt::format("{}: cannot read the file", path));
+  uint64_t h = 14695981039346656037ull;
   char buf[1 << 16];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     for (std::streamsize i = 0; i < in.gcount(); ++i)
@@ -64,6 +37,10 @@ std::string model_file_hash(const std::string& path) {
 const std::shared_ptr<const OverrideSet>& no_overrides() {
   static const auto empty = std::make_shared<const OverrideSet>();
   return empty;
+}
+
+bool SweepPoint::builtin_network() const {
+  return model.empty() && frontend::is_builtin_network(network);
 }
 
 nlohmann::json SweepPoint::params() const {
@@ -83,7 +60,7 @@ nlohmann::json SweepPoint::params() const {
     j["model"] = model;
     j["label"] = model_label;
   } else {
-    params_of_method(method, j);
+    if (builtin_network()) frontend::add_method_json(method, j);
   }
   j["hardware"] = hardware;
   nlohmann::json o = nlohmann::json::object();
@@ -103,6 +80,8 @@ std::string point_key(const SweepPoint& p, const frontend::HwConfig& hw) {
   // A model point is keyed by the model's content, not only its path: a
   // re-exported model is a new point.
   if (!p.model.empty()) j["model_hash"] = model_file_hash(p.model);
+  // A network file likewise: an edited file is a new point.
+  if (p.model.empty() && !p.builtin_network()) j["network_file_hash"] = model_file_hash(p.network);
   j["simulator_version"] = simulator_version();
   const std::string s = j.dump();
   uint64_t h = 1469598103934665603ull;
@@ -397,15 +376,39 @@ SweepSpec load_sweep(const std::string& path) {
       networks.emplace_back(name, shape);
     }
   }
+  // A method builds a built-in network in a form; a network file carries its
+  // own quantization, so methods are crossed with the built-in networks only
+  // and a file network is one point (never labelled with a method that did
+  // not shape it).
   std::vector<frontend::MethodOptions> method_list;
-  if (builtin_points) {
+  std::vector<std::string> file_networks;
+  bool any_builtin = false;
+  for (const auto& [net, shape] : networks) {
+    if (frontend::is_builtin_network(net))
+      any_builtin = true;
+    else
+      file_networks.push_back(net);
+  }
+  if (builtin_points && any_builtin) {
     const YAML::Node methods = doc.raw("methods");
     if (!methods.IsSequence() || methods.size() == 0)
-      doc.fail("methods", "expected a non-empty list of methods");
+      doc.fail("methods",
+               "expected a non-empty list of methods (the forms of the built-in networks)");
     for (size_t i = 0; i < methods.size(); ++i) {
       for (const auto& m : expand_method(path, methods[i], i)) method_list.push_back(m);
     }
+  } else if (doc.has("methods")) {
+    doc.fail(
+        "methods",
+        fmt::format("methods build the built-in networks; the network files ({}) carry their own "
+                    "quantization, so no method would shape their points: remove 'methods'",
+                    fmt::join(file_networks, ", ")));
   }
+  // The method list each network is crossed with: one unused entry for a file.
+  const std::vector<frontend::MethodOptions> file_method = {frontend::MethodOptions{}};
+  auto methods_of = [&](const std::string& net) -> const std::vector<frontend::MethodOptions>& {
+    return frontend::is_builtin_network(net) ? method_list : file_method;
+  };
   // Trained models: (resolved path, label, network name).
   struct ModelEntry {
     std::string file, label, network;
@@ -525,11 +528,11 @@ SweepSpec load_sweep(const std::string& path) {
 
   // Refused before the points are built: each takes memory, and a sweep this
   // large is a typo (or several sweeps).
-  const double product = (double(networks.size()) * double(method_list.size()) *
-                              double(fp_layers.size()) * double(batches.size()) +
-                          double(models.size())) *
-                         double(hardware.size()) * double(shared_sets.size()) *
-                         double(onchip.size());
+  double forms = 0;
+  for (const auto& [net, shape] : networks) forms += double(methods_of(net).size());
+  const double product =
+      (forms * double(fp_layers.size()) * double(batches.size()) + double(models.size())) *
+      double(hardware.size()) * double(shared_sets.size()) * double(onchip.size());
   if (product > double(kMaxPoints)) {
     doc.fail_here(fmt::format("the lists multiply to {:.0f} points, more than {}; split the sweep",
                               product, kMaxPoints));
@@ -537,7 +540,7 @@ SweepSpec load_sweep(const std::string& path) {
   std::vector<SweepPoint> points;
   points.reserve(static_cast<size_t>(product));
   for (const auto& [net, shape] : networks)
-    for (const auto& m : method_list)
+    for (const auto& m : methods_of(net))
       for (const auto& hw : hardware)
         for (const auto& ov : shared_sets)
           for (const auto& fp : fp_layers)
@@ -584,7 +587,7 @@ SweepSpec load_sweep(const std::string& path) {
       for (const auto& [k, v] : j.items()) parameters.insert(k);
     };
     for (const auto& [net, shape] : networks) {
-      for (const auto& m : method_list) {
+      for (const auto& m : methods_of(net)) {
         SweepPoint p;
         p.network = net;
         p.shape = shape;
@@ -647,10 +650,14 @@ SweepSpec load_sweep(const std::string& path) {
       if (!e.IsMap()) fail_at(path, e, ip, "expected a mapping");
       SweepPoint p;
       p.mode = mode;
-      if (!e["network"] || !e["hardware"] || !e["method"])
-        fail_at(path, e, ip, "needs network, method and hardware");
+      if (!e["network"] || !e["hardware"]) fail_at(path, e, ip, "needs network and hardware");
       p.network = network_path(path, dir, e["network"], ip + ".network",
                                string_value(path, e["network"], ip + ".network"));
+      const bool builtin = frontend::is_builtin_network(p.network);
+      if (builtin && !e["method"]) fail_at(path, e, ip, "a built-in network needs a method");
+      if (!builtin && e["method"])
+        fail_at(path, e["method"], ip + ".method",
+                "a network file carries its own quantization: no method applies to it");
       p.hardware = hardware_path(path, dir, e["hardware"], ip + ".hardware",
                                  string_value(path, e["hardware"], ip + ".hardware"));
       YAML::Node m(YAML::NodeType::Map);
@@ -659,9 +666,15 @@ SweepSpec load_sweep(const std::string& path) {
         if (k != "network" && k != "hardware" && k != "fp_layers" && k != "batch" && k != "onchip")
           m[k] = it->second;
       }
-      const auto ms = expand_method(path, m, i);
-      if (ms.size() != 1) fail_at(path, e, ip, "an included point takes single values, not lists");
-      p.method = ms[0];
+      if (builtin) {
+        const auto ms = expand_method(path, m, i);
+        if (ms.size() != 1)
+          fail_at(path, e, ip, "an included point takes single values, not lists");
+        p.method = ms[0];
+      } else if (m.size() > 0) {
+        fail_at(path, e, ip,
+                "a network file's point takes network, hardware, fp_layers, batch and onchip only");
+      }
       if (e["fp_layers"])
         p.lowering.fp_layers = frontend::parse_fp_layer_treatment(e["fp_layers"].Scalar());
       if (e["batch"]) p.lowering.batch = int_value(path, e["batch"], ip + ".batch", 1, 4096);

@@ -67,7 +67,11 @@ struct SweepPoint {
   std::string model;
   std::string model_label;
 
-  // The point's parameters as the user wrote them (flat JSON object).
+  // A built-in network built in the form `method`; otherwise a network file
+  // (its own quantization: `method` is unused) or a trained model.
+  bool builtin_network() const;
+  // The point's parameters as the user wrote them (flat JSON object): only
+  // what shapes the point (no method for a network file or a model).
   nlohmann::json params() const;
 };
 
@@ -79,6 +83,9 @@ struct SweepSpec {
 
 // Parses and expands a sweep file; errors name the file, line and key.
 SweepSpec load_sweep(const std::string& path);
+
+// FNV-1a 64 of a file's bytes, in hex (model and network files of points).
+std::string model_file_hash(const std::string& path);
 
 // The key of a point: a hash of its full resolved configuration (the
 // hardware's every value after overrides, the network and method, the

@@ -7,12 +7,14 @@
 #include <mutex>
 #include <thread>
 
+#include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/registry.h"
+#include "frontend/builders/request_json.h"
 #include "frontend/lowering/compile.h"
-#include "sim/compile.h"
 #include "frontend/util/error.h"
 #include "frontend/util/progress.h"
 #include "frontend/util/yaml_reader.h"
+#include "sim/compile.h"
 #include "sim/simulator.h"
 
 namespace palsim::cli {
@@ -59,7 +61,8 @@ Table2Result run_table2(const Table2Options& o) {
   result.hardware.emplace_back("bitfusion", frontend::load_hw_config(o.hw_bitfusion));
   result.hardware.emplace_back("bpvec", frontend::load_hw_config(o.hw_bpvec));
   if (result.hardware[0].second.kind != frontend::AcceleratorKind::kBitFusion) {
-    throw InputError(fmt::format("--hw-bitfusion: '{}' is not a Bit Fusion configuration", o.hw_bitfusion));
+    throw InputError(
+        fmt::format("--hw-bitfusion: '{}' is not a Bit Fusion configuration", o.hw_bitfusion));
   }
   if (result.hardware[1].second.kind != frontend::AcceleratorKind::kBpvec) {
     throw InputError(fmt::format("--hw-bpvec: '{}' is not a BPVeC configuration", o.hw_bpvec));
@@ -72,7 +75,7 @@ Table2Result run_table2(const Table2Options& o) {
       for (int M : o.bits) {
         Table2Row row;
         row.accelerator = acc;
-        row.hardware = hw.name;
+        row.hardware = frontend::hw_display_name(hw);
         row.network = net;
         row.M = M;
         row.G = M / 2;
@@ -116,14 +119,16 @@ Table2Result run_table2(const Table2Options& o) {
       const Task& t = tasks[k];
       try {
         const frontend::Network net = frontend::resolve_network(t.request);
-        const frontend::Compiled c = sim::compile(*t.hw, net, t.lowering, o.refine, o.cycle_tolerance);
+        const frontend::Compiled c =
+            sim::compile(*t.hw, net, t.lowering, o.refine, o.cycle_tolerance);
         sim::SimOptions so;
         sim::RunStats stats = sim::simulate(*t.hw, c.program, so);
         std::lock_guard<std::mutex> lock(mutex);
-        Table2Side& side = t.side == 0 ? result.rows[t.row].baseline
+        Table2Side& side = t.side == 0   ? result.rows[t.row].baseline
                            : t.side == 1 ? result.rows[t.row].palquant
                                          : result.rows[t.row].palquant_offchip;
         side.method = t.request.method.label();
+        side.layers_hash = frontend::network_hash(net);
         side.cycles = stats.cycles;
         side.energy_pj = stats.energy.total();
         side.stats = std::move(stats);
@@ -146,7 +151,8 @@ Table2Result run_table2(const Table2Options& o) {
     r.speedup = static_cast<double>(r.baseline.cycles) / static_cast<double>(r.palquant.cycles);
     r.energy_efficiency = r.baseline.energy_pj / r.palquant.energy_pj;
     if (o.onchip_effect) {
-      r.onchip_speedup = static_cast<double>(r.palquant_offchip.cycles) / static_cast<double>(r.palquant.cycles);
+      r.onchip_speedup =
+          static_cast<double>(r.palquant_offchip.cycles) / static_cast<double>(r.palquant.cycles);
       r.onchip_energy = r.palquant_offchip.energy_pj / r.palquant.energy_pj;
     }
   }

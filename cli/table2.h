@@ -28,7 +28,7 @@ struct Table2Options {
   frontend::LoweringOptions lowering;
   bool onchip_effect = true;  // also run PalQuant without on-chip intermediates
   int jobs = 1;
-  size_t refine = 8;             // mapping candidates simulated per layer
+  size_t refine = 8;              // mapping candidates simulated per layer
   double cycle_tolerance = 0.01;  // objective: cycles within this of the fewest, then energy
   bool progress = true;
   std::string paper_file;
@@ -36,6 +36,7 @@ struct Table2Options {
 
 struct Table2Side {
   std::string method;
+  std::string layers_hash;  // frontend::network_hash of the network run
   uint64_t cycles = 0;
   double energy_pj = 0;
   sim::RunStats stats;

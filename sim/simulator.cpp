@@ -15,29 +15,42 @@ SimMode parse_sim_mode(const std::string& s) {
   throw InputError(fmt::format("--mode: unknown mode '{}' (fast, detailed)", s));
 }
 
-std::string to_string(SimMode m) { return m == SimMode::kFast ? "fast" : "detailed"; }
+std::string to_string(SimMode m) {
+  return m == SimMode::kFast ? "fast" : "detailed";
+}
 
-RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& program, const SimOptions& options);
+RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& program,
+                           const SimOptions& options);
 
-RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program, const SimOptions& options) {
+RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program,
+                  const SimOptions& options) {
   if (program.info.hw_fingerprint != hw.fingerprint()) {
-    throw InputError(fmt::format("the program was compiled for hardware '{}' with other parameters than '{}' ({}); "
-                                 "recompile it for this configuration",
-                                 program.info.hw_name, hw.name, hw.file));
+    throw InputError(fmt::format(
+        "the program was compiled for hardware '{}' with other parameters than '{}' ({}); "
+        "recompile it for this configuration",
+        program.info.hw_name, hw.name, hw.file));
   }
   if (options.mode == SimMode::kDetailed) return simulate_detailed(hw, program, options);
-  Progress progress("simulate (fast)", "layers", static_cast<int64_t>(program.info.ops.size()), options.progress);
+  Progress progress("simulate (fast)", "layers", static_cast<int64_t>(program.info.ops.size()),
+                    options.progress);
   JobList jobs = expand_program(hw, program);
   auto memory = make_offchip_memory(hw.offchip, hw.clock_mhz);
   const uint64_t cycles = run_fast(hw, jobs, *memory);
   RunStats r = collect_stats(hw, program, jobs, cycles);
   progress.update(static_cast<int64_t>(program.info.ops.size()));
   const double secs = progress.elapsed_seconds();
-  progress.finish(fmt::format("{} cycles, {:.1f} M simulated cycles/s", cycles, secs > 0 ? cycles / secs / 1e6 : 0.0));
+  progress.finish(fmt::format("{} cycles, {:.1f} M simulated cycles/s", cycles,
+                              secs > 0 ? cycles / secs / 1e6 : 0.0));
   r.mode = "fast";
   r.dram = memory->stats();
   r.memory_model = memory->describe();
   return r;
+}
+
+void require_bit_exact(const RunStats& run) {
+  if (run.values_checked && !run.bit_exact) {
+    throw RunFailure("values MISMATCH against the kernels (detailed mode): " + run.first_mismatch);
+  }
 }
 
 }  // namespace palsim::sim

@@ -36,6 +36,11 @@ struct SimOptions {
 };
 
 // Throws InputError when the program was compiled for another configuration.
-RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program, const SimOptions& options);
+RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program,
+                  const SimOptions& options);
+
+// Throws RunFailure when the run checked its values against the kernels and
+// found a mismatch: a failed correctness check is a failed run.
+void require_bit_exact(const RunStats& run);
 
 }  // namespace palsim::sim

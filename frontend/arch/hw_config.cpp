@@ -6,18 +6,21 @@
 #include <functional>
 #include <set>
 
+#include "frontend/arch/hw_config_json.h"
 #include "frontend/util/error.h"
 
 namespace palsim::frontend {
 
 namespace fs = std::filesystem;
 
-std::string to_string(AcceleratorKind k) { return k == AcceleratorKind::kBitFusion ? "bitfusion" : "bpvec"; }
+std::string to_string(AcceleratorKind k) {
+  return k == AcceleratorKind::kBitFusion ? "bitfusion" : "bpvec";
+}
 
 int64_t HwConfig::multipliers() const {
   const int64_t units = int64_t(array.rows) * array.cols;
   return kind == AcceleratorKind::kBitFusion ? units * array.bitbricks_per_unit
-                                              : units * array.nbves_per_unit * array.nbve_length;
+                                             : units * array.nbves_per_unit * array.nbve_length;
 }
 
 namespace {
@@ -50,9 +53,9 @@ void read_ddr4(YamlMap& m, Ddr4Config& d) {
       {"tCCD_L", &d.tCCD_L}, {"tWTR_S", &d.tWTR_S}, {"tWTR_L", &d.tWTR_L}, {"tRTP", &d.tRTP},
       {"tWR", &d.tWR},       {"tFAW", &d.tFAW},     {"tRFC", &d.tRFC},     {"tREFI", &d.tREFI}};
   for (const auto& [key, field] : timings) m.read(key, *field, 1, 1 << 20);
-  const std::pair<const char*, double*> currents[] = {{"IDD0", &d.IDD0},   {"IDD2N", &d.IDD2N}, {"IDD3N", &d.IDD3N},
-                                                      {"IDD4R", &d.IDD4R}, {"IDD4W", &d.IDD4W}, {"IDD5AB", &d.IDD5AB},
-                                                      {"VDD", &d.VDD}};
+  const std::pair<const char*, double*> currents[] = {
+      {"IDD0", &d.IDD0},   {"IDD2N", &d.IDD2N},   {"IDD3N", &d.IDD3N}, {"IDD4R", &d.IDD4R},
+      {"IDD4W", &d.IDD4W}, {"IDD5AB", &d.IDD5AB}, {"VDD", &d.VDD}};
   for (const auto& [key, field] : currents) m.read(key, *field, 0.0, 1e6);
   m.read_choice("page_policy", d.page_policy, {"open", "closed"});
   m.finish();
@@ -119,22 +122,26 @@ void validate(const HwConfig& c) {
   if (c.array.fusion_bits.empty()) p.fail("array.fusion_bits", "list at least the 2-bit mode");
   bool has2 = false;
   for (int b : c.array.fusion_bits) {
-    if (!allowed.count(b)) p.fail("array.fusion_bits", fmt::format("operand widths must be 2, 4 or 8, got {}", b));
+    if (!allowed.count(b))
+      p.fail("array.fusion_bits", fmt::format("operand widths must be 2, 4 or 8, got {}", b));
     has2 = has2 || b == 2;
   }
   if (!has2) p.fail("array.fusion_bits", "the 2-bit mode (2) must be allowed");
   if (c.kind == AcceleratorKind::kBitFusion) {
     if (c.array.bitbricks_per_unit != 16) {
-      p.fail("array.bitbricks_per_unit", "a Bit Fusion unit has 16 BitBricks (8-bit max operands, 2-bit min)");
+      p.fail("array.bitbricks_per_unit",
+             "a Bit Fusion unit has 16 BitBricks (8-bit max operands, 2-bit min)");
     }
   } else {
     const int n = c.array.nbves_per_unit;
     if (n < 16 || (n & (n - 1)) != 0) {
-      p.fail("array.nbves_per_unit", "must be a power of two of at least 16 (one NBVE per slice pair of 8-bit operands)");
+      p.fail("array.nbves_per_unit",
+             "must be a power of two of at least 16 (one NBVE per slice pair of 8-bit operands)");
     }
   }
   for (const BufferConfig* b : {&c.ibuf, &c.wbuf, &c.obuf}) {
-    if (b->size_bytes < 64) p.fail("buffers." + b->name + ".size_bytes", "a buffer needs at least 64 bytes");
+    if (b->size_bytes < 64)
+      p.fail("buffers." + b->name + ".size_bytes", "a buffer needs at least 64 bytes");
   }
   if (c.offchip.model == "ddr4") {
     const Ddr4Config& d = c.offchip.ddr4;
@@ -152,7 +159,8 @@ void load_into(const std::string& path, HwConfig& cfg, std::vector<std::string>&
   std::string canonical = fs::weakly_canonical(fs::path(path), ec).string();
   if (ec) canonical = path;
   for (const auto& seen : chain) {
-    if (seen == canonical) throw InputError(fmt::format("{}: 'base' chain loops back to this file", path));
+    if (seen == canonical)
+      throw InputError(fmt::format("{}: 'base' chain loops back to this file", path));
   }
   chain.push_back(canonical);
   YAML::Node root = load_yaml_file(path);
@@ -160,7 +168,8 @@ void load_into(const std::string& path, HwConfig& cfg, std::vector<std::string>&
   std::string format;
   doc.read("format", format);
   if (format != kHwFormat) {
-    doc.fail("format", fmt::format("unsupported hardware format '{}' (this palsim reads '{}')", format, kHwFormat));
+    doc.fail("format", fmt::format("unsupported hardware format '{}' (this palsim reads '{}')",
+                                   format, kHwFormat));
   }
   bool overlay = false;
   if (doc.has("base")) {
@@ -212,7 +221,8 @@ HwConfig load_hw_config(const std::string& path) {
 void apply_hw_override(HwConfig& cfg, const std::string& assignment) {
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw InputError(fmt::format("--set '{}': expected KEY=VALUE, e.g. buffers.ibuf.size_bytes=16384", assignment));
+    throw InputError(fmt::format(
+        "--set '{}': expected KEY=VALUE, e.g. buffers.ibuf.size_bytes=16384", assignment));
   }
   const std::string key = assignment.substr(0, eq);
   const std::string value = assignment.substr(eq + 1);
@@ -221,7 +231,8 @@ void apply_hw_override(HwConfig& cfg, const std::string& assignment) {
   try {
     leaf = YAML::Load(value.empty() ? "''" : value);
   } catch (const YAML::Exception& e) {
-    throw InputError(fmt::format("--set {}: the value '{}' is not valid YAML: {}", assignment, value, e.msg));
+    throw InputError(
+        fmt::format("--set {}: the value '{}' is not valid YAML: {}", assignment, value, e.msg));
   }
   std::vector<std::string> parts;
   size_t start = 0;
@@ -242,32 +253,20 @@ void apply_hw_override(HwConfig& cfg, const std::string& assignment) {
   read_fields(doc, cfg);
   doc.finish();
   validate(cfg);
+  cfg.overrides.push_back(assignment);
 }
 
 std::string HwConfig::fingerprint() const {
-  const auto& a = array;
-  std::string s = fmt::format("{}|{}|{}x{}|bb{}|fb{}|nb{}x{}|wl{}|", to_string(kind), clock_mhz, a.rows, a.cols,
-                              a.bitbricks_per_unit, fmt::join(a.fusion_bits, ","), a.nbves_per_unit, a.nbve_length,
-                              a.weight_load_cycles);
-  for (const BufferConfig* b : {&ibuf, &wbuf, &obuf}) {
-    s += fmt::format("{}:{}:{}:{}:{}:{}|", b->name, b->size_bytes, b->banks, b->double_buffered, b->read_pj_per_bit,
-                     b->write_pj_per_bit);
-  }
-  const auto& o = offchip;
-  const auto& d = o.ddr4;
-  s += fmt::format("acc{}|{}:{}:{}:{}|", accumulator_bits, o.model, o.bits_per_cycle, o.latency_cycles, o.pj_per_bit);
-  if (o.model == "ddr4") {
-    s += fmt::format("{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}:{}|", d.tck_ns,
-                     d.channel_width_bits, d.device_width_bits, d.bank_groups, d.banks_per_group, d.rows, d.columns,
-                     d.burst_length, d.CL, d.CWL, d.tRCD, d.tRP, d.tRAS, d.tRRD_S, d.tRRD_L, d.tCCD_S, d.tCCD_L,
-                     d.tWTR_S, d.tWTR_L, d.tRTP, d.tWR, d.tFAW, d.tRFC, d.tREFI);
-    s += fmt::format("{}:{}:{}:{}:{}:{}:{}|", d.IDD0, d.IDD2N, d.IDD3N, d.IDD4R, d.IDD4W, d.IDD5AB, d.VDD);
-    s += d.page_policy + "|";
-  }
-  const auto& e = energy;
-  s += fmt::format("{}:{}:{}:{}:{}|ppu{}", e.unit_dynamic_pj_per_cycle, e.unit_leakage_pj_per_cycle,
-                   e.activation_sum_pj_per_cycle, e.ppu_pj_per_element, e.sram_accounting, ppu.lanes);
-  return s;
+  // Every value the configuration holds (not a hand-listed subset): a field
+  // the reader knows is in hw_config_json, or the configuration would not
+  // reload from it (tested), so no value can shape a mapping without being
+  // in the key.
+  uint64_t h = 14695981039346656037ull;
+  // Hashed as a sorted-key JSON: the form results store it in, so an export
+  // can recompute the same fingerprint from a stored configuration.
+  for (unsigned char c : nlohmann::json(hw_config_json(*this)).dump())
+    h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
 }
 
 }  // namespace palsim::frontend

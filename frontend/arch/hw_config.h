@@ -50,7 +50,8 @@ struct Ddr4Config {
   int columns = 1024;
   int burst_length = 8;
   int CL = 17, CWL = 12, tRCD = 17, tRP = 17, tRAS = 39;
-  int tRRD_S = 7, tRRD_L = 8, tCCD_S = 4, tCCD_L = 6, tWTR_S = 3, tWTR_L = 9, tRTP = 9, tWR = 18, tFAW = 36;
+  int tRRD_S = 7, tRRD_L = 8, tCCD_S = 4, tCCD_L = 6, tWTR_S = 3, tWTR_L = 9, tRTP = 9, tWR = 18,
+      tFAW = 36;
   int tRFC = 420, tREFI = 9360;
   // Currents (mA) per device and VDD (V), for the current-based energy estimate
   // reported beside the per-bit figure.
@@ -95,10 +96,13 @@ struct HwConfig {
   EnergyConfig energy;
   PpuConfig ppu;
   Provenance provenance;  // where each key was set (for errors found later)
+  // The --set / sweep overrides applied after loading, in order ("array.rows=8").
+  std::vector<std::string> overrides;
 
   // 2-bit multipliers in the whole array.
   int64_t multipliers() const;
-  // A short fingerprint of every value (for caches and result keys).
+  // A hash of every value (hw_config_json: the complete configuration), for
+  // mapping caches and result keys.
   std::string fingerprint() const;
 };
 

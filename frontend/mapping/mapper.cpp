@@ -1,5 +1,7 @@
 #include "frontend/mapping/mapper.h"
 
+#include "frontend/arch/energy_model.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -415,25 +417,26 @@ MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const
   e.cycles = std::max({w.compute.cycles, e.dram_cycles, w.post.cycles}) + w.compute.latency +
              prologue + epilogue;
 
-  // Energy: action counts times the configured costs.
-  const double ibuf_wr = static_cast<double>(in_bits + res_bits);
-  const double ibuf_rd = static_cast<double>(w.compute.ibuf_read_bits + w.post.ibuf_read_bits);
-  const double wbuf_wr = static_cast<double>(wt_bits),
-               wbuf_rd = static_cast<double>(w.compute.wbuf_read_bits);
-  const double obuf_wr =
-      static_cast<double>(w.compute.obuf_write_bits + w.post.obuf_write_bits + spill_bits / 2);
-  const double obuf_rd = static_cast<double>(w.compute.obuf_read_bits + w.post.obuf_read_bits +
-                                             final_out_bits + spill_bits / 2);
-  const double units = static_cast<double>(hw.array.rows) * hw.array.cols;
-  e.energy_pj =
-      static_cast<double>(e.dram_bits) * hw.offchip.pj_per_bit +
-      ibuf_wr * hw.ibuf.write_pj_per_bit + ibuf_rd * hw.ibuf.read_pj_per_bit +
-      wbuf_wr * hw.wbuf.write_pj_per_bit + wbuf_rd * hw.wbuf.read_pj_per_bit +
-      obuf_wr * hw.obuf.write_pj_per_bit + obuf_rd * hw.obuf.read_pj_per_bit +
-      static_cast<double>(w.compute.unit_busy_cycles) * hw.energy.unit_dynamic_pj_per_cycle +
-      static_cast<double>(e.cycles) * units * hw.energy.unit_leakage_pj_per_cycle +
-      static_cast<double>(w.compute.asu_busy_cycles) * hw.energy.activation_sum_pj_per_cycle +
-      static_cast<double>(w.post.elements) * hw.energy.ppu_pj_per_element;
+  // Energy: the action counts of one group priced by the same formula the
+  // statistics use (energy_of), so that candidates are ranked by the energy
+  // they will be reported with, under any SRAM accounting.
+  ActionCounts c;
+  c.dram_read_bits = static_cast<uint64_t>(in_bits + wt_bits + res_bits + spill_bits / 2);
+  c.dram_write_bits = static_cast<uint64_t>(final_out_bits + spill_bits / 2);
+  c.ibuf_write_bits = static_cast<uint64_t>(in_bits + res_bits);
+  c.ibuf_read_bits = static_cast<uint64_t>(w.compute.ibuf_read_bits + w.post.ibuf_read_bits);
+  c.wbuf_write_bits = static_cast<uint64_t>(wt_bits);
+  c.wbuf_read_bits = static_cast<uint64_t>(w.compute.wbuf_read_bits);
+  c.obuf_write_bits =
+      static_cast<uint64_t>(w.compute.obuf_write_bits + w.post.obuf_write_bits + spill_bits / 2);
+  c.obuf_read_bits = static_cast<uint64_t>(w.compute.obuf_read_bits + w.post.obuf_read_bits +
+                                           final_out_bits + spill_bits / 2);
+  c.unit_busy_cycles = static_cast<uint64_t>(w.compute.unit_busy_cycles);
+  c.asu_busy_cycles = static_cast<uint64_t>(w.compute.asu_busy_cycles);
+  c.ppu_elements = static_cast<uint64_t>(w.post.elements);
+  c.chunk_products = static_cast<uint64_t>(w.compute.macs);
+  c.chunk_product_input_bits = static_cast<uint64_t>(w.compute.mac_input_bits);
+  e.energy_pj = energy_of(hw, c, static_cast<uint64_t>(e.cycles)).total();
   // The figures above are for one group (tile); the estimate covers the op.
   const int64_t g = p.groups;
   e.cycles *= g;

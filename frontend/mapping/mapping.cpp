@@ -30,6 +30,12 @@ int64_t input_span(int64_t o0, int64_t n, int stride, int kernel, int pad, int i
   return hi >= lo ? hi - lo + 1 : 0;
 }
 
+// The key names every field (mapping caches are keyed by it; a field left
+// out would return a stale mapping). A new field changes the size: add it to
+// the key and to Mapper.ProblemKeyNamesEveryField, then update the size here.
+static_assert(sizeof(MappingProblem) == 104,
+              "a MappingProblem field was added or removed: update key()");
+
 std::string MappingProblem::key() const {
   return fmt::format(
       "{}|pk{}r{}|g{}|n{}|c{}>{}|{}x{}>{}x{}|k{}x{}|s{}x{}|p{}x{}|a{}w{}|i{}o{}r{}|u{}|oi{}oo{}|rv{"

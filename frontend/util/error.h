@@ -27,6 +27,14 @@ class FileError : public InputError {
   std::string key_;
 };
 
+// A run that finished but failed a correctness check (a detailed simulation
+// whose values differ from the kernels'): a failed run, exit 1, whatever it
+// printed before.
+class RunFailure : public std::runtime_error {
+ public:
+  explicit RunFailure(const std::string& message) : std::runtime_error(message) {}
+};
+
 // A broken invariant inside palsim itself (a bug, never the user's fault).
 class InternalError : public std::logic_error {
  public:

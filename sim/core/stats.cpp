@@ -1,61 +1,40 @@
 #include "sim/core/stats.h"
 
 #include "sim/core/controller.h"
+#include "sim/core/cycle_attribution.h"
 
 #include <algorithm>
 
 namespace palsim::sim {
 
 Counts& Counts::operator+=(const Counts& o) {
-  dram_read_bits += o.dram_read_bits;
-  dram_write_bits += o.dram_write_bits;
+  frontend::ActionCounts::operator+=(o);
   dram_transfers += o.dram_transfers;
-  ibuf_read_bits += o.ibuf_read_bits;
-  ibuf_write_bits += o.ibuf_write_bits;
-  wbuf_read_bits += o.wbuf_read_bits;
-  wbuf_write_bits += o.wbuf_write_bits;
-  obuf_read_bits += o.obuf_read_bits;
-  obuf_write_bits += o.obuf_write_bits;
-  unit_busy_cycles += o.unit_busy_cycles;
-  asu_busy_cycles += o.asu_busy_cycles;
-  ppu_elements += o.ppu_elements;
-  macs += o.macs;
-  mac_input_bits += o.mac_input_bits;
   folds += o.folds;
-  for (int e = 0; e < kEngines; ++e) engine_busy[static_cast<size_t>(e)] += o.engine_busy[static_cast<size_t>(e)];
+  for (int e = 0; e < kEngines; ++e)
+    engine_busy[static_cast<size_t>(e)] += o.engine_busy[static_cast<size_t>(e)];
   return *this;
 }
 
 bool Counts::operator==(const Counts& o) const {
-  return dram_read_bits == o.dram_read_bits && dram_write_bits == o.dram_write_bits &&
-         dram_transfers == o.dram_transfers && ibuf_read_bits == o.ibuf_read_bits &&
-         ibuf_write_bits == o.ibuf_write_bits && wbuf_read_bits == o.wbuf_read_bits &&
-         wbuf_write_bits == o.wbuf_write_bits && obuf_read_bits == o.obuf_read_bits &&
-         obuf_write_bits == o.obuf_write_bits && unit_busy_cycles == o.unit_busy_cycles &&
-         asu_busy_cycles == o.asu_busy_cycles && ppu_elements == o.ppu_elements && macs == o.macs && mac_input_bits == o.mac_input_bits &&
+  return frontend::ActionCounts::operator==(o) && dram_transfers == o.dram_transfers &&
          folds == o.folds && engine_busy == o.engine_busy;
-}
-
-Energy& Energy::operator+=(const Energy& o) {
-  core_dynamic += o.core_dynamic;
-  core_leakage += o.core_leakage;
-  activation_sum += o.activation_sum;
-  ppu += o.ppu;
-  ibuf += o.ibuf;
-  wbuf += o.wbuf;
-  obuf += o.obuf;
-  dram += o.dram;
-  return *this;
 }
 
 const char* stall_name(Stall s) {
   switch (s) {
-    case Stall::kInput: return "input";
-    case Stall::kWeight: return "weights";
-    case Stall::kPsum: return "psum_reload";
-    case Stall::kOutputSpace: return "output_buffer";
-    case Stall::kOnchip: return "onchip_intermediate";
-    case Stall::kOther: return "other";
+    case Stall::kInput:
+      return "input";
+    case Stall::kWeight:
+      return "weights";
+    case Stall::kPsum:
+      return "psum_reload";
+    case Stall::kOutputSpace:
+      return "output_buffer";
+    case Stall::kOnchip:
+      return "onchip_intermediate";
+    case Stall::kOther:
+      return "other";
   }
   return "?";
 }
@@ -85,8 +64,8 @@ Counts job_counts(const frontend::HwConfig& hw, const Job& j) {
       c.obuf_write_bits = static_cast<uint64_t>(k.obuf_write_bits);
       c.unit_busy_cycles = static_cast<uint64_t>(k.unit_busy_cycles);
       c.asu_busy_cycles = static_cast<uint64_t>(k.asu_busy_cycles);
-      c.macs = static_cast<uint64_t>(k.macs);
-      c.mac_input_bits = static_cast<uint64_t>(k.mac_input_bits);
+      c.chunk_products = static_cast<uint64_t>(k.macs);
+      c.chunk_product_input_bits = static_cast<uint64_t>(k.mac_input_bits);
       c.folds = static_cast<uint64_t>(k.folds);
       break;
     }
@@ -107,34 +86,6 @@ Counts job_counts(const frontend::HwConfig& hw, const Job& j) {
   return c;
 }
 
-Energy energy_of(const frontend::HwConfig& hw, const Counts& c, uint64_t cycles) {
-  Energy e;
-  const double units = static_cast<double>(hw.array.rows) * hw.array.cols;
-  e.core_dynamic = static_cast<double>(c.unit_busy_cycles) * hw.energy.unit_dynamic_pj_per_cycle;
-  e.core_leakage = static_cast<double>(cycles) * units * hw.energy.unit_leakage_pj_per_cycle;
-  e.activation_sum = static_cast<double>(c.asu_busy_cycles) * hw.energy.activation_sum_pj_per_cycle;
-  e.ppu = static_cast<double>(c.ppu_elements) * hw.energy.ppu_pj_per_element;
-  e.ibuf = static_cast<double>(c.ibuf_read_bits) * hw.ibuf.read_pj_per_bit +
-           static_cast<double>(c.ibuf_write_bits) * hw.ibuf.write_pj_per_bit;
-  if (hw.energy.sram_accounting == "per_mac") {
-    // The public Bit Fusion simulator's weight-stationary accounting
-    // (optimizer.py, get_stats_fast): every MAC reads its input from IBUF and
-    // reads and writes a partial sum in OBUF. Replaces the array's IBUF reads
-    // and adds the per-MAC partial-sum traffic to palsim's own OBUF accesses.
-    e.ibuf = static_cast<double>(c.mac_input_bits) * hw.ibuf.read_pj_per_bit +
-             static_cast<double>(c.ibuf_write_bits) * hw.ibuf.write_pj_per_bit;
-  }
-  e.wbuf = static_cast<double>(c.wbuf_read_bits) * hw.wbuf.read_pj_per_bit +
-           static_cast<double>(c.wbuf_write_bits) * hw.wbuf.write_pj_per_bit;
-  e.obuf = static_cast<double>(c.obuf_read_bits) * hw.obuf.read_pj_per_bit +
-           static_cast<double>(c.obuf_write_bits) * hw.obuf.write_pj_per_bit;
-  if (hw.energy.sram_accounting == "per_mac") {
-    e.obuf += static_cast<double>(c.macs) * hw.accumulator_bits * (hw.obuf.read_pj_per_bit + hw.obuf.write_pj_per_bit);
-  }
-  e.dram = static_cast<double>(c.dram_read_bits + c.dram_write_bits) * hw.offchip.pj_per_bit;
-  return e;
-}
-
 namespace {
 
 Stall stall_cause(const JobList& list, const Job& j) {
@@ -151,21 +102,27 @@ Stall stall_cause(const JobList& list, const Job& j) {
   if (!culprit) return Stall::kOther;
   if (culprit->engine == Engine::kLoad) {
     switch (culprit->transfer) {
-      case Transfer::kInput: return Stall::kInput;
-      case Transfer::kWeight: return Stall::kWeight;
-      case Transfer::kPsumLoad: return Stall::kPsum;
-      default: return Stall::kOther;
+      case Transfer::kInput:
+        return Stall::kInput;
+      case Transfer::kWeight:
+        return Stall::kWeight;
+      case Transfer::kPsumLoad:
+        return Stall::kPsum;
+      default:
+        return Stall::kOther;
     }
   }
   if (culprit->engine == Engine::kStore) return Stall::kOutputSpace;
-  if (culprit->engine == Engine::kPpu) return culprit->op == j.op ? Stall::kOutputSpace : Stall::kOnchip;
+  if (culprit->engine == Engine::kPpu)
+    return culprit->op == j.op ? Stall::kOutputSpace : Stall::kOnchip;
   return Stall::kOther;
 }
 
 }  // namespace
 
-RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program, const JobList& list,
-                       uint64_t total_cycles, const std::vector<Counts>& override_counts) {
+RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program,
+                       const JobList& list, uint64_t total_cycles,
+                       const std::vector<Counts>& override_counts) {
   RunStats r;
   r.cycles = total_cycles;
   r.seconds = static_cast<double>(total_cycles) / (hw.clock_mhz * 1e6);
@@ -195,44 +152,42 @@ RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program
     const Job& j = list.jobs[id];
     if (j.start > prev_array_end) {
       const Stall s = stall_cause(list, j);
-      r.layers[static_cast<size_t>(j.op)].stalls[static_cast<size_t>(s)] += j.start - prev_array_end;
+      r.layers[static_cast<size_t>(j.op)].stalls[static_cast<size_t>(s)] +=
+          j.start - prev_array_end;
     }
     prev_array_end = j.end;
   }
-  // Attributed cycles: the timeline up to each layer's completion that no
-  // earlier layer already claimed.
-  uint64_t claimed = 0;
+  const std::vector<uint64_t> attributed =
+      attribute_cycles(list, static_cast<int>(r.layers.size()), total_cycles);
   const double units = static_cast<double>(hw.array.rows) * hw.array.cols;
   const double multipliers = static_cast<double>(hw.multipliers());
   const std::vector<LayerRegisters> regs = decode_layers(program);
   double useful_total = 0;
   for (auto& l : r.layers) {
-    if (l.first_start == UINT64_MAX) l.first_start = 0;
-    const uint64_t until = std::max(claimed, l.last_done);
-    l.cycles = until - claimed;
-    claimed = until;
-    l.energy = energy_of(hw, l.counts, l.cycles);
-    l.utilization = l.cycles ? static_cast<double>(l.counts.unit_busy_cycles) / (static_cast<double>(l.cycles) * units) : 0;
     const size_t k = static_cast<size_t>(&l - r.layers.data());
+    if (l.first_start == UINT64_MAX) l.first_start = 0;
+    l.cycles = attributed[k];
+    l.energy = frontend::energy_of(hw, l.counts, l.cycles);
+    l.utilization = l.cycles ? static_cast<double>(l.counts.unit_busy_cycles) /
+                                   (static_cast<double>(l.cycles) * units)
+                             : 0;
     if (k < regs.size() && regs[k].kind == isa::LayerKind::kConv) {
       const int64_t a = regs[k].get(isa::Reg::kABits), w = regs[k].get(isa::Reg::kWBits);
-      const double useful = static_cast<double>(l.macs) * static_cast<double>(((a + 1) / 2) * ((w + 1) / 2));
+      const double useful =
+          static_cast<double>(l.macs) * static_cast<double>(((a + 1) / 2) * ((w + 1) / 2));
       useful_total += useful;
       l.mac_utilization = l.cycles ? useful / (static_cast<double>(l.cycles) * multipliers) : 0;
     }
     r.counts += l.counts;
     r.energy += l.energy;
-    for (int s = 0; s < kStallCauses; ++s) r.stalls[static_cast<size_t>(s)] += l.stalls[static_cast<size_t>(s)];
+    for (int s = 0; s < kStallCauses; ++s)
+      r.stalls[static_cast<size_t>(s)] += l.stalls[static_cast<size_t>(s)];
   }
-  if (claimed < total_cycles && !r.layers.empty()) {
-    // Trailing cycles (none in practice) go to the last layer.
-    r.layers.back().cycles += total_cycles - claimed;
-    const Energy extra = energy_of(hw, Counts{}, total_cycles - claimed);
-    r.layers.back().energy += extra;
-    r.energy += extra;
-  }
-  r.utilization = total_cycles ? static_cast<double>(r.counts.unit_busy_cycles) / (static_cast<double>(total_cycles) * units) : 0;
-  r.mac_utilization = total_cycles ? useful_total / (static_cast<double>(total_cycles) * multipliers) : 0;
+  r.utilization = total_cycles ? static_cast<double>(r.counts.unit_busy_cycles) /
+                                     (static_cast<double>(total_cycles) * units)
+                               : 0;
+  r.mac_utilization =
+      total_cycles ? useful_total / (static_cast<double>(total_cycles) * multipliers) : 0;
   return r;
 }
 

@@ -239,8 +239,8 @@ void ArrayCore::step_fold(Flight& f, Fold& fold, uint64_t cycle) {
       // The chunk products this unit formed: its valid lanes times its valid outputs.
       const int64_t lanes = std::min<int64_t>(L, fold.k_valid - static_cast<int64_t>(r) * L);
       const int64_t outs = std::min<int64_t>(opu, fold.m_valid - c * opu);
-      cnt.macs += static_cast<uint64_t>(lanes * outs);
-      cnt.mac_input_bits += static_cast<uint64_t>(lanes * outs * m.fa);
+      cnt.chunk_products += static_cast<uint64_t>(lanes * outs);
+      cnt.chunk_product_input_bits += static_cast<uint64_t>(lanes * outs * m.fa);
       ++cnt.unit_busy_cycles;
       ++unit_cycles_;
     }

@@ -56,6 +56,23 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
+// A result without the command lines that produced it (they name -j and the
+// database, which the comparisons vary on purpose): every figure and every
+// other provenance field must still be equal byte for byte.
+void drop_command_lines(nlohmann::json& j) {
+  if (j.is_object()) {
+    j.erase("command_line");
+    for (auto& [k, v] : j.items()) drop_command_lines(v);
+  } else if (j.is_array()) {
+    for (auto& v : j) drop_command_lines(v);
+  }
+}
+std::string without_command_lines(const std::string& json_text) {
+  nlohmann::json j = nlohmann::json::parse(json_text);
+  drop_command_lines(j);
+  return j.dump(1);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -163,15 +180,21 @@ TEST(CrashSafety, SweepDatabaseSurvivesAKillAndResultsAreDeterministic) {
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const RunResult jb =
       palsim_test::run_palsim({"results", "j2.db", "--json"}, s.path(), s.capture());
-  EXPECT_EQ(ja.out, jb.out) << "results --json differs between -j 1 and -j 2";
+  EXPECT_EQ(without_command_lines(ja.out), without_command_lines(jb.out))
+      << "results --json differs between -j 1 and -j 2";
 
   bool completed = run_and_kill({"sweep", sweep, "--db", "killed.db", "-j", "2", "-q"}, s, 1.0);
-  const RunResult partial =
-      palsim_test::run_palsim({"results", "killed.db", "--json"}, s.path(), s.capture());
-  ASSERT_EQ(partial.exit_code, 0) << "the killed sweep's database does not read back: "
-                                  << partial.err;
-  for (const auto& p : nlohmann::json::parse(partial.out))
-    EXPECT_EQ(p["status"], "done") << p.dump();
+  // On a loaded machine the kill can land before the database exists (the
+  // executable's start alone took over a second): then there is nothing to
+  // read back, and the resumed run starts it.
+  if (std::filesystem::exists(s / "killed.db")) {
+    const RunResult partial =
+        palsim_test::run_palsim({"results", "killed.db", "--json"}, s.path(), s.capture());
+    ASSERT_EQ(partial.exit_code, 0)
+        << "the killed sweep's database does not read back: " << partial.err;
+    for (const auto& p : nlohmann::json::parse(partial.out))
+      EXPECT_EQ(p["status"], "done") << p.dump();
+  }
   if (!completed) {
     const RunResult resumed = palsim_test::run_palsim(
         {"sweep", sweep, "--db", "killed.db", "--resume", "-q"}, s.path(), s.capture());
@@ -179,7 +202,8 @@ TEST(CrashSafety, SweepDatabaseSurvivesAKillAndResultsAreDeterministic) {
   }
   const RunResult jk =
       palsim_test::run_palsim({"results", "killed.db", "--json"}, s.path(), s.capture());
-  EXPECT_EQ(ja.out, jk.out) << "a killed and resumed sweep differs from an uninterrupted one";
+  EXPECT_EQ(without_command_lines(ja.out), without_command_lines(jk.out))
+      << "a killed and resumed sweep differs from an uninterrupted one";
 }
 
 TEST(Determinism, SimulateJsonIsByteIdenticalAcrossRuns) {
@@ -203,8 +227,8 @@ TEST(Determinism, Table2JsonIsByteIdenticalAcrossJobCounts) {
       s.capture());
   ASSERT_EQ(a.exit_code, 0) << a.err;
   ASSERT_EQ(b.exit_code, 0) << b.err;
-  EXPECT_GT(nlohmann::json::parse(a.out).size(), 0u);
-  EXPECT_EQ(a.out, b.out);
+  EXPECT_GT(nlohmann::json::parse(a.out)["rows"].size(), 0u);
+  EXPECT_EQ(without_command_lines(a.out), without_command_lines(b.out));
 }
 
 #ifdef PALSIM_WITH_TORCH

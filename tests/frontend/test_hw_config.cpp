@@ -1,10 +1,15 @@
 // The hardware configuration loader: shipped configs, derived files, and
 // errors that name file, line and key.
 #include "frontend/arch/hw_config.h"
+#include "frontend/arch/hw_config_json.h"
 
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
 #include <stdlib.h>
 #include <unistd.h>
+#include <functional>
 
 #include <filesystem>
 #include <fstream>
@@ -27,6 +32,7 @@ const std::string kSource = PALSIM_SOURCE_DIR;
 const std::string kBitFusion = kSource + "/configs/bitfusion.yaml";
 const std::string kBpvec = kSource + "/configs/bpvec.yaml";
 const std::string kData = kSource + "/tests/data/hw/";
+const std::string kConfigs = kSource + "/configs/";
 
 int marked_line(const std::string& path, const std::string& marker) {
   std::ifstream in(path);
@@ -172,8 +178,9 @@ TEST(HwConfigDerived, OverridesOneKey) {
   EXPECT_DOUBLE_EQ(d.ibuf.read_pj_per_bit, 0.059);
   EXPECT_EQ(d.provenance.find("buffers.ibuf.size_bytes").file, path);
   EXPECT_EQ(d.provenance.find("buffers.ibuf.size_bytes").line, marked_line(path, "# OVERRIDE"));
-  // Equal to the base with the one key changed.
+  // Equal to the base with the one key (and the name) changed.
   bf.ibuf.size_bytes = 8192;
+  bf.name = d.name;
   EXPECT_EQ(d.fingerprint(), bf.fingerprint());
 }
 
@@ -347,4 +354,69 @@ TEST(HwConfigShipped, MultipliersFormula) {
 }
 
 }  // namespace
+// The resolved configuration (what results record and caches are keyed by)
+// is a complete configuration: it reloads to the same values. The reader
+// requires every key, so a value it knows but hw_config_json left out fails
+// here.
+TEST(HwConfigJson, ReloadsToTheSameConfiguration) {
+  for (const char* name :
+       {"bitfusion", "bpvec", "bitfusion_public_accounting", "bpvec_public_accounting"}) {
+    HwConfig c = load_hw_config(kConfigs + name + ".yaml");
+    apply_hw_override(c, "offchip.model=ddr4");
+    const std::string file =
+        (fs::temp_directory_path() / (std::string("palsim-hwjson-") + name + ".yaml")).string();
+    std::ofstream(file) << hw_config_json(c).dump(1);
+    const HwConfig back = load_hw_config(file);
+    fs::remove(file);
+    EXPECT_EQ(hw_config_json(back).dump(), hw_config_json(c).dump()) << name;
+    EXPECT_EQ(back.fingerprint(), c.fingerprint()) << name;
+  }
+}
+
+// Every value shapes the cache key: changing any one of them (through --set,
+// as a user would) gives another fingerprint, so no cached mapping of one
+// configuration is returned for another.
+TEST(HwConfigJson, EveryValueChangesTheFingerprint) {
+  const HwConfig base = load_hw_config(kConfigs + "bitfusion.yaml");
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> leaves;
+  std::function<void(const nlohmann::ordered_json&, const std::string&)> walk =
+      [&](const nlohmann::ordered_json& j, const std::string& path) {
+        if (j.is_object()) {
+          for (const auto& [k, v] : j.items()) walk(v, path.empty() ? k : path + "." + k);
+        } else {
+          leaves.emplace_back(path, j);
+        }
+      };
+  walk(hw_config_json(base), "");
+  int changed = 0;
+  for (const auto& [path, v] : leaves) {
+    std::string value;
+    if (v.is_boolean())
+      value = v.get<bool>() ? "false" : "true";
+    else if (v.is_number_integer())
+      value = std::to_string(v.get<int64_t>() + 2);
+    else if (v.is_number())
+      value = std::to_string(v.get<double>() * 1.5 + 0.25);
+    else if (path == "offchip.model")
+      value = "ddr4";
+    else if (path == "offchip.ddr4.page_policy")
+      value = "closed";
+    else if (path == "energy.sram_accounting")
+      value = "per_mac";
+    else if (path == "name")
+      value = "another";
+    else
+      continue;  // format, accelerator, fusion_bits: fixed or a list
+    HwConfig c = base;
+    try {
+      apply_hw_override(c, path + "=" + value);
+    } catch (const InputError&) {
+      continue;  // a value the configuration does not allow (e.g. 18 BitBricks)
+    }
+    EXPECT_NE(c.fingerprint(), base.fingerprint()) << path << "=" << value;
+    ++changed;
+  }
+  EXPECT_GE(changed, 60) << "most values must be exercised";
+}
+
 }  // namespace palsim::frontend

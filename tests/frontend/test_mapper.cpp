@@ -523,7 +523,7 @@ TEST(Mapper, NothingFitsIsAnInputErrorNamingOpAndBuffers) {
 
 TEST(Mapper, ProblemKeyNamesEveryField) {
   const MappingProblem base = conv(16, 32, 8, 8, 3, 1, 2);
-  std::vector<MappingProblem> variants(24, base);
+  std::vector<MappingProblem> variants(26, base);
   int i = 0;
   variants[i++].pool = true;
   variants[i++].groups = 2;
@@ -549,9 +549,29 @@ TEST(Mapper, ProblemKeyNamesEveryField) {
   variants[i++].onchip_input = true;
   variants[i++].onchip_output = true;
   variants[i++].ibuf_reserved_bits = 8;
-  ASSERT_EQ(i, 24);
+  variants[i++].in_rotate = 1;
+  variants[i++].pack = 2;
+  ASSERT_EQ(i, 26);
   std::set<std::string> keys = {base.key()};
   for (const MappingProblem& v : variants) EXPECT_TRUE(keys.insert(v.key()).second) << v.key();
+}
+
+// The mapper ranks candidates by the energy the statistics report: under the
+// public simulator's per-MAC SRAM accounting an estimate charges every chunk
+// product an IBUF read and an OBUF partial-sum read and write (the old mapper
+// had its own copy of the formula and ignored the accounting).
+TEST(Mapper, EstimateChargesTheConfiguredSramAccounting) {
+  const HwConfig array = config("bitfusion");
+  const HwConfig per_mac = config("bitfusion", {"energy.sram_accounting=per_mac"});
+  const MappingProblem p = conv(64, 64, 14, 14, 3, 1, 8);
+  const Mapping m = find_mapping(array, p, "conv");
+  const double e_array = estimate_mapping(array, p, m).energy_pj;
+  const double e_per_mac = estimate_mapping(per_mac, p, m).energy_pj;
+  // 8-bit operands: 16 chunk products per MAC, each with a 32-bit partial
+  // sum read and written in OBUF (0.033 + 0.073 pJ/bit).
+  const double macs = 64.0 * 64 * 14 * 14 * 9;
+  EXPECT_GT(e_per_mac - e_array, macs * 16 * 32 * (0.033 + 0.073) * 0.99);
+  EXPECT_EQ(estimate_mapping(array, p, m).cycles, estimate_mapping(per_mac, p, m).cycles);
 }
 
 }  // namespace

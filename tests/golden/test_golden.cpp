@@ -8,6 +8,8 @@
 // machine rather than the model: provenance.build (palsim version, source
 // revision, simulator version), provenance.command_line (the executable's
 // path), and the wall-clock figures of detailed mode.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -31,6 +33,10 @@ struct GoldenCase {
   std::string name;
   std::vector<std::string> args;
 };
+// gtest prints a case by its name, not its bytes.
+void PrintTo(const GoldenCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 std::vector<GoldenCase> load_cases() {
   std::ifstream in(kGoldenDir + "/cases.txt");
@@ -84,6 +90,38 @@ class Scratch {
   std::string path_;
 };
 
+// Every leaf that differs, as "path: golden -> now" (at most `limit` of them;
+// `count` counts all), so that a failure says which figures moved.
+void diff_json(const nlohmann::json& want, const nlohmann::json& got, const std::string& path,
+               std::vector<std::string>& out, size_t& count, size_t limit) {
+  auto report = [&](const std::string& what) {
+    ++count;
+    if (out.size() < limit)
+      out.push_back(path + ": " + (what.size() > 160 ? what.substr(0, 160) + "..." : what));
+  };
+  if (want.type() != got.type() && !(want.is_number() && got.is_number())) {
+    report(want.dump() + " -> " + got.dump());
+    return;
+  }
+  if (want.is_object()) {
+    for (const auto& [k, v] : want.items()) {
+      if (!got.contains(k))
+        report("'" + k + "' removed");
+      else
+        diff_json(v, got[k], path + "." + k, out, count, limit);
+    }
+    for (const auto& [k, v] : got.items()) {
+      if (!want.contains(k)) report("'" + k + "' added: " + v.dump().substr(0, 80));
+    }
+  } else if (want.is_array()) {
+    if (want.size() != got.size()) report(fmt::format("{} entries -> {}", want.size(), got.size()));
+    for (size_t i = 0; i < std::min(want.size(), got.size()); ++i)
+      diff_json(want[i], got[i], fmt::format("{}[{}]", path, i), out, count, limit);
+  } else if (want != got) {
+    report(want.dump() + " -> " + got.dump());
+  }
+}
+
 class Golden : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(Golden, JsonEqualsTheCommittedFile) {
@@ -103,18 +141,13 @@ TEST_P(Golden, JsonEqualsTheCommittedFile) {
   const std::string want = palsim_test::read_text(file);
   ASSERT_FALSE(want.empty()) << file << " is missing: run tools/update_golden";
   if (got != want) {
-    // The first differing line, to say which figure moved.
-    std::istringstream a(want), b(got);
-    std::string la, lb;
-    int line = 0;
-    while (std::getline(a, la) && std::getline(b, lb)) {
-      ++line;
-      if (la != lb) break;
-    }
-    FAIL() << c.name << ": the figures differ from " << file << " (first at line " << line
-           << ":\n  golden: " << la << "\n  now:    " << lb
-           << "\n). If the change is intended, run tools/update_golden and say in the "
-           << "commit which figures moved and why.";
+    std::vector<std::string> lines;
+    size_t count = 0;
+    diff_json(nlohmann::json::parse(want), j, c.name, lines, count, 25);
+    FAIL() << c.name << ": " << count << " figure(s) differ from " << file << ":\n  "
+           << fmt::format("{}", fmt::join(lines, "\n  ")) << (count > lines.size() ? "\n  ..." : "")
+           << "\nIf the change is intended, run tools/update_golden and say in the commit which "
+              "figures moved and why.";
   }
 }
 

@@ -55,9 +55,9 @@ TEST(NetworksFast, ShuffleNetV2OnBothAccelerators) {
       EXPECT_GT(elements, 0u) << l.name;
       EXPECT_EQ(l.counts.dram_read_bits, elements * 4) << l.name;
       EXPECT_EQ(l.counts.dram_write_bits, elements * 4) << l.name;
-      EXPECT_GT(l.energy.dram, 0.0);
-      EXPECT_GT(l.energy.ppu, 0.0);
-      EXPECT_EQ(l.counts.macs, 0u);
+      EXPECT_GT(l.energy[sim::EnergyComponent::kDram], 0.0);
+      EXPECT_GT(l.energy[sim::EnergyComponent::kPpu], 0.0);
+      EXPECT_EQ(l.counts.chunk_products, 0u);
     }
     EXPECT_EQ(copies, 13);  // one per basic unit: 3 + 7 + 3
     EXPECT_EQ(sum, s.cycles);

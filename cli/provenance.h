@@ -1,0 +1,50 @@
+#pragma once
+// What produced a result, recorded in every result palsim writes: the build
+// (palsim version, source revision, simulator version), the command line, the
+// resolved hardware configuration (every value after `base:`, --set and
+// overrides, as a complete palsim-hw-1 document), the network (its request
+// and a hash of its layers) and how it was lowered and simulated. JSON holds
+// it as a `provenance` object; CSV and Markdown as a header block.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "frontend/arch/hw_config.h"
+#include "frontend/builders/registry.h"
+#include "frontend/ir/network.h"
+#include "frontend/lowering/hw_graph.h"
+
+namespace palsim::cli {
+
+// Kept by main for the provenance of what this process writes.
+void set_command_line(int argc, const char* const* argv);
+const std::vector<std::string>& command_line();
+
+// {palsim_version, source_revision, simulator_version}.
+nlohmann::json build_json();
+
+// The network part: {name, request, layers_hash}; for a network file also
+// the network as read (`yaml`), so that the JSON alone rebuilds it.
+nlohmann::json network_provenance(const frontend::NetworkRequest& request,
+                                  const frontend::Network& network);
+
+// How it was lowered and searched.
+nlohmann::json lowering_json(const frontend::LoweringOptions& lowering, size_t refine,
+                             double cycle_tolerance);
+
+// Where a configuration came from: {file, overrides}. The resolved values
+// themselves are frontend::hw_config_json (a complete palsim-hw-1 document).
+nlohmann::json hardware_origin(const frontend::HwConfig& hw);
+
+// The whole block: build, command line, then the parts given (each may be
+// null: a program file has no network request).
+nlohmann::json provenance_json(const nlohmann::json& hardware, const nlohmann::json& network,
+                               const nlohmann::json& run);
+
+// The block as lines starting with `prefix` ("# " for CSV: pandas reads it
+// with comment='#', gnuplot skips it).
+std::string provenance_header(const nlohmann::json& provenance, const std::string& prefix);
+// The block as a Markdown section (a JSON code block under a heading).
+std::string provenance_markdown(const nlohmann::json& provenance);
+
+}  // namespace palsim::cli
