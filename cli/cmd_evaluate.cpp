@@ -9,6 +9,10 @@
 #include "cli/command.h"
 #include "cli/model_data.h"
 #include "cli/options.h"
+#include "cli/provenance.h"
+#include "cli/sweep_spec.h"
+#include "frontend/arch/hw_config_json.h"
+#include "frontend/builders/request_json.h"
 #include "frontend/bitops.h"
 #include "frontend/util/error.h"
 #include "sim/report.h"
@@ -110,13 +114,26 @@ int run_evaluate(const std::vector<std::string>& args) {
     j["bitops_w_bits"] = bitops.w_bits;
     j["bitops_a_bits"] = bitops.a_bits;
     j["macs"] = bitops.macs;
-    j["hardware"] = cfg.name;
+    j["hardware"] = frontend::hw_display_name(cfg);
     j["fp_layers"] = "int8";
     j["batch"] = 1;
     j["cycles"] = r.cycles;
     j["energy_pj"] = r.energy.total();
     j["simulation"] = sim::run_to_json(r);
     j["energy_breakdown_pj"] = j["simulation"]["energy_breakdown_pj"];
+    frontend::LoweringOptions lowered = lowering;
+    lowered.fp_layers = frontend::FpLayerTreatment::kInt8;
+    nlohmann::json run = lowering_json(lowered, static_cast<size_t>(hw.refine), hw.cycle_tolerance);
+    run["mode"] = "fast";
+    nlohmann::json provenance = provenance_json(
+        frontend::hw_config_json(cfg),
+        {{"name", model.network.name()},
+         {"model_file", model_path},
+         {"model_hash", model_file_hash(model_path)},
+         {"layers_hash", frontend::network_hash(model.network)}},
+        run);
+    provenance["hardware_origin"] = hardware_origin(cfg);
+    j["provenance"] = provenance;
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }

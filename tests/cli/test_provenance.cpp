@@ -157,4 +157,19 @@ TEST(SweepLabels, ExportsTellShapesApartAndCarryTheFigures) {
             list[1]["provenance"]["network"]["layers_hash"]);
 }
 
+TEST(Provenance, EvaluateAndValidateCarryIt) {
+  const std::string model = quoted(kSource + "/tests/fuzz/corpus/model/tiny_fmnist_float64.pim");
+  const Result e = palsim("evaluate " + model + " --limit 16 --json -q");
+  ASSERT_EQ(e.code, 0) << e.err;
+  const nlohmann::json ej = nlohmann::json::parse(e.out);
+  EXPECT_EQ(ej["provenance"]["hardware"]["name"], "bitfusion-16x32");
+  EXPECT_EQ(ej["provenance"]["network"]["model_hash"].get<std::string>().size(), 16u);
+  EXPECT_EQ(ej["provenance"]["run"]["fp_layers"], "int8");
+  const Result v = palsim("validate " + model + " --limit 16 --json -q");
+  ASSERT_EQ(v.code, 0) << v.err;
+  const nlohmann::json vj = nlohmann::json::parse(v.out);
+  EXPECT_EQ(vj["provenance"]["network"]["name"], ej["provenance"]["network"]["name"]);
+  EXPECT_FALSE(vj["provenance"]["build"]["simulator_version"].get<std::string>().empty());
+}
+
 }  // namespace
