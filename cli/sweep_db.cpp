@@ -2,24 +2,88 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <filesystem>
+
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
 
 namespace palsim::cli {
+
+namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* kSchema = "palsim-sweep-db-1";
 }
 
-ResultDb::ResultDb(const std::string& path) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+namespace {
+
+// A file: URI for `path` (every byte outside the unreserved set escaped).
+std::string file_uri(const std::string& path, const char* query) {
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      uri += fmt::format("%{:02X}", c);
+    }
+  }
+  return uri + query;
+}
+
+}  // namespace
+
+ResultDb::ResultDb(const std::string& path, DbAccess access) : path_(path) {
+  if (path.empty()) throw InputError("empty database file name");
+  std::error_code ec;
+  const bool exists = fs::exists(path, ec);
+  if (access == DbAccess::kReadOnly || exists) {
+    // SQLite would block on a FIFO and journal beside a device.
+    const std::string problem = input_file_problem(path);
+    if (!problem.empty())
+      throw InputError(fmt::format("{} (expected a palsim sweep database)", problem));
+  }
+  if (access == DbAccess::kReadOnly && fs::file_size(path, ec) == 0) {
+    throw InputError(fmt::format("{}: an empty file, not a palsim sweep database", path));
+  }
+  // A new database is created by its first result: a sweep or merge that
+  // fails before storing anything leaves no file behind.
+  if (!exists) return;
+  open(access);
+  check_identity(access == DbAccess::kReadOnly);
+}
+
+void ResultDb::create_if_new() {
+  if (db_) return;
+  open(DbAccess::kReadWrite);
+  check_identity(false);
+}
+
+void ResultDb::open(DbAccess access) {
+  int flags = SQLITE_OPEN_FULLMUTEX;
+  std::string name = path_;
+  if (access == DbAccess::kReadWrite) {
+    flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  } else {
+    flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+    // Even a read-only connection creates -wal and -shm files beside a WAL
+    // database and leaves them. With no -wal file no sweep is writing (the
+    // last writer removes it when it closes): the file is then read as
+    // immutable, without locks or side files. Otherwise the side files
+    // already exist and the connection shares them with the writer.
+    std::error_code ec;
+    name = file_uri(path_, fs::exists(path_ + "-wal", ec) ? "?mode=ro" : "?mode=ro&immutable=1");
+  }
+  if (sqlite3_open_v2(name.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string why = db_ ? sqlite3_errmsg(db_) : "cannot open";
     sqlite3_close(db_);
     db_ = nullptr;
-    throw InputError(fmt::format("{}: cannot open the sweep database: {}", path, why));
+    throw InputError(fmt::format("{}: cannot open the sweep database: {}", path_, why));
   }
   sqlite3_busy_timeout(db_, 10000);
+}
+
+void ResultDb::check_identity(bool read_only) {
   // Check what the file is before changing anything in it: a database of
   // another program, schema or simulator version is refused untouched.
   auto meta = [&](const char* name) -> std::optional<std::string> {
@@ -39,7 +103,7 @@ ResultDb::ResultDb(const std::string& path) : path_(path) {
   auto refuse = [&](const std::string& why) {
     sqlite3_close(db_);
     db_ = nullptr;
-    throw InputError(fmt::format("{}: {}", path, why));
+    throw InputError(fmt::format("{}: {}", path_, why));
   };
   sqlite3_stmt* probe = nullptr;
   const int probe_rc =
@@ -48,6 +112,7 @@ ResultDb::ResultDb(const std::string& path) : path_(path) {
   const int64_t objects = readable ? sqlite3_column_int64(probe, 0) : 0;
   sqlite3_finalize(probe);
   if (!readable) refuse("not a palsim sweep database (or not readable)");
+  if (objects == 0 && read_only) refuse("not a palsim sweep database (it holds no tables)");
   if (objects > 0) {
     const auto schema = meta("schema");
     const auto version = meta("simulator_version");
@@ -61,6 +126,7 @@ ResultDb::ResultDb(const std::string& path) : path_(path) {
           version ? *version : "?", PALSIM_SIM_VERSION));
     }
   }
+  if (read_only) return;
   try {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
@@ -151,6 +217,7 @@ sqlite3_stmt* ResultDb::prepare(const char* sql) {
 
 std::optional<PointRecord> ResultDb::find(const std::string& key) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (!db_) return std::nullopt;  // not created yet: no results
   sqlite3_stmt* st = prepare(
       "SELECT key, params, status, error, cycles, energy_pj, result, seconds, seq FROM points "
       "WHERE key = ?");
@@ -168,6 +235,7 @@ std::optional<PointRecord> ResultDb::find(const std::string& key) {
 
 void ResultDb::put(const PointRecord& r) {
   std::lock_guard<std::mutex> lock(mutex_);
+  create_if_new();
   // The row's place in exports: the point's index in its sweep when known
   // (the same order whatever the number of jobs or shards), else after the
   // last row; a replaced row keeps its place.
@@ -199,6 +267,7 @@ void ResultDb::put(const PointRecord& r) {
 
 std::vector<PointRecord> ResultDb::all() {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (!db_) return {};  // not created yet: no results
   sqlite3_stmt* st = prepare(
       "SELECT key, params, status, error, cycles, energy_pj, result, seconds, seq FROM points "
       "ORDER BY seq, key");

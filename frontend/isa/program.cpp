@@ -7,6 +7,7 @@
 
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
 
 namespace palsim::isa {
 
