@@ -35,6 +35,8 @@ std::string file_uri(const std::string& path, const char* query) {
 
 ResultDb::ResultDb(const std::string& path, DbAccess access) : path_(path) {
   if (path.empty()) throw InputError("empty database file name");
+  // check_output_path lets "-" through for stream outputs; a database is none.
+  if (path == "-") throw InputError("-: a sweep database is a file, not standard output");
   std::error_code ec;
   const bool exists = fs::exists(path, ec);
   if (access == DbAccess::kReadOnly || exists) {

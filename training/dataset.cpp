@@ -159,6 +159,7 @@ std::shared_ptr<const Dataset> load_fashion_mnist(const std::string& dir,
   const std::string labels = fmt::format("{}/{}-labels-idx1-ubyte.gz", dir, split);
   for (const std::string& f : {images, labels}) {
     std::error_code ec;
+    if (fs::exists(f, ec) && !fs::is_regular_file(f, ec)) throw InputError(input_file_problem(f));
     if (!fs::is_regular_file(f, ec)) {
       throw InputError(fmt::format(
           "Fashion-MNIST: {} is missing; install the Debian package dataset-fashion-mnist "

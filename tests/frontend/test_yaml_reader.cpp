@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/isa/program.h"
 #include "frontend/util/error.h"
 #include "frontend/util/input_file.h"
 #include "frontend/util/text_check.h"
@@ -303,6 +304,20 @@ TEST(TextProblem, NamesTheFirstBadByte) {
   EXPECT_CONTAINS(text_problem("\xf4\x90\x80\x80"), "not valid UTF-8");  // above U+10FFFF
   EXPECT_CONTAINS(text_problem("\xe2\x82"), "not valid UTF-8");          // cut short
   EXPECT_EQ(printable(std::string("a\xff\0b", 4)), "a\\xff\\x00b");
+}
+
+// Issue 17, class 9: a NUL byte in a program's names ("\u0000" in its JSON
+// metadata, which the JSON parser accepts) is refused when the file is read.
+TEST(ProgramText, NulBytesInMetadataAreRefused) {
+  isa::Program p;
+  p.info.network = std::string("tiny\0cnn", 8);
+  try {
+    isa::deserialize(isa::serialize(p), "p.bin");
+    ADD_FAILURE() << "a NUL byte in the network name was accepted";
+  } catch (const InputError& e) {
+    EXPECT_CONTAINS(e.what(), "p.bin");
+    EXPECT_CONTAINS(e.what(), "NUL byte");
+  }
 }
 
 // Issue 17, class 2: inputs are regular files of bounded size, and a FIFO is
