@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 
 #include "frontend/util/error.h"
 #include "frontend/util/input_file.h"
+#include "frontend/util/temp_file.h"
 
 namespace palsim::cli {
 
@@ -148,7 +152,95 @@ void ResultDb::check_identity(bool read_only) {
 }
 
 ResultDb::~ResultDb() {
+  release_claim();
   if (db_) sqlite3_close(db_);
+}
+
+namespace {
+
+// Another host's sweep is presumed gone after this long without storing a
+// point (a detailed point can take many minutes).
+constexpr int64_t kStaleClaimSeconds = 6 * 3600;
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Claim {
+  std::string host;
+  long pid = 0;
+  int64_t heartbeat = 0;
+};
+
+// "HOST PID SECONDS"; the host is last-but-two so a name with spaces survives.
+std::optional<Claim> parse_claim(const std::string& s) {
+  const size_t b = s.rfind(' ');
+  if (b == std::string::npos || b == 0) return std::nullopt;
+  const size_t a = s.rfind(' ', b - 1);
+  if (a == std::string::npos) return std::nullopt;
+  try {
+    return Claim{s.substr(0, a), std::stol(s.substr(a + 1, b - a - 1)),
+                 std::stoll(s.substr(b + 1))};
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+std::string claim_text(int64_t now) {
+  return fmt::format("{} {} {}", host_name(), ::getpid(), now);
+}
+
+}  // namespace
+
+void ResultDb::claim_run() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  create_if_new();
+  // BEGIN IMMEDIATE takes the write lock: two sweeps starting together are
+  // serialized here and the second sees the first one's claim.
+  exec("BEGIN IMMEDIATE");
+  try {
+    sqlite3_stmt* st = prepare("SELECT value FROM meta WHERE name = 'running'");
+    std::optional<Claim> held;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      const unsigned char* t = sqlite3_column_text(st, 0);
+      held = parse_claim(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    sqlite3_finalize(st);
+    const int64_t now = unix_seconds();
+    if (held && !(held->host == host_name() && held->pid == ::getpid())) {
+      const bool alive = held->host == host_name() ? process_exists(held->pid)
+                                                   : now - held->heartbeat < kStaleClaimSeconds;
+      if (alive) {
+        throw InputError(
+            fmt::format("{}: a sweep is already running into this database (pid {} on {}); wait "
+                        "for it to finish "
+                        "(then --resume), or give another --db",
+                        path_, held->pid, held->host));
+      }
+    }
+    claim_ = claim_text(now);
+    exec_with("INSERT OR REPLACE INTO meta VALUES('running', ?)", {claim_});
+    exec("COMMIT");
+  } catch (...) {
+    claim_.clear();
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+void ResultDb::release_claim() {
+  if (claim_.empty() || !db_) return;
+  // Only our own record: a process that took over a stale claim keeps its own.
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM meta WHERE name = 'running' AND value = ?", -1, &st,
+                         nullptr) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, claim_.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  claim_.clear();
 }
 
 void ResultDb::exec(const std::string& sql) {
@@ -158,6 +250,16 @@ void ResultDb::exec(const std::string& sql) {
     sqlite3_free(err);
     throw InputError(fmt::format("{}: {}", path_, why));
   }
+}
+
+void ResultDb::exec_with(const char* sql, const std::vector<std::string>& values) {
+  sqlite3_stmt* st = prepare(sql);
+  for (size_t i = 0; i < values.size(); ++i) {
+    sqlite3_bind_text(st, static_cast<int>(i + 1), values[i].c_str(), -1, SQLITE_TRANSIENT);
+  }
+  const int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) throw InputError(fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
 }
 
 bool ResultDb::has_done(const std::string& key) {
@@ -265,6 +367,12 @@ void ResultDb::put(const PointRecord& r) {
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE)
     throw InputError(fmt::format("{}: cannot record a result: {}", path_, sqlite3_errmsg(db_)));
+  if (!claim_.empty()) {
+    // The heartbeat by which another host tells a running sweep from a dead one.
+    const std::string old = claim_;
+    claim_ = claim_text(unix_seconds());
+    exec_with("UPDATE meta SET value = ? WHERE name = 'running' AND value = ?", {claim_, old});
+  }
 }
 
 std::vector<PointRecord> ResultDb::all() {

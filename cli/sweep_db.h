@@ -45,6 +45,15 @@ class ResultDb {
   bool has_done(const std::string& key);
   std::optional<PointRecord> find(const std::string& key);
   void put(const PointRecord& r);  // insert or replace, committed (kReadWrite only)
+
+  // One sweep at a time runs into a database (issue 17, class 8): a second
+  // `sweep` or `--resume` would run every remaining point again. claim_run()
+  // records this process (host, pid, heartbeat) in the database, or throws
+  // InputError naming the process that holds it: a live process of this host,
+  // or one of another host whose heartbeat (every stored point) is recent. A
+  // claim of a process that no longer exists is taken over. The destructor
+  // releases it.
+  void claim_run();
   std::vector<PointRecord> all();  // in insertion order
   const std::string& path() const { return path_; }
 
@@ -53,9 +62,13 @@ class ResultDb {
   void create_if_new();
   void check_identity(bool read_only);
   void exec(const std::string& sql);
+  // Runs `sql` with `values` bound to its ? parameters.
+  void exec_with(const char* sql, const std::vector<std::string>& values);
   // Throws InputError naming the file when `sql` does not fit its tables.
   sqlite3_stmt* prepare(const char* sql);
+  void release_claim();
   std::string path_;
+  std::string claim_;  // our 'running' record while claimed
   sqlite3* db_ = nullptr;
   std::mutex mutex_;
 };

@@ -171,6 +171,8 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultDb& db, const SweepRunOption
         "give another --db",
         db.path()));
   }
+  // Refused here, before any point runs, when another sweep holds the database.
+  db.claim_run();
   g_interrupted = false;
   g_signal = 0;
   std::signal(SIGINT, on_interrupt);

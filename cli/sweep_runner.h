@@ -4,7 +4,8 @@
 // is recorded with its error and the others go on. Each finished point is
 // committed to the database at once; Ctrl-C or SIGTERM stops dispatching new
 // points, lets the running ones finish, reports how many points were stored
-// and leaves a database `--resume` continues.
+// and leaves a database `--resume` continues. A database another live sweep
+// is running into is refused before any point runs (ResultDb::claim_run).
 #include <string>
 
 #include "cli/sweep_db.h"

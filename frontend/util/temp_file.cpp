@@ -18,15 +18,6 @@ namespace {
 
 constexpr const char* kMarker = ".palsim-tmp.";
 
-const std::string& host_name() {
-  static const std::string host = [] {
-    char buf[HOST_NAME_MAX + 1] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return std::string("localhost");
-    return std::string(buf);
-  }();
-  return host;
-}
-
 // Parses "PID.N.HOST"; false when `rest` is not of that form.
 bool parse_suffix(const std::string& rest, long& pid, std::string& host) {
   size_t i = 0;
@@ -47,6 +38,21 @@ bool parse_suffix(const std::string& rest, long& pid, std::string& host) {
 
 }  // namespace
 
+const std::string& host_name() {
+  static const std::string host = [] {
+    char buf[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return std::string("localhost");
+    return std::string(buf);
+  }();
+  return host;
+}
+
+bool process_exists(long pid) {
+  if (pid <= 0 || pid > INT_MAX) return false;
+  // kill(pid, 0) fails with ESRCH only when no such process exists.
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+}
+
 std::string temp_path_for(const std::string& target) {
   static std::atomic<unsigned> counter{0};
   const fs::path t(target);
@@ -66,9 +72,7 @@ void remove_stale_temps(const std::string& target) {
     long pid = 0;
     std::string host;
     if (!parse_suffix(name.substr(prefix.size()), pid, host) || host != host_name()) continue;
-    // kill(pid, 0) fails with ESRCH only when no such process exists.
-    if (pid <= 0 || pid == ::getpid() || pid > INT_MAX) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    if (pid <= 0 || pid == ::getpid() || process_exists(pid)) continue;
     std::error_code rm;
     fs::remove(it->path(), rm);
   }

@@ -11,6 +11,13 @@ namespace palsim {
 // process and among live processes on this host.
 std::string temp_path_for(const std::string& target);
 
+// This machine's host name ("localhost" when it has none): files on shared
+// directories record it beside a pid.
+const std::string& host_name();
+
+// Whether process `pid` of this host exists (a zombie counts).
+bool process_exists(long pid);
+
 // Removes the temporary files of `target` that processes of this host which
 // no longer exist left behind (killed between create and rename). Best
 // effort: a file that cannot be removed is left alone.

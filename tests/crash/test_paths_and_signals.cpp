@@ -1,7 +1,8 @@
 // Issue 17 through the palsim executable: what each kind of output path
 // becomes (class 1), that reading a sweep database changes nothing beside it
-// (class 7), and signals (class 6): SIGTERM ends a sweep with 143 and a count
-// of the points stored, and a detailed run's SystemC child dies with palsim.
+// (class 7), signals (class 6): SIGTERM ends a sweep with 143 and a count of
+// the points stored, and a detailed run's SystemC child dies with palsim; and
+// that a second sweep into a database in use is refused (class 8).
 // The failures of these classes are in the bad-input catalogue; these are the
 // runs that must succeed, and what they must leave behind.
 #include <fcntl.h>
@@ -229,6 +230,31 @@ TEST(Signals, SigtermEndsASweepWith143AndTheCountOfStoredPoints) {
 
 TEST(Signals, SigintEndsASweepWith130AndTheCountOfStoredPoints) {
   expect_interrupted_sweep(SIGINT, 130, "SIGINT");
+}
+
+// Class 8: one sweep at a time runs into a database.
+TEST(ConcurrentSweeps, ASecondSweepIsRefusedAndTheClaimOfAKilledOneTakenOver) {
+  Scratch s;
+  fs::create_directories(s / "capture2");
+  const std::string spec = kSrc + "/tests/data/sweeps/resume.yaml";
+  const pid_t first = s.start({"sweep", spec, "--db", "s.db", "-j", "1", "-q"});
+  ASSERT_TRUE(wait_for_a_stored_point(s, 60));
+  const RunResult second = palsim_test::run_palsim(
+      {"sweep", spec, "--db", "s.db", "--resume", "-q"}, s / "", s / "capture2", 120);
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_NE(second.err.find("a sweep is already running into this database (pid " +
+                            std::to_string(first)),
+            std::string::npos)
+      << second.err;
+  // The first is killed outright: its claim stays behind, and is taken over.
+  ::kill(first, SIGKILL);
+  s.wait(first);
+  const RunResult resumed = palsim_test::run_palsim(
+      {"sweep", spec, "--db", "s.db", "--resume", "-q"}, s / "", s / "capture2", 120);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  const RunResult rows = s.run({"results", "s.db", "--json"});
+  ASSERT_EQ(rows.exit_code, 0) << rows.err;
+  EXPECT_EQ(nlohmann::json::parse(rows.out).size(), 30u);
 }
 
 // The parent pid and state of process `pid` from /proc/PID/stat ("" when gone).
