@@ -137,8 +137,11 @@ TEST_P(BadInput, FailsCleanly) {
     }
   }
   if (n["fifos"]) {
-    for (const auto& f : n["fifos"])
-      ASSERT_EQ(::mkfifo((fs::path(dir) / f.as<std::string>()).c_str(), 0644), 0);
+    for (const auto& f : n["fifos"]) {
+      const fs::path p = fs::path(dir) / f.as<std::string>();
+      fs::create_directories(p.parent_path());
+      ASSERT_EQ(::mkfifo(p.c_str(), 0644), 0);
+    }
   }
   if (n["sockets"]) {
     for (const auto& f : n["sockets"])
