@@ -6,6 +6,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "frontend/isa/program_check.h"
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
 #include "frontend/util/input_file.h"
@@ -192,7 +193,9 @@ void save_program(const Program& p, const std::string& path) {
 
 Program load_program(const std::string& path) {
   const std::string data = read_file(path);
-  return deserialize(std::vector<uint8_t>(data.begin(), data.end()), path);
+  Program p = deserialize(std::vector<uint8_t>(data.begin(), data.end()), path);
+  check_program(p, path);
+  return p;
 }
 
 std::string listing(const Program& p) {

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "frontend/isa/isa.h"
+#include "frontend/isa/program.h"
 #include "tests/hardening_util/run_palsim.h"
 
 namespace {
@@ -73,6 +75,38 @@ std::string raw_bytes(std::string s) {
     s.replace(at, 5, 1, static_cast<char>(std::stoi(s.substr(at + 2, 2), nullptr, 16)));
   }
   return s;
+}
+
+// Rewrites a program file written by a setup command, keeping it well-formed
+// (a valid checksum): the cases of crafted programs. `edits`:
+//   replace      {PREFIX: ASM}: the first instruction whose listing starts
+//                with PREFIX becomes ASM;  replace_all: the same, every one
+//   batch        the metadata's batch;  ops: [] drops the operation table
+//   tensor_channels  the channel count of tensor 0
+void edit_program(const std::string& path, const YAML::Node& edits) {
+  const std::string text = palsim_test::read_text(path);
+  palsim::isa::Program p =
+      palsim::isa::deserialize(std::vector<uint8_t>(text.begin(), text.end()), path);
+  for (const char* key : {"replace", "replace_all"}) {
+    if (!edits[key]) continue;
+    for (auto it = edits[key].begin(); it != edits[key].end(); ++it) {
+      const std::string prefix = it->first.as<std::string>();
+      bool found = false;
+      for (auto& in : p.code) {
+        if (palsim::isa::disassemble(in).rfind(prefix, 0) != 0) continue;
+        in = palsim::isa::assemble(it->second.as<std::string>());
+        found = true;
+        if (std::string(key) == "replace") break;
+      }
+      ASSERT_TRUE(found) << "no instruction starts with '" << prefix << "'";
+    }
+  }
+  if (edits["batch"]) p.info.batch = edits["batch"].as<int>();
+  if (edits["ops"]) p.info.ops.clear();
+  if (edits["tensor_channels"]) p.info.tensors.at(0).c = edits["tensor_channels"].as<int>();
+  const std::vector<uint8_t> b = palsim::isa::serialize(p);
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
 // A Unix socket file at `path` (bound, then the socket closed: the file stays).
@@ -187,6 +221,11 @@ TEST_P(BadInput, FailsCleanly) {
       ASSERT_LT(i, bytes.size());
       bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
       std::ofstream(p, std::ios::binary) << bytes;
+    }
+  }
+  if (n["edit_program"]) {
+    for (auto it = n["edit_program"].begin(); it != n["edit_program"].end(); ++it) {
+      edit_program((fs::path(dir) / it->first.as<std::string>()).string(), it->second);
     }
   }
   if (n["sqlite"]) {
