@@ -117,7 +117,7 @@ int run_sweep(const std::vector<std::string>& args) {
              s.seconds > 0 ? (s.done + s.failed) / s.seconds : 0.0, db_file);
   if (s.interrupted) {
     fmt::print(stderr, "interrupted: finished points are saved; continue with --resume\n");
-    return 130;
+    return 128 + s.signal;  // 130 after SIGINT, 143 after SIGTERM, as a shell reports a killed job
   }
   return s.failed ? kExitFailure : kExitOk;
 }
@@ -153,7 +153,7 @@ int run_results(const std::vector<std::string>& args) {
   }
   if (inputs.size() != 1) throw UsageError("give one DB (or --merge several)");
   if (!fs::exists(inputs[0])) throw InputError(fmt::format("{}: no such database", inputs[0]));
-  ResultDb db(inputs[0]);
+  ResultDb db(inputs[0], DbAccess::kReadOnly);
   const auto records = db.all();
   if (!csv.empty() && csv != "-") check_output_path(csv, "--csv");
   if (!markdown.empty() && markdown != "-") check_output_path(markdown, "--markdown");
@@ -179,11 +179,11 @@ int run_plot(const std::vector<std::string>& args) {
   }
   if (db_file.empty()) throw UsageError("missing DB");
   if (!fs::exists(db_file)) throw InputError(fmt::format("{}: no such database", db_file));
+  ResultDb db(db_file, DbAccess::kReadOnly);
   if (dir.empty()) dir = fs::path(db_file).replace_extension("").string() + "_plots";
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw InputError(fmt::format("-o: cannot create '{}': {}", dir, ec.message()));
-  ResultDb db(db_file);
   const auto files = plot_records(db.all(), dir);
   for (const auto& f : files) fmt::print("wrote {}\n", f);
   if (files.empty()) fmt::print("nothing to plot (no finished points)\n");

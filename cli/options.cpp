@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -118,6 +119,15 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
     }
   }
   m.validate();
+  // Shapes of a built-in network: refused here, naming the option, rather
+  // than by the builder as a layer's problem.
+  for (const auto& [o, v] : {std::pair<const char*, int>{"input-size", input_size},
+                             {"input-channels", input_channels},
+                             {"classes", classes},
+                             {"base-width", base_width}}) {
+    if (vm.count(o) && v < 1)
+      throw UsageError(fmt::format("--{}: must be at least 1, got {}", o, v));
+  }
   if (vm.count("input-size")) r.input_size = input_size;
   if (vm.count("input-channels")) r.input_channels = input_channels;
   if (vm.count("classes")) r.classes = classes;
@@ -196,6 +206,17 @@ bool parse_command_line(const std::vector<std::string>& args, const po::options_
     throw UsageError(fmt::format("{} (NETWORK is the only positional argument)", e.what()));
   } catch (const po::error& e) {
     throw UsageError(e.what());
+  }
+  // An empty value is never meant: an empty output name would silently mean
+  // "no output" and an empty input name fails later without the option.
+  for (const auto& [name, value] : vm) {
+    if (value.defaulted()) continue;
+    const auto* s = boost::any_cast<std::string>(&value.value());
+    const auto* list = boost::any_cast<std::vector<std::string>>(&value.value());
+    const bool empty =
+        (s && s->empty()) ||
+        (list && std::any_of(list->begin(), list->end(), [](const auto& v) { return v.empty(); }));
+    if (empty) throw UsageError(fmt::format("--{}: empty value", name));
   }
   return true;
 }

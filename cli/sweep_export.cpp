@@ -237,7 +237,7 @@ std::string records_markdown(const std::vector<PointRecord>& records) {
 void merge_databases(const std::vector<std::string>& sources, ResultDb& target) {
   for (const auto& src : sources) {
     if (!fs::exists(src)) throw InputError(fmt::format("{}: no such database", src));
-    ResultDb db(src);
+    ResultDb db(src, DbAccess::kReadOnly);
     for (const auto& r : db.all()) {
       const auto existing = target.find(r.key);
       if (existing && existing->status == "done" && r.status != "done") continue;

@@ -27,8 +27,10 @@ namespace palsim::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_signal{0};
 
-extern "C" void on_interrupt(int) {
+extern "C" void on_interrupt(int sig) {
+  g_signal = sig;
   g_interrupted = true;
   // A second Ctrl-C ends the process at once.
   std::signal(SIGINT, SIG_DFL);
@@ -186,7 +188,10 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultDb& db, const SweepRunOption
         "give another --db",
         db.path()));
   }
+  // Refused here, before any point runs, when another sweep holds the database.
+  db.claim_run();
   g_interrupted = false;
+  g_signal = 0;
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   int jobs = std::max(1, o.jobs);
@@ -225,10 +230,17 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultDb& db, const SweepRunOption
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   if (fatal) std::rethrow_exception(fatal);
-  progress.finish(fmt::format("{} failed", failed.load()));
   sum.done = done - failed;
   sum.failed = failed;
   sum.interrupted = g_interrupted && done < todo.size();
+  sum.signal = sum.interrupted ? g_signal.load() : 0;
+  if (sum.interrupted) {
+    progress.stop(fmt::format("stopped by {}: {} of {} points stored ({} failed)",
+                              sum.signal == SIGTERM ? "SIGTERM" : "SIGINT", done.load(),
+                              todo.size(), failed.load()));
+  } else {
+    progress.finish(fmt::format("{} failed", failed.load()));
+  }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return sum;
 }

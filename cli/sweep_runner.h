@@ -2,8 +2,10 @@
 // Runs the points of a sweep in parallel worker threads (fast mode; detailed
 // points run one at a time, each in its own child process). A failing point
 // is recorded with its error and the others go on. Each finished point is
-// committed to the database at once; Ctrl-C stops dispatching new points,
-// lets the running ones finish, and leaves a database `--resume` continues.
+// committed to the database at once; Ctrl-C or SIGTERM stops dispatching new
+// points, lets the running ones finish, reports how many points were stored
+// and leaves a database `--resume` continues. A database another live sweep
+// is running into is refused before any point runs (ResultDb::claim_run).
 #include <string>
 
 #include "cli/sweep_db.h"
@@ -25,6 +27,7 @@ struct SweepSummary {
   size_t done = 0;
   size_t failed = 0;
   bool interrupted = false;
+  int signal = 0;  // the signal that interrupted it (SIGINT, SIGTERM)
   double seconds = 0;
 };
 

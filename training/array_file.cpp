@@ -3,16 +3,39 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <mutex>
+#include <set>
 
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
+#include "frontend/util/text_check.h"
 
 namespace palsim::training {
 
 namespace {
 
 constexpr char kMagic[8] = {'P', 'A', 'L', 'S', 'I', 'M', 'A', 'R'};
-constexpr uint32_t kVersion = 1;
+// Version 2: the checksum is FNV-1a 64 as documented. Version 1 files were
+// hashed from an offset basis missing a digit; they are still read, with
+// that basis, and a note says so.
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kLegacyVersion = 1;
+constexpr uint64_t kFnvOffsetBasis = 14695981039346656037ull;  // 0xcbf29ce484222325
+constexpr uint64_t kLegacyOffsetBasis = 1469598103934665603ull;
+
+// One note per file per process: a reader may open the same file many times.
+void note_legacy(const std::string& name) {
+  static std::mutex mutex;
+  static std::set<std::string> noted;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!noted.insert(name).second) return;
+  fmt::print(
+      stderr,
+      "note: {}: array file format version 1 (checksum from a non-standard FNV-1a offset basis); "
+      "read as such; writing it again (palsim export, or a new checkpoint) gives version {}\n",
+      name, kVersion);
+}
 
 bool little_endian() {
   const uint16_t one = 1;
@@ -21,8 +44,8 @@ bool little_endian() {
   return b == 1;
 }
 
-uint64_t fnv1a(const char* p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
+uint64_t fnv1a(const char* p, size_t n, uint64_t basis = kFnvOffsetBasis) {
+  uint64_t h = basis;
   for (size_t i = 0; i < n; ++i) {
     h ^= static_cast<uint8_t>(p[i]);
     h *= 1099511628211ull;
@@ -161,7 +184,11 @@ std::string ArrayFile::get_text(const std::string& name) const {
   const NamedArray& a = get(name);
   if (a.dtype != DType::kBytes)
     throw InputError(fmt::format("{}: entry '{}' is not text", file_, name));
-  return a.text();
+  std::string t = a.text();
+  // Texts (network YAML, configuration, dataset names) reach JSON output.
+  const std::string problem = palsim::text_problem(t);
+  if (!problem.empty()) throw InputError(fmt::format("{}: entry '{}' {}", file_, name, problem));
+  return t;
 }
 
 std::string ArrayFile::serialize() const {
@@ -204,19 +231,28 @@ ArrayFile ArrayFile::parse(const std::string& bytes, const std::string& name) {
     std::memcpy(&h, bytes.data() + bytes.size() - 8, 8);
     return h;
   }();
-  if (fnv1a(bytes.data(), bytes.size() - 8) != stored) {
+  r.take_bytes(sizeof(kMagic));
+  // The version decides the checksum's basis, so it is read first; a damaged
+  // version field then shows as a checksum mismatch or an unknown version.
+  const uint32_t version = r.take<uint32_t>();
+  if (version != kVersion && version != kLegacyVersion)
+    throw InputError(fmt::format("{}: array file version {} (this palsim reads {} and {})", name,
+                                 version, kLegacyVersion, kVersion));
+  const uint64_t basis = version == kLegacyVersion ? kLegacyOffsetBasis : kFnvOffsetBasis;
+  if (fnv1a(bytes.data(), bytes.size() - 8, basis) != stored) {
     throw InputError(
         fmt::format("{}: corrupt array file: checksum mismatch (truncated or damaged)", name));
   }
-  r.take_bytes(sizeof(kMagic));
-  const uint32_t version = r.take<uint32_t>();
-  if (version != kVersion)
-    throw InputError(
-        fmt::format("{}: array file version {} (expected {})", name, version, kVersion));
+  if (version == kLegacyVersion) note_legacy(name);
   const uint64_t n = r.take<uint64_t>();
   for (uint64_t i = 0; i < n; ++i) {
     const uint32_t len = r.take<uint32_t>();
     const std::string key = r.take_bytes(len);
+    // Entry names appear in messages and select what a reader uses.
+    const std::string problem = palsim::text_problem(key);
+    if (!problem.empty())
+      r.corrupt(fmt::format("entry name '{}' {}", palsim::printable(key), problem));
+    if (f.arrays_.count(key)) r.corrupt(fmt::format("entry '{}' appears more than once", key));
     NamedArray a;
     const uint8_t t = r.take<uint8_t>();
     if (t < 1 || t > 4) r.corrupt(fmt::format("entry '{}' has unknown type {}", key, t));

@@ -3,10 +3,13 @@
 // that any tool can read a trained model without libtorch.
 //
 // Layout (little-endian):
-//   "PALSIMAR" (8 bytes), u32 version = 1, u64 entry count, then per entry:
-//   u32 name length, name bytes, u8 dtype (1 float32, 2 float64, 3 int64,
-//   4 bytes), u32 ndim, i64 dims[ndim], u64 byte count, the bytes;
-//   finally u64 FNV-1a hash of every byte before it.
+//   "PALSIMAR" (8 bytes), u32 version = 2, u64 entry count, then per entry:
+//   u32 name length, name bytes (UTF-8, unique), u8 dtype (1 float32,
+//   2 float64, 3 int64, 4 bytes), u32 ndim, i64 dims[ndim], u64 byte count,
+//   the bytes; finally u64 FNV-1a 64 hash (offset basis 14695981039346656037)
+//   of every byte before it.
+// Version 1 is the same layout hashed from the basis 1469598103934665603 (a
+// digit short); it is still read, with a note on stderr.
 #include <cstdint>
 #include <map>
 #include <string>

@@ -1,6 +1,7 @@
 #include "training/dataset.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <sstream>
 
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
+#include "frontend/util/text_check.h"
 
 namespace palsim::training {
 
@@ -69,10 +72,16 @@ int LimitedDataset::get(int64_t index, uint8_t* pixels) const {
 namespace {
 
 // The whole (decompressed) contents of a gzip file; zlib reads plain files
-// transparently.
+// transparently. Only regular files are opened (a FIFO would block), and the
+// decompressed size is bounded like any binary input: a small gzip file can
+// expand a thousandfold.
 std::string read_gz(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  const int fd = open_input_file(path, kMaxBinaryInputBytes);
+  gzFile f = gzdopen(fd, "rb");
+  if (!f) {
+    ::close(fd);
+    throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  }
   std::string out;
   std::vector<char> buf(1 << 20);
   while (true) {
@@ -84,6 +93,11 @@ std::string read_gz(const std::string& path) {
       throw InputError(fmt::format("{}: corrupt gzip data ({})", path, why));
     }
     if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > kMaxBinaryInputBytes) {
+      gzclose(f);
+      throw InputError(fmt::format("{}: decompresses to more than {}, the limit of an input file",
+                                   path, format_bytes(kMaxBinaryInputBytes)));
+    }
     out.append(buf.data(), static_cast<size_t>(n));
   }
   int code = 0;
@@ -145,6 +159,7 @@ std::shared_ptr<const Dataset> load_fashion_mnist(const std::string& dir,
   const std::string labels = fmt::format("{}/{}-labels-idx1-ubyte.gz", dir, split);
   for (const std::string& f : {images, labels}) {
     std::error_code ec;
+    if (fs::exists(f, ec) && !fs::is_regular_file(f, ec)) throw InputError(input_file_problem(f));
     if (!fs::is_regular_file(f, ec)) {
       throw InputError(fmt::format(
           "Fashion-MNIST: {} is missing; install the Debian package dataset-fashion-mnist "
@@ -192,11 +207,7 @@ std::shared_ptr<const Dataset> load_fashion_mnist(const std::string& dir,
 // ---------------------------------------------------------------------------
 
 std::vector<uint8_t> read_pgm_file(const std::string& path, int& width, int& height) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string s = ss.str();
+  const std::string s = read_file(path);
   size_t pos = 0;
   auto fail = [&](const std::string& why) -> void {
     throw InputError(fmt::format("{}: not a valid binary PGM (P5) file: {}", path, why));
@@ -260,6 +271,12 @@ std::shared_ptr<const Dataset> load_image_folder(const std::string& dir,
             fmt::format("image-folder: {} is not a class directory (expected one sub-directory "
                         "per class)",
                         e.path().string()));
+      }
+      // Class names are written to the run's metrics and configuration.
+      const std::string problem = text_problem(n);
+      if (!problem.empty()) {
+        throw InputError(fmt::format("image-folder: {}: the class directory name {}",
+                                     printable(e.path().string()), problem));
       }
       classes.push_back(n);
     }

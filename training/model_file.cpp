@@ -11,6 +11,7 @@
 #include "frontend/ir/network_yaml.h"
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
 #include "training/array_file.h"
 
 namespace palsim::training {

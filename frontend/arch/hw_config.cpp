@@ -8,6 +8,8 @@
 
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
+#include "frontend/util/text_check.h"
 
 namespace palsim::frontend {
 
@@ -176,14 +178,16 @@ void load_into(const std::string& path, HwConfig& cfg, std::vector<std::string>&
     std::string base;
     doc.read("base", base);
     const fs::path base_path = fs::path(path).parent_path() / base;
-    // An empty name (or one naming a directory) would resolve to a directory.
-    if (base.empty() || fs::is_directory(base_path, ec)) {
-      doc.fail("base", fmt::format("'{}' is not a configuration file", base));
-    }
+    // An empty name would resolve to the directory. A FIFO or device would
+    // block or never end: refused here, at the line that names it.
+    if (base.empty()) doc.fail("base", "'' is not a configuration file");
     if (!fs::exists(base_path, ec)) {
       doc.fail("base", fmt::format("base file '{}' does not exist{}", base_path.string(),
                                    ec ? " (" + ec.message() + ")" : ""));
     }
+    const std::string problem = input_file_problem(base_path.string());
+    if (!problem.empty())
+      doc.fail("base", fmt::format("'{}' is not a configuration file ({})", base, problem));
     // Report a loop at the `base:` line that closes it.
     std::string base_canonical = fs::weakly_canonical(base_path, ec).string();
     if (ec) base_canonical = base_path.string();
@@ -248,7 +252,8 @@ void apply_hw_override(HwConfig& cfg, const std::string& assignment) {
     parent[*it] = node;
     node = parent;
   }
-  const std::string where = fmt::format("--set {}", assignment);
+  const std::string where = fmt::format("--set {}", printable(assignment));
+  check_yaml_text(node, where);
   YamlMap doc(node, where, "", true, &cfg.provenance);
   read_fields(doc, cfg);
   doc.finish();

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "frontend/util/atomic_file.h"
+#include "frontend/util/input_file.h"
 #include "frontend/util/yaml_reader.h"
 
 namespace palsim::frontend {
@@ -167,7 +167,9 @@ Network parse_network_yaml(const std::string& text, const std::string& file) {
   return net;
 }
 
-Network load_network_yaml(const std::string& path) { return parse_network_yaml(read_file(path), path); }
+Network load_network_yaml(const std::string& path) {
+  return parse_network_yaml(read_text_file(path), path);
+}
 
 namespace {
 

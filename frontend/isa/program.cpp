@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 
+#include "frontend/isa/program_check.h"
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
+#include "frontend/util/text_check.h"
 
 namespace palsim::isa {
 
@@ -150,7 +154,21 @@ Program deserialize(const std::vector<uint8_t>& bytes, const std::string& name) 
   }
   try {
     const auto* m = reinterpret_cast<const char*>(bytes.data() + kHeader + count * 8);
-    p.info = info_from_json(nlohmann::json::parse(std::string(m, meta_len)));
+    const nlohmann::json meta = nlohmann::json::parse(std::string(m, meta_len));
+    // The parser checks UTF-8, but "\u0000" gives a NUL byte, which would cut
+    // the names short in messages and listings.
+    const std::function<void(const nlohmann::json&)> check_text = [&](const nlohmann::json& j) {
+      if (j.is_string() && !text_problem(j.get_ref<const std::string&>()).empty()) {
+        throw fail(fmt::format("metadata: the text '{}' {}",
+                               printable(j.get_ref<const std::string&>()),
+                               text_problem(j.get_ref<const std::string&>())));
+      }
+      if (j.is_structured()) {
+        for (const auto& item : j) check_text(item);
+      }
+    };
+    check_text(meta);
+    p.info = info_from_json(meta);
   } catch (const nlohmann::json::exception& e) {
     throw fail(fmt::format("metadata: {}", e.what()));
   }
@@ -175,7 +193,9 @@ void save_program(const Program& p, const std::string& path) {
 
 Program load_program(const std::string& path) {
   const std::string data = read_file(path);
-  return deserialize(std::vector<uint8_t>(data.begin(), data.end()), path);
+  Program p = deserialize(std::vector<uint8_t>(data.begin(), data.end()), path);
+  check_program(p, path);
+  return p;
 }
 
 std::string listing(const Program& p) {

@@ -70,6 +70,8 @@ uint64_t program_checksum(const uint8_t* data, size_t n);
 // other-version file.
 Program deserialize(const std::vector<uint8_t>& bytes, const std::string& name);
 void save_program(const Program& p, const std::string& path);  // atomically
+// Reads and checks a program file (program_check.h): an inconsistent one is
+// refused with the file and the instruction named.
 Program load_program(const std::string& path);
 
 // The readable listing: metadata as comments, then one instruction per line,

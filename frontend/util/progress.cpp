@@ -32,23 +32,30 @@ void Progress::update(int64_t done, const std::string& detail) {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_print_ < std::chrono::milliseconds(500)) return;
   last_print_ = now;
-  print(done, detail, false);
+  print(done, detail, Line::kRunning);
 }
 
 void Progress::finish(const std::string& detail) {
   if (!enabled_) return;
-  print(done_ > total_ ? done_ : total_, detail, true);
+  print(done_ > total_ ? done_ : total_, detail, Line::kFinished);
 }
 
-void Progress::print(int64_t done, const std::string& detail, bool final) {
+void Progress::stop(const std::string& detail) {
+  if (!enabled_) return;
+  print(done_, detail, Line::kStopped);
+}
+
+void Progress::print(int64_t done, const std::string& detail, Line kind) {
   const double elapsed = elapsed_seconds();
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   std::string line = fmt::format("{}: {}/{} {}", what_, done, total_, unit_);
   if (total_ > 0) line += fmt::format(" ({:.0f}%)", 100.0 * static_cast<double>(done) / static_cast<double>(total_));
   line += fmt::format(", {:.2f} {}/s", rate, unit_);
   if (!detail.empty()) line += ", " + detail;
-  if (final) {
+  if (kind == Line::kFinished) {
     line += fmt::format(", done in {}", format_duration(elapsed));
+  } else if (kind == Line::kStopped) {
+    line += fmt::format(", stopped after {}", format_duration(elapsed));
   } else if (rate > 0 && total_ > done) {
     line += fmt::format(", ETA {}", format_duration(static_cast<double>(total_ - done) / rate));
   }

@@ -18,10 +18,14 @@ class Progress {
   void update(int64_t done, const std::string& detail = "");
   // Prints the final line (always, when enabled).
   void finish(const std::string& detail = "");
+  // Prints the final line of work stopped before the end (a signal): the
+  // items actually done, not the total.
+  void stop(const std::string& detail);
   double elapsed_seconds() const;
 
  private:
-  void print(int64_t done, const std::string& detail, bool final);
+  enum class Line { kRunning, kFinished, kStopped };
+  void print(int64_t done, const std::string& detail, Line line);
 
   std::string what_;
   std::string unit_;

@@ -4,7 +4,8 @@
 
 #include <cmath>
 
-#include "frontend/util/atomic_file.h"
+#include "frontend/util/input_file.h"
+#include "frontend/util/text_check.h"
 
 namespace palsim {
 
@@ -38,18 +39,103 @@ void Provenance::fail(const std::string& path, const std::string& message) const
   throw FileError(loc.file, loc.line, loc.column, path, message);
 }
 
+namespace {
+
+// Every key and scalar of a document is checked once, at load time, so that
+// no reader (and no later JSON dump) meets invalid UTF-8 or a NUL byte.
+// Aliases share nodes: a crafted document can expand exponentially, so the
+// walk is bounded, far above any real file (a network of 10,000 layers has
+// about 150,000 nodes).
+constexpr uint64_t kMaxYamlNodes = uint64_t{4} << 20;
+
+class TextWalk {
+ public:
+  explicit TextWalk(const std::string& file) : file_(file) {}
+
+  // One step of the YAML path of a node: a key or a list index. Paths are
+  // only rendered for a message, so the walk allocates nothing per node.
+  struct Step {
+    const Step* parent;
+    const std::string* key;  // nullptr: a list index
+    size_t index;
+  };
+
+  void walk(const YAML::Node& n, const Step* path, int depth) {
+    if (++visited_ > kMaxYamlNodes || depth > 256) {
+      fail(n, path,
+           depth > 256
+               ? std::string("nested more than 256 levels deep")
+               : fmt::format("the document expands to more than {} nodes (aliases of aliases?)",
+                             kMaxYamlNodes));
+    }
+    if (n.IsScalar()) {
+      check(n, n.Scalar(), path, "value");
+    } else if (n.IsSequence()) {
+      size_t i = 0;
+      for (const auto& item : n) {
+        const Step step{path, nullptr, i++};
+        walk(item, &step, depth + 1);
+      }
+    } else if (n.IsMap()) {
+      static const std::string kComplexKey = "?";
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        const Step step{path, it->first.IsScalar() ? &it->first.Scalar() : &kComplexKey, 0};
+        if (it->first.IsScalar())
+          check(it->first, it->first.Scalar(), &step, "key");
+        else
+          walk(it->first, &step, depth + 1);
+        walk(it->second, &step, depth + 1);
+      }
+    }
+  }
+
+ private:
+  static std::string render(const Step* s) {
+    if (!s) return "";
+    std::string parent = render(s->parent);
+    if (!s->key) return fmt::format("{}[{}]", parent, s->index);
+    return parent.empty() ? printable(*s->key) : parent + "." + printable(*s->key);
+  }
+
+  [[noreturn]] void fail(const YAML::Node& n, const Step* path, const std::string& message) const {
+    const SourceLocation loc = location_of(n, file_);
+    const std::string p = render(path);
+    throw FileError(loc.file, loc.line, loc.column, p.empty() ? "(document)" : p, message);
+  }
+
+  void check(const YAML::Node& n, const std::string& text, const Step* path,
+             const char* what) const {
+    const std::string problem = text_problem(text);
+    if (!problem.empty())
+      fail(n, path, fmt::format("the {} '{}' {}", what, printable(text), problem));
+  }
+
+  const std::string& file_;
+  uint64_t visited_ = 0;
+};
+
+}  // namespace
+
 YAML::Node parse_yaml_text(const std::string& text, const std::string& name) {
+  YAML::Node node;
   try {
-    YAML::Node node = YAML::Load(text);
-    if (!node || node.IsNull()) throw FileError(name, 0, 0, "", "the file is empty");
-    return node;
+    node = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw FileError(name, e.mark.line + 1, e.mark.column + 1, "",
                     fmt::format("malformed YAML: {}", e.msg));
   }
+  if (!node || node.IsNull()) throw FileError(name, 0, 0, "", "the file is empty");
+  check_yaml_text(node, name);
+  return node;
 }
 
-YAML::Node load_yaml_file(const std::string& path) { return parse_yaml_text(read_file(path), path); }
+void check_yaml_text(const YAML::Node& node, const std::string& name) {
+  TextWalk(name).walk(node, nullptr, 0);
+}
+
+YAML::Node load_yaml_file(const std::string& path) {
+  return parse_yaml_text(read_text_file(path), path);
+}
 
 YamlMap::YamlMap(const YAML::Node& node, std::string file, std::string path, bool overlay,
                  Provenance* provenance)

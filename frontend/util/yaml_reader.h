@@ -45,9 +45,14 @@ class Provenance {
   std::string fallback_file_;
 };
 
-// Parses a YAML file; syntax errors become FileErrors with the line.
+// Parses a YAML file (a regular file of at most kMaxTextInputBytes); syntax
+// errors become FileErrors with the line.
 YAML::Node load_yaml_file(const std::string& path);
 YAML::Node parse_yaml_text(const std::string& text, const std::string& name);
+// Refuses (FileError with line and key path) any key or scalar that is not
+// valid UTF-8 or holds a NUL byte. The two loaders above call it; a document
+// built another way (a --set value) must too.
+void check_yaml_text(const YAML::Node& node, const std::string& name);
 
 class YamlMap {
  public:

@@ -3,13 +3,15 @@
 // records back through a pipe; the parent assembles the same statistics the
 // fast mode does from them.
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fmt/format.h>
 #include <memory>
 #include <systemc>
 
@@ -233,9 +235,17 @@ RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& pro
   if (::pipe(fds) != 0) throw InternalError("detailed simulation: cannot create a pipe");
   std::fflush(stdout);
   std::fflush(stderr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw InternalError("detailed simulation: cannot fork");
   if (pid == 0) {
+    // The child dies with its parent (killed, or SIGTERM): nobody would read
+    // its result, and it holds a core and the model's memory for minutes.
+    // The signal comes when the forking thread ends, and that thread waits
+    // for the child below; the check after prctl covers a parent that died
+    // before the call.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
     ::close(fds[0]);
     ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
     // Keep stdout for palsim's own output (JSON): no SystemC info messages.

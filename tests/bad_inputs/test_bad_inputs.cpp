@@ -7,16 +7,21 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "frontend/isa/isa.h"
+#include "frontend/isa/program.h"
 #include "tests/hardening_util/run_palsim.h"
 
 namespace {
@@ -60,6 +65,60 @@ std::string substitute(std::string s, const std::map<std::string, std::string>& 
     for (size_t at; (at = s.find(k)) != std::string::npos;) s.replace(at, k.size(), v);
   }
   return s;
+}
+
+// "{xNN}" -> the byte 0xNN: bytes the catalogue (itself YAML, so UTF-8)
+// cannot hold, such as invalid UTF-8 in a file or an argument.
+std::string raw_bytes(std::string s) {
+  for (size_t at;
+       (at = s.find("{x")) != std::string::npos && at + 5 <= s.size() && s[at + 4] == '}';) {
+    s.replace(at, 5, 1, static_cast<char>(std::stoi(s.substr(at + 2, 2), nullptr, 16)));
+  }
+  return s;
+}
+
+// Rewrites a program file written by a setup command, keeping it well-formed
+// (a valid checksum): the cases of crafted programs. `edits`:
+//   replace      {PREFIX: ASM}: the first instruction whose listing starts
+//                with PREFIX becomes ASM;  replace_all: the same, every one
+//   batch        the metadata's batch;  ops: [] drops the operation table
+//   tensor_channels  the channel count of tensor 0
+void edit_program(const std::string& path, const YAML::Node& edits) {
+  const std::string text = palsim_test::read_text(path);
+  palsim::isa::Program p =
+      palsim::isa::deserialize(std::vector<uint8_t>(text.begin(), text.end()), path);
+  for (const char* key : {"replace", "replace_all"}) {
+    if (!edits[key]) continue;
+    for (auto it = edits[key].begin(); it != edits[key].end(); ++it) {
+      const std::string prefix = it->first.as<std::string>();
+      bool found = false;
+      for (auto& in : p.code) {
+        if (palsim::isa::disassemble(in).rfind(prefix, 0) != 0) continue;
+        in = palsim::isa::assemble(it->second.as<std::string>());
+        found = true;
+        if (std::string(key) == "replace") break;
+      }
+      ASSERT_TRUE(found) << "no instruction starts with '" << prefix << "'";
+    }
+  }
+  if (edits["batch"]) p.info.batch = edits["batch"].as<int>();
+  if (edits["ops"]) p.info.ops.clear();
+  if (edits["tensor_channels"]) p.info.tensors.at(0).c = edits["tensor_channels"].as<int>();
+  const std::vector<uint8_t> b = palsim::isa::serialize(p);
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+// A Unix socket file at `path` (bound, then the socket closed: the file stays).
+void make_socket_file(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof addr.sun_path);
+  std::strcpy(addr.sun_path, path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::close(fd);
 }
 
 // Every regular file under `dir` with its contents.
@@ -107,7 +166,25 @@ TEST_P(BadInput, FailsCleanly) {
     for (auto it = n["files"].begin(); it != n["files"].end(); ++it) {
       const fs::path p = fs::path(dir) / it->first.as<std::string>();
       fs::create_directories(p.parent_path());
-      std::ofstream(p, std::ios::binary) << substitute(it->second.as<std::string>(), vars);
+      std::ofstream(p, std::ios::binary)
+          << raw_bytes(substitute(it->second.as<std::string>(), vars));
+    }
+  }
+  if (n["fifos"]) {
+    for (const auto& f : n["fifos"]) {
+      const fs::path p = fs::path(dir) / f.as<std::string>();
+      fs::create_directories(p.parent_path());
+      ASSERT_EQ(::mkfifo(p.c_str(), 0644), 0);
+    }
+  }
+  if (n["sockets"]) {
+    for (const auto& f : n["sockets"])
+      make_socket_file((fs::path(dir) / f.as<std::string>()).string());
+  }
+  if (n["symlinks"]) {
+    for (auto it = n["symlinks"].begin(); it != n["symlinks"].end(); ++it) {
+      fs::create_symlink(substitute(it->second.as<std::string>(), vars),
+                         fs::path(dir) / it->first.as<std::string>());
     }
   }
   if (n["copy"]) {
@@ -128,8 +205,10 @@ TEST_P(BadInput, FailsCleanly) {
       ASSERT_EQ(r.exit_code, 0) << "setup command failed: " << r.err;
     }
   }
-  if (n["truncate"]) {
-    for (auto it = n["truncate"].begin(); it != n["truncate"].end(); ++it) {
+  // truncate cuts a file to N bytes; sparse extends one (zero bytes, no disk).
+  for (const char* key : {"truncate", "sparse"}) {
+    if (!n[key]) continue;
+    for (auto it = n[key].begin(); it != n[key].end(); ++it) {
       fs::resize_file(fs::path(dir) / it->first.as<std::string>(), it->second.as<uintmax_t>());
     }
   }
@@ -142,6 +221,11 @@ TEST_P(BadInput, FailsCleanly) {
       ASSERT_LT(i, bytes.size());
       bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
       std::ofstream(p, std::ios::binary) << bytes;
+    }
+  }
+  if (n["edit_program"]) {
+    for (auto it = n["edit_program"].begin(); it != n["edit_program"].end(); ++it) {
+      edit_program((fs::path(dir) / it->first.as<std::string>()).string(), it->second);
     }
   }
   if (n["sqlite"]) {
@@ -160,8 +244,14 @@ TEST_P(BadInput, FailsCleanly) {
 
   const std::map<std::string, std::string> before = snapshot(dir);
   std::vector<std::string> args;
-  for (const auto& a : n["args"]) args.push_back(substitute(a.as<std::string>(), vars));
-  const RunResult r = palsim_test::run_palsim(args, dir, capture, 120);
+  for (const auto& a : n["args"]) args.push_back(raw_bytes(substitute(a.as<std::string>(), vars)));
+  palsim_test::StdoutTo out = palsim_test::StdoutTo::kCapture;
+  if (n["stdout"]) {
+    const std::string to = n["stdout"].as<std::string>();
+    ASSERT_TRUE(to == "full" || to == "closed_pipe") << "stdout: full or closed_pipe";
+    out = to == "full" ? palsim_test::StdoutTo::kDevFull : palsim_test::StdoutTo::kClosedPipe;
+  }
+  const RunResult r = palsim_test::run_palsim(args, dir, capture, 120, out);
 
   std::string cmdline = "palsim";
   for (const auto& a : args) cmdline += " " + a;

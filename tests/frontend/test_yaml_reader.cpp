@@ -1,13 +1,21 @@
 // YamlMap: typed, schema-checked reading with file/line/key errors.
 #include "frontend/util/yaml_reader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "frontend/isa/program.h"
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
+#include "frontend/util/text_check.h"
 
 namespace palsim {
 namespace {
@@ -256,6 +264,91 @@ TEST(YamlMap, ErrorTextFormat) {
   EXPECT_STREQ(e.what(), "f.yaml:3:7: 'a.b': bad");
   EXPECT_STREQ(FileError("f.yaml", 0, 0, "", "empty").what(), "f.yaml: empty");
   EXPECT_STREQ(FileError("f.yaml", 2, 0, "k", "m").what(), "f.yaml:2: 'k': m");
+}
+
+// Issue 17, class 3: every key and value is checked when the text is loaded,
+// so no reader (and no JSON dump later) sees invalid UTF-8 or a NUL byte.
+TEST(YamlText, InvalidUtf8AndNulBytesAreRefusedWithLineAndKey) {
+  expect_error([] { parse_yaml_text("a: 1\nname: bad\xff\n", "t.yaml"); }, 2, "name",
+               "not valid UTF-8");
+  expect_error([] { parse_yaml_text("a: 1\nlist:\n  - ok\n  - \"x\\0y\"\n", "t.yaml"); }, 4,
+               "list[1]", "NUL byte");
+  expect_error([] { parse_yaml_text("outer:\n  \"k\xc3\x28\": 1\n", "t.yaml"); }, 2,
+               "outer.k\\xc3(", "the key");
+  // Surrogates and overlong forms are not UTF-8 either.
+  expect_error([] { parse_yaml_text("s: \"\xed\xa0\x80\"\n", "t.yaml"); }, 1, "s",
+               "not valid UTF-8");
+  expect_error([] { parse_yaml_text("s: \"\xc0\xaf\"\n", "t.yaml"); }, 1, "s", "not valid UTF-8");
+  // Valid multi-byte text passes.
+  EXPECT_NO_THROW(
+      parse_yaml_text("name: \"r\xc3\xa9seau \xe2\x86\x92 \xf0\x9f\x99\x82\"\n", "t.yaml"));
+}
+
+TEST(YamlText, AliasExpansionIsBounded) {
+  // Each level doubles the nodes an unbounded walk would visit: 2^40.
+  std::string doc = "a0: &a0 [x, x]\n";
+  for (int i = 1; i <= 40; ++i) doc += fmt::format("a{}: &a{} [*a{}, *a{}]\n", i, i, i - 1, i - 1);
+  try {
+    parse_yaml_text(doc, "t.yaml");
+    ADD_FAILURE() << "an exponential document was walked";
+  } catch (const FileError& e) {
+    EXPECT_CONTAINS(e.what(), "expands to more than");
+  }
+}
+
+TEST(TextProblem, NamesTheFirstBadByte) {
+  EXPECT_EQ(text_problem("plain ascii"), "");
+  EXPECT_EQ(text_problem("caf\xc3\xa9"), "");
+  EXPECT_CONTAINS(text_problem("ab\xff"), "byte 0xff at byte 2");
+  EXPECT_CONTAINS(text_problem(std::string("a\0b", 3)), "NUL byte (at byte 1)");
+  EXPECT_CONTAINS(text_problem("\xf4\x90\x80\x80"), "not valid UTF-8");  // above U+10FFFF
+  EXPECT_CONTAINS(text_problem("\xe2\x82"), "not valid UTF-8");          // cut short
+  EXPECT_EQ(printable(std::string("a\xff\0b", 4)), "a\\xff\\x00b");
+}
+
+// Issue 17, class 9: a NUL byte in a program's names ("\u0000" in its JSON
+// metadata, which the JSON parser accepts) is refused when the file is read.
+TEST(ProgramText, NulBytesInMetadataAreRefused) {
+  isa::Program p;
+  p.info.network = std::string("tiny\0cnn", 8);
+  try {
+    isa::deserialize(isa::serialize(p), "p.bin");
+    ADD_FAILURE() << "a NUL byte in the network name was accepted";
+  } catch (const InputError& e) {
+    EXPECT_CONTAINS(e.what(), "p.bin");
+    EXPECT_CONTAINS(e.what(), "NUL byte");
+  }
+}
+
+// Issue 17, class 2: inputs are regular files of bounded size, and a FIFO is
+// refused without blocking.
+TEST(InputFile, RefusesWhatIsNotARegularFileWithoutBlocking) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "palsim-input-XXXXXX").string();
+  const std::string dir = ::mkdtemp(tmpl.data());
+  const std::string fifo = dir + "/in.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  EXPECT_CONTAINS(input_file_problem(fifo), "FIFO");
+  try {
+    load_yaml_file(fifo);
+    ADD_FAILURE() << "a FIFO was read";
+  } catch (const InputError& e) {
+    EXPECT_CONTAINS(e.what(), fifo);
+    EXPECT_CONTAINS(e.what(), "FIFO (named pipe), not a regular file");
+  }
+  EXPECT_THROW(read_file("/dev/zero"), InputError);
+  EXPECT_THROW(read_file(dir), InputError);
+  EXPECT_THROW(read_file(dir + "/missing"), InputError);
+  const std::string big = dir + "/big.yaml";
+  std::ofstream(big) << "a: 1\n";
+  std::filesystem::resize_file(big, kMaxTextInputBytes + 1);
+  try {
+    load_yaml_file(big);
+    ADD_FAILURE() << "an oversized file was read";
+  } catch (const InputError& e) {
+    EXPECT_CONTAINS(e.what(), "64.0 MiB");
+  }
+  EXPECT_EQ(read_file(big, kMaxTextInputBytes + 1).size(), kMaxTextInputBytes + 1);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

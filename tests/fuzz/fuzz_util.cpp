@@ -3,9 +3,12 @@
 #include <stdlib.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
+
+#include "training/model_file.h"
 
 namespace palsim::fuzz {
 
@@ -58,6 +61,17 @@ void check_message_names(const std::string& message, const std::string& name) {
   std::fprintf(stderr, "palsim fuzz: the error does not name the input '%s': %s\n", name.c_str(),
                message.c_str());
   std::abort();
+}
+
+void fix_array_file_checksum(std::string& bytes) {
+  if (bytes.size() < 20) return;
+  uint32_t version = 0;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  const uint64_t basis = version == 1 ? 1469598103934665603ull : 14695981039346656037ull;
+  const size_t n = bytes.size() - 8;
+  const uint64_t h =
+      palsim::training::fnv1a64(reinterpret_cast<const uint8_t*>(bytes.data()), n, basis);
+  for (int i = 0; i < 8; ++i) bytes[n + static_cast<size_t>(i)] = static_cast<char>(h >> (8 * i));
 }
 
 }  // namespace palsim::fuzz

@@ -33,6 +33,12 @@ void copy_source_file(const std::string& source_relative, const std::string& scr
 // Aborts (a finding) when `message` does not mention `name`.
 void check_message_names(const std::string& message, const std::string& name);
 
+// Rewrites the trailing checksum of an array file (checkpoints, integer
+// models) to the one its version field calls for: FNV-1a 64 for version 2,
+// the legacy basis for version 1 (training/array_file.h), so that mutations
+// reach the entry parser behind the check.
+void fix_array_file_checksum(std::string& bytes);
+
 // Runs `read`; an InputError is accepted when its message names `name` (the
 // file the reader was given), otherwise it is reported as a finding.
 template <typename Read>

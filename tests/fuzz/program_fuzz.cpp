@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "frontend/isa/program.h"
+#include "frontend/isa/program_check.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {
@@ -12,6 +13,7 @@ void read_and_list(const std::vector<uint8_t>& bytes) {
   palsim::fuzz::expect_clean_rejection("fuzz.bin", [&] {
     const palsim::isa::Program p = palsim::isa::deserialize(bytes, "fuzz.bin");
     palsim::isa::listing(p);
+    palsim::isa::check_program(p, "fuzz.bin");  // what load_program adds
   });
 }
 }  // namespace

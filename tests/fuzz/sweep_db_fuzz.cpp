@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fs::remove(path + "-wal", ec);
   fs::remove(path + "-shm", ec);
   expect_clean_rejection(path, [&] {
-    palsim::cli::ResultDb db(path);
+    palsim::cli::ResultDb db(path, palsim::cli::DbAccess::kReadOnly);
     const std::vector<palsim::cli::PointRecord> records = db.all();
     palsim::cli::records_json(records).dump();
     palsim::cli::records_csv(records);

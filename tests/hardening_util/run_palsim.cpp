@@ -22,7 +22,7 @@ std::string read_text(const std::string& path) {
 }
 
 pid_t start_palsim(const std::vector<std::string>& args, const std::string& cwd,
-                   const std::string& capture_dir) {
+                   const std::string& capture_dir, StdoutTo stdout_to) {
   const std::string out = capture_dir + "/stdout", err = capture_dir + "/stderr";
   std::vector<std::string> argv_s = {PALSIM_BINARY};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -34,7 +34,18 @@ pid_t start_palsim(const std::vector<std::string>& args, const std::string& cwd,
     // Its own process group, so a kill reaches its children too (detailed
     // mode runs the SystemC model in a child).
     ::setpgid(0, 0);
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int o = -1;
+    if (stdout_to == StdoutTo::kCapture) {
+      o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    } else if (stdout_to == StdoutTo::kDevFull) {
+      o = ::open("/dev/full", O_WRONLY);
+    } else {
+      int fds[2];
+      if (::pipe(fds) == 0) {
+        ::close(fds[0]);
+        o = fds[1];
+      }
+    }
     const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (o < 0 || e < 0 || ::chdir(cwd.c_str()) != 0) ::_exit(127);
     ::dup2(o, 1);
@@ -70,8 +81,8 @@ RunResult wait_palsim(pid_t pid, const std::string& capture_dir, double timeout_
 }
 
 RunResult run_palsim(const std::vector<std::string>& args, const std::string& cwd,
-                     const std::string& capture_dir, double timeout_seconds) {
-  return wait_palsim(start_palsim(args, cwd, capture_dir), capture_dir, timeout_seconds);
+                     const std::string& capture_dir, double timeout_seconds, StdoutTo out) {
+  return wait_palsim(start_palsim(args, cwd, capture_dir, out), capture_dir, timeout_seconds);
 }
 
 bool has_sanitizer_report(const std::string& err) {

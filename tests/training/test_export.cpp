@@ -20,6 +20,7 @@
 #include "frontend/lowering/int_model.h"
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
 #include "tests/common/test_util.h"
 #include "training/array_file.h"
 #include "training/config.h"
