@@ -115,19 +115,7 @@ PointRecord run_point(const SweepPoint& p) {
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       return r;
     }
-    frontend::NetworkRequest req;
-    req.network = p.network;
-    req.method = p.method;
-    req.method_given = frontend::is_builtin_network(p.network);
-    req.input_size = p.shape.input_size;
-    req.input_channels = p.shape.input_channels;
-    req.classes = p.shape.classes;
-    req.base_width = p.shape.base_width;
-    req.stem = p.shape.stem;
-    req.blocks = p.shape.blocks;
-    req.projections = p.shape.projections;
-    req.width = p.shape.width;
-    req.cyclic_groups = p.shape.cyclic_groups;
+    const frontend::NetworkRequest req = p.request();
     const frontend::Network net = frontend::resolve_network(req);
     const frontend::Compiled c = sim::compile(hw, net, p.lowering);
     sim::SimOptions so;

@@ -43,18 +43,27 @@ bool SweepPoint::builtin_network() const {
   return model.empty() && frontend::is_builtin_network(network);
 }
 
+frontend::NetworkRequest SweepPoint::request() const {
+  frontend::NetworkRequest r;
+  r.network = network;
+  r.method = method;
+  r.method_given = builtin_network();
+  r.input_size = shape.input_size;
+  r.input_channels = shape.input_channels;
+  r.classes = shape.classes;
+  r.base_width = shape.base_width;
+  r.stem = shape.stem;
+  r.blocks = shape.blocks;
+  r.projections = shape.projections;
+  r.width = shape.width;
+  r.cyclic_groups = shape.cyclic_groups;
+  return r;
+}
+
 nlohmann::json SweepPoint::params() const {
   nlohmann::json j;
   j["network"] = network;
-  if (shape.input_size) j["input_size"] = *shape.input_size;
-  if (shape.input_channels) j["input_channels"] = *shape.input_channels;
-  if (shape.classes) j["classes"] = *shape.classes;
-  if (shape.base_width) j["base_width"] = *shape.base_width;
-  if (shape.stem) j["stem"] = *shape.stem;
-  if (shape.blocks) j["blocks"] = *shape.blocks;
-  if (shape.projections) j["projections"] = *shape.projections;
-  if (shape.width) j["width"] = *shape.width;
-  if (shape.cyclic_groups) j["cyclic_groups"] = *shape.cyclic_groups;
+  frontend::add_shape_json(request(), j);
   if (!model.empty()) {
     j["method"] = "trained";
     j["model"] = model;

@@ -35,6 +35,7 @@
 
 #include "frontend/arch/hw_config.h"
 #include "frontend/builders/method.h"
+#include "frontend/builders/registry.h"
 #include "frontend/lowering/hw_graph.h"
 
 namespace palsim::cli {
@@ -70,6 +71,8 @@ struct SweepPoint {
   // A built-in network built in the form `method`; otherwise a network file
   // (its own quantization: `method` is unused) or a trained model.
   bool builtin_network() const;
+  // What builds the point's network (built-in name or file, form, shape).
+  frontend::NetworkRequest request() const;
   // The point's parameters as the user wrote them (flat JSON object): only
   // what shapes the point (no method for a network file or a model).
   nlohmann::json params() const;

@@ -8,6 +8,7 @@
 
 #include "frontend/arch/hw_config.h"
 #include "frontend/builders/registry.h"
+#include "frontend/util/error.h"
 #include "sim/compile.h"
 #include "sim/core/cycle_attribution.h"
 #include "sim/simulator.h"
@@ -78,6 +79,24 @@ TEST(LayerAttribution, InterleavedLayersOwnTheirArrayCycles) {
   const std::vector<uint64_t> c = attribute_cycles(list, 2, 60);
   EXPECT_EQ(c[0], 10u + 10u + 5u + 5u);
   EXPECT_EQ(c[1], 10u + 10u + 10u);
+}
+
+// A failed correctness check is a failed run (simulate exits 1, a sweep
+// point is recorded failed): detailed mode found a value mismatch.
+TEST(RunChecks, AValueMismatchIsARunFailure) {
+  RunStats r;
+  EXPECT_NO_THROW(require_bit_exact(r));  // fast mode: nothing checked
+  r.values_checked = true;
+  r.bit_exact = true;
+  EXPECT_NO_THROW(require_bit_exact(r));
+  r.bit_exact = false;
+  r.first_mismatch = "op 3 (layer2.0.conv1) element 17";
+  try {
+    require_bit_exact(r);
+    FAIL() << "a mismatch passed";
+  } catch (const RunFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("layer2.0.conv1"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
