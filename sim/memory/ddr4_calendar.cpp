@@ -34,6 +34,7 @@ Ddr4CommandCalendar::Ddr4CommandCalendar(const Ddr4Timing& timing, int bank_grou
   bank_rules_.resize(kNumDramCommands);
   rank_rules_.resize(kNumDramCommands);
   cross_.assign(kNumDramCommands * kNumDramCommands * 2, 0);
+  reach_.assign(kNumDramCommands, 0);
   for (const Ddr4Rule& r : ddr4_rules(timing_)) {
     const int later = static_cast<int>(r.later);
     if (r.scope == Ddr4Rule::kBank) {
@@ -43,6 +44,9 @@ Ddr4CommandCalendar::Ddr4CommandCalendar(const Ddr4Timing& timing, int bank_grou
       cross_[base + 1] = std::max(cross_[base + 1], r.gap);  // same group: both scopes
       if (r.scope == Ddr4Rule::kRank) cross_[base] = std::max(cross_[base], r.gap);
       horizon_ = std::max(horizon_, r.gap);
+      reach_[static_cast<size_t>(r.earlier)] =
+          std::max(reach_[static_cast<size_t>(r.earlier)], r.gap);
+      reach_[static_cast<size_t>(later)] = std::max(reach_[static_cast<size_t>(later)], r.gap);
     } else if (r.scope == Ddr4Rule::kRank &&
                (r.earlier == DramCommand::kPre || r.earlier == DramCommand::kPrea ||
                 r.earlier == DramCommand::kRef)) {
@@ -110,16 +114,20 @@ DramCycle Ddr4CommandCalendar::four_activate_bound(DramCycle t) const {
   // five consecutive ACTs must span at least tFAW.
   const DramCycle faw = timing_.four_act_window;
   for (;;) {
-    std::vector<DramCycle> acts;
+    // The ACTs within tFAW of the candidate, and the candidate, in order.
+    acts_scratch_.clear();
     auto it =
         std::lower_bound(recent_.begin() + static_cast<std::ptrdiff_t>(first_), recent_.end(),
                          t - faw + 1, [](const Placed& p, DramCycle c) { return p.cycle < c; });
+    size_t me = 0;
     for (; it != recent_.end() && it->cycle < t + faw; ++it) {
-      if (it->command == DramCommand::kAct) acts.push_back(it->cycle);
+      if (it->command != DramCommand::kAct) continue;
+      if (it->cycle < t) ++me;
+      acts_scratch_.push_back(it->cycle);
     }
-    if (acts.size() < 4) return t;
-    acts.insert(std::upper_bound(acts.begin(), acts.end(), t), t);
-    const auto me = static_cast<size_t>(std::find(acts.begin(), acts.end(), t) - acts.begin());
+    if (acts_scratch_.size() < 4) return t;
+    acts_scratch_.insert(acts_scratch_.begin() + static_cast<std::ptrdiff_t>(me), t);
+    const std::vector<DramCycle>& acts = acts_scratch_;
     bool ok = true;
     for (size_t i = me >= 4 ? me - 4 : 0; i <= me && i + 4 < acts.size(); ++i) {
       if (acts[i + 4] - acts[i] < faw) {
@@ -189,6 +197,11 @@ void Ddr4CommandCalendar::place(DramCommand command, int bank, int64_t row, Dram
     throw InternalError(fmt::format("DDR4 calendar {} bank {} at cycle {}: not legal (next {})",
                                     to_string(command), bank, cycle, legal));
   }
+  commit(command, bank, row, cycle, on_bus);
+}
+
+void Ddr4CommandCalendar::commit(DramCommand command, int bank, int64_t row, DramCycle cycle,
+                                 bool on_bus) {
   const int c = static_cast<int>(command);
   rank_last_[c] = std::max(rank_last_[c], cycle);
   last_cycle_ = std::max(last_cycle_, cycle);
@@ -235,7 +248,7 @@ DramCycle Ddr4CommandCalendar::place_at_earliest(DramCommand command, int bank, 
       on_bus
           ? earliest(command, bank, row, not_before)
           : std::max(not_before, (check_state(command, bank, row), one_sided_bound(command, bank)));
-  place(command, bank, row, t, on_bus);
+  commit(command, bank, row, t, on_bus);  // legal by construction
   return t;
 }
 

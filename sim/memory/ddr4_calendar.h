@@ -68,6 +68,8 @@ class Ddr4CommandCalendar {
   DramCycle settle(DramCommand command, int bank, DramCycle t) const;
   DramCycle four_activate_bound(DramCycle t) const;
   void check_state(DramCommand command, int bank, int64_t row) const;
+  // Records a command already known to be legal.
+  void commit(DramCommand command, int bank, int64_t row, DramCycle cycle, bool on_bus);
 
   Ddr4Timing timing_;
   int banks_per_group_;
@@ -89,11 +91,13 @@ class Ddr4CommandCalendar {
   // cross_[(earlier * kNumDramCommands + later) * 2 + same_group]: bank-group
   // and rank rules between two commands of ACT, RD, WR (0 = none).
   std::vector<int> cross_;
-  int horizon_ = 0;  // no two-sided rule or tFAW reaches further than this
+  int horizon_ = 0;         // no two-sided rule or tFAW reaches further than this
+  std::vector<int> reach_;  // by command: its longest two-sided gap, either way
 
   // Placed commands that use the bus (ACT, RD, WR, PRE), by cycle, from first_ on.
   std::vector<Placed> recent_;
   size_t first_ = 0;
+  mutable std::vector<DramCycle> acts_scratch_;  // four_activate_bound's, kept to avoid allocating
 };
 
 }  // namespace palsim::sim

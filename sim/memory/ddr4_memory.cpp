@@ -62,6 +62,7 @@ Ddr4Memory::Ddr4Memory(const frontend::Ddr4Config& config, double clock_mhz)
   for (int i = 0; i < kWriteBufferDepth; ++i) write_slots_.push(0);
   write_buffer_.reserve(kWriteBufferDepth);
   read_queue_.reserve(kQueueDepth);
+  bank_version_.assign(static_cast<size_t>(calendar_.banks()), 0);
   next_refresh_due_ = timing_.refresh_interval;
 
   // Energy per event, after the Micron DDR4 power note (TN-40-07) as used by
@@ -230,15 +231,17 @@ void Ddr4Memory::collect(const DramAccess& access, std::vector<Queued>& out) {
   }
 }
 
-Ddr4Memory::Offer Ddr4Memory::pick(const std::vector<Queued>& queue, bool write) const {
+Ddr4Memory::Offer Ddr4Memory::pick(const std::vector<Queued>& queue, bool write,
+                                   OfferCache& cache) const {
   // First-ready, first-come-first-served, per bank as with DRAMsim3's
   // per-bank command queues: each bank offers the next command of its oldest
   // burst that hits the open row, or else (no hit pending, so a precharge
   // closes nothing still wanted) of its oldest burst. The offer that can
   // issue first wins; ties go to column commands, then to the oldest burst.
+  const auto banks = static_cast<size_t>(calendar_.banks());
   constexpr size_t kNone = std::numeric_limits<size_t>::max();
-  offer_hit_.assign(static_cast<size_t>(calendar_.banks()), kNone);
-  offer_any_.assign(static_cast<size_t>(calendar_.banks()), kNone);
+  offer_hit_.assign(banks, kNone);
+  offer_any_.assign(banks, kNone);
   for (size_t i = 0; i < queue.size(); ++i) {
     const auto bank = static_cast<size_t>(queue[i].bank);
     if (offer_any_[bank] == kNone) offer_any_[bank] = i;
@@ -246,40 +249,83 @@ Ddr4Memory::Offer Ddr4Memory::pick(const std::vector<Queued>& queue, bool write)
       offer_hit_[bank] = i;
     }
   }
-  Offer best{0, DramCommand::kAct, 0, std::numeric_limits<DramCycle>::max()};
-  for (size_t bank = 0; bank < offer_any_.size(); ++bank) {
-    if (offer_any_[bank] == kNone) continue;
+  // Placing commands only adds constraints, so an offer's earliest cycle
+  // computed earlier is a lower bound while its bank's state is unchanged
+  // (the cache is keyed by burst and command, and cleared when a command is
+  // placed at the bank or a refresh runs): recompute only offers that could
+  // still win.
+  if (cache.offers.size() != banks || cache.generation != refresh_generation_) {
+    cache.offers.assign(banks, Offer{});
+    cache.generation = refresh_generation_;
+  }
+  for (size_t bank = 0; bank < banks; ++bank) {
+    Offer& o = cache.offers[bank];
+    if (o.version != bank_version_[bank]) o.seq = kNoBurst;  // its bank's state moved on
+    o.exact = o.stamp == placements_;
+  }
+  for (size_t bank = 0; bank < banks; ++bank) {
+    Offer& o = cache.offers[bank];
+    if (offer_any_[bank] == kNone) {
+      o.seq = kNoBurst;
+      continue;
+    }
     const bool hit = offer_hit_[bank] != kNone;
     const size_t i = hit ? offer_hit_[bank] : offer_any_[bank];
     const Queued& q = queue[i];
     const int64_t open = calendar_.open_row(q.bank);
-    Offer o{i, DramCommand::kAct, q.row, 0};
+    DramCommand command = DramCommand::kAct;
+    int64_t row = q.row;
     if (hit) {
-      o.command = write ? DramCommand::kWr : DramCommand::kRd;
+      command = write ? DramCommand::kWr : DramCommand::kRd;
     } else if (open != Ddr4CommandCalendar::kClosed) {
-      o.command = DramCommand::kPre;
-      o.row = open;
+      command = DramCommand::kPre;
+      row = open;
     }
-    o.cycle = calendar_.earliest(o.command, q.bank, o.row, q.ready);
-    const bool column = hit,
-               best_column = best.command == DramCommand::kRd || best.command == DramCommand::kWr;
-    if (o.cycle < best.cycle || (o.cycle == best.cycle && column && !best_column) ||
-        (o.cycle == best.cycle && column == best_column && i < best.index)) {
-      best = o;
+    o.index = i;
+    if (o.seq != q.seq || o.command != command) {
+      o = Offer{i,
+                q.seq,
+                command,
+                row,
+                calendar_.earliest(command, q.bank, row, q.ready),
+                true,
+                placements_,
+                bank_version_[bank]};
     }
   }
-  return best;
+  auto before = [](const Offer& a, const Offer& b) {
+    // Stale bounds first on equal cycles, so that ties are decided exactly.
+    if (a.cycle != b.cycle) return a.cycle < b.cycle;
+    if (a.exact != b.exact) return !a.exact;
+    const bool ca = a.command == DramCommand::kRd || a.command == DramCommand::kWr;
+    const bool cb = b.command == DramCommand::kRd || b.command == DramCommand::kWr;
+    if (ca != cb) return ca;
+    return a.index < b.index;
+  };
+  for (;;) {
+    Offer* best = nullptr;
+    for (Offer& o : cache.offers) {
+      if (o.seq != kNoBurst && (best == nullptr || before(o, *best))) best = &o;
+    }
+    if (best->exact) return *best;
+    best->cycle = calendar_.earliest(best->command, queue[best->index].bank, best->row,
+                                     queue[best->index].ready);
+    best->exact = true;
+    best->stamp = placements_;
+  }
 }
 
-size_t Ddr4Memory::schedule_step(std::vector<Queued>& queue, bool write, SlotTimes& slots) {
+size_t Ddr4Memory::schedule_step(std::vector<Queued>& queue, bool write, SlotTimes& slots,
+                                 OfferCache& cache, size_t* waiting) {
   refresh_if_due();
-  const Offer o = pick(queue, write);
+  const Offer o = pick(queue, write, cache);
   Queued& q = queue[o.index];
-  const DramCycle t = place(o.command, q.bank, o.row, q.ready);
+  const DramCycle t = place(o.command, q.bank, o.row, o.cycle);
   if (!q.touched) {
     // The burst moves on to its bank's commands: its queue slot is free.
     q.touched = true;
     slots.push(t);
+    if (waiting) --*waiting;
   }
   calendar_.forget_before(floor());
   switch (o.command) {
@@ -321,8 +367,10 @@ DramCycle Ddr4Memory::serve_reads(std::vector<Queued>& bursts, DramCycle arrival
       Queued b = bursts[next++];
       const DramCycle ready = std::max({arrival, last_entry_, read_slots_.top()});
       b.ready = ready;
-      const auto hit = std::find_if(write_buffer_.begin(), write_buffer_.end(),
-                                    [&](const Queued& w) { return w.index == b.index; });
+      const auto hit = write_buffer_.empty()
+                           ? write_buffer_.end()
+                           : std::find_if(write_buffer_.begin(), write_buffer_.end(),
+                                          [&](const Queued& w) { return w.index == b.index; });
       if (hit != write_buffer_.end()) {
         // Served from the write buffer: the data never reaches the DRAM.
         done = std::max(done, std::max(ready, hit->ready));
@@ -330,17 +378,13 @@ DramCycle Ddr4Memory::serve_reads(std::vector<Queued>& bursts, DramCycle arrival
       }
       last_entry_ = ready;
       read_slots_.pop();
+      b.seq = next_seq_++;
       queue.push_back(b);
       ++waiting;
     }
     if (queue.empty()) break;
-    const size_t before =
-        std::count_if(queue.begin(), queue.end(), [](const Queued& q) { return !q.touched; });
-    const size_t end = schedule_step(queue, false, read_slots_);
+    const size_t end = schedule_step(queue, false, read_slots_, read_offers_, &waiting);
     if (end != kNoBurst) done = std::max(done, static_cast<DramCycle>(end));
-    waiting -=
-        before - static_cast<size_t>(std::count_if(queue.begin(), queue.end(),
-                                                   [](const Queued& q) { return !q.touched; }));
   }
   return done;
 }
@@ -361,6 +405,7 @@ DramCycle Ddr4Memory::serve_writes(std::vector<Queued>& bursts, DramCycle arriva
     ready = std::max({ready, last_entry_, write_slots_.top()});
     write_slots_.pop();
     b.ready = ready;
+    b.seq = next_seq_++;
     last_entry_ = ready;
     write_buffer_.push_back(b);
     done = std::max(done, ready);
@@ -379,7 +424,9 @@ DramCycle Ddr4Memory::floor() const {
 }
 
 void Ddr4Memory::drain_write_buffer() {
-  while (!write_buffer_.empty()) schedule_step(write_buffer_, true, write_slots_);
+  while (!write_buffer_.empty()) {
+    schedule_step(write_buffer_, true, write_slots_, write_offers_, nullptr);
+  }
 }
 
 DramCycle Ddr4Memory::drain() {
@@ -390,9 +437,11 @@ DramCycle Ddr4Memory::drain() {
 DramCycle Ddr4Memory::place(DramCommand command, int bank, int64_t row, DramCycle not_before,
                             bool on_bus) {
   const DramCycle t = calendar_.place_at_earliest(command, bank, row, not_before, on_bus);
+  ++placements_;
+  ++bank_version_[static_cast<size_t>(bank)];
   if (record_) placed_.push_back(PlacedCommand{t, command, bank, row});
-  if (command == DramCommand::kAct) events_.emplace_back(t, +1);
-  if (command == DramCommand::kPre) events_.emplace_back(t, -1);
+  if (command == DramCommand::kAct) add_event(t, +1);
+  if (command == DramCommand::kPre) add_event(t, -1);
   return t;
 }
 
@@ -411,7 +460,7 @@ void Ddr4Memory::refresh(DramCycle not_before, DramCycle now) {
     const DramCycle t = calendar_.earliest(DramCommand::kPrea, 0, 0, not_before);
     calendar_.place(DramCommand::kPrea, 0, 0, t);
     if (record_) placed_.push_back(PlacedCommand{t, DramCommand::kPrea, 0, 0});
-    events_.emplace_back(t, -open);
+    add_event(t, -open);
     stats_.precharges += static_cast<uint64_t>(open);
     not_before = t + 1;
   }
@@ -427,6 +476,7 @@ void Ddr4Memory::refresh(DramCycle not_before, DramCycle now) {
   calendar_.place(DramCommand::kRef, 0, 0, last);
   if (record_) placed_.push_back(PlacedCommand{last, DramCommand::kRef, 0, 0});
   stats_.refreshes += count;
+  ++refresh_generation_;
   next_refresh_due_ += static_cast<DramCycle>(count) * timing_.refresh_interval;
 }
 
@@ -439,10 +489,16 @@ void Ddr4Memory::integrate(DramCycle from, DramCycle to, int open, uint64_t& act
   }
 }
 
+void Ddr4Memory::add_event(DramCycle cycle, int delta) {
+  // Kept in time order (placements land near the end).
+  const auto at =
+      std::upper_bound(events_.begin(), events_.end(), cycle,
+                       [](DramCycle c, const std::pair<DramCycle, int>& e) { return c < e.first; });
+  events_.insert(at, {cycle, delta});
+}
+
 void Ddr4Memory::settle_background(DramCycle up_to) {
   // No command will be placed before `up_to`: the events before it are final.
-  std::stable_sort(events_.begin(), events_.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
   size_t k = 0;
   for (; k < events_.size() && events_[k].first < up_to; ++k) {
     integrate(background_time_, events_[k].first, background_open_banks_, active_standby_tck_,
@@ -464,9 +520,7 @@ void Ddr4Memory::settle_background(DramCycle up_to) {
 void Ddr4Memory::update_energy() {
   // The background not yet final (events after the last arrival) is
   // estimated as if no command followed; the next transfer settles it.
-  std::vector<std::pair<DramCycle, int>> pending = events_;
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  const std::vector<std::pair<DramCycle, int>>& pending = events_;
   uint64_t active = active_standby_tck_, precharged = precharge_standby_tck_;
   DramCycle time = background_time_;
   int open = background_open_banks_;

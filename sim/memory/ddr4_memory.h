@@ -14,18 +14,27 @@
 //
 // Scheduling (after DRAMsim3's controller, trans_queue_size 32):
 // - Reads: a transaction queue of kQueueDepth bursts. A burst enters when a
-//   slot is free (the burst kQueueDepth departures earlier issued its column
-//   command) and not before its transfer arrives. The scheduler takes the
-//   oldest queued burst, unless its bank has another row open that a younger
-//   queued burst hits: that hit goes first (first-ready), so a precharge never
-//   closes a row with pending hits.
+//   slot is free and not before its transfer arrives; bursts enter in the
+//   order they are issued (reads and writes alike). A slot frees when the
+//   burst's first command is placed (the burst moves on to its bank, as a
+//   DRAMsim3 transaction moves to its per-bank command queue).
+// - First-ready FCFS, one command at a time: each bank offers the next
+//   command (PRE, ACT or RD/WR) of its oldest queued burst that hits the open
+//   row, or, if none does, of its oldest burst (so a precharge never closes a
+//   row with pending hits); the offer that can issue earliest is placed, ties
+//   going to column commands, then to the oldest burst.
 // - Writes are posted: a write burst enters a write buffer of
 //   kWriteBufferDepth bursts as its data arrives (at the channel's data rate)
 //   and the transfer is complete when its last burst is in the buffer. The
 //   buffer is drained whole, in the same first-ready order, when it is full
-//   or when a transfer finds the channel idle; the read/write turnarounds
-//   (tWTR, read-to-write) are then paid once per drain. A read of a burst
-//   still in the buffer is served from it.
+//   or when a transfer finds the channel idle (DRAMsim3 drains when full or
+//   when its command queues are empty); the read/write turnarounds (tWTR,
+//   read-to-write) are then paid once per drain. A read of a burst still in
+//   the buffer is served from it.
+// - Refresh: once the controller's time (its latest command) passes the due
+//   time, every bank is precharged (PREA) and an all-bank REF follows every
+//   command placed so far. A burst whose row was opened but not yet read
+//   activates it again, as in DRAMsim3.
 // The model stays transfer-level: serve() returns when the access's data is
 // complete. A transfer's bursts are known only when it arrives, so the queue
 // reorders within a transfer (and the write buffer across transfers);
@@ -142,6 +151,7 @@ class Ddr4Memory final : public OffchipMemory {
     DramCycle ready;       // entered the queue
     bool touched = false;  // a command of it has been placed
     Outcome outcome = Outcome::kHit;
+    uint64_t seq = 0;  // entry order, reads and writes alike
   };
   using SlotTimes = std::priority_queue<DramCycle, std::vector<DramCycle>, std::greater<>>;
   static constexpr size_t kNoBurst = static_cast<size_t>(-1);
@@ -149,17 +159,29 @@ class Ddr4Memory final : public OffchipMemory {
   void collect(const DramAccess& access, std::vector<Queued>& out);
   DramCycle serve_reads(std::vector<Queued>& bursts, DramCycle arrival);
   DramCycle serve_writes(std::vector<Queued>& bursts, DramCycle arrival);
-  // The next command to place for the bursts in `queue` (first-ready).
+  // A bank's offer: the next command of one queued burst and its earliest
+  // cycle (exact, or a lower bound computed before later placements).
   struct Offer {
-    size_t index;
-    DramCommand command;
-    int64_t row;
-    DramCycle cycle;
+    size_t index = 0;         // in the queue
+    uint64_t seq = kNoBurst;  // the burst (kNoBurst: no offer)
+    DramCommand command = DramCommand::kAct;
+    int64_t row = 0;
+    DramCycle cycle = 0;
+    bool exact = false;
+    uint64_t stamp = 0;    // placements_ when `cycle` was computed (exact while equal)
+    uint64_t version = 0;  // bank_version_ of its bank then (the offer holds while equal)
   };
-  Offer pick(const std::vector<Queued>& queue, bool write) const;
+  struct OfferCache {
+    std::vector<Offer> offers;  // by bank
+    uint64_t generation = 0;    // refresh_generation_ when filled
+  };
+  // The next command to place for the bursts in `queue` (first-ready).
+  Offer pick(const std::vector<Queued>& queue, bool write, OfferCache& cache) const;
   // Places the next command; if it was a burst's column command, removes the
   // burst and returns the cycle its data is complete, else kNoBurst.
-  size_t schedule_step(std::vector<Queued>& queue, bool write, SlotTimes& slots);
+  // `waiting` counts the queued bursts that have no command placed yet.
+  size_t schedule_step(std::vector<Queued>& queue, bool write, SlotTimes& slots, OfferCache& cache,
+                       size_t* waiting);
   DramCycle place(DramCommand command, int bank, int64_t row, DramCycle not_before,
                   bool on_bus = true);
   void drain_write_buffer();
@@ -172,6 +194,7 @@ class Ddr4Memory final : public OffchipMemory {
   // busy windows (arrival to last data of each transfer, merged). Commands
   // are placed out of time order, so bank open/close events wait in events_
   // until no command can be placed before them (the next arrival).
+  void add_event(DramCycle cycle, int delta);
   void settle_background(DramCycle up_to);
   void integrate(DramCycle from, DramCycle to, int open, uint64_t& active,
                  uint64_t& precharged) const;
@@ -199,6 +222,11 @@ class Ddr4Memory final : public OffchipMemory {
   DramCycle last_entry_ = 0;        // bursts enter in issue order, reads and writes alike
   std::vector<Queued> read_queue_;  // empty between transfers
   mutable std::vector<size_t> offer_hit_, offer_any_;  // pick()'s scratch, per bank
+  OfferCache read_offers_, write_offers_;
+  uint64_t next_seq_ = 0;
+  uint64_t refresh_generation_ = 0;     // refreshes change every bank's state
+  uint64_t placements_ = 0;             // commands placed so far
+  std::vector<uint64_t> bank_version_;  // commands placed at each bank so far
   std::vector<Queued> write_buffer_;
   DramCycle arrival_ = 0;    // the latest transfer's arrival
   DramCycle last_data_ = 0;  // last data on the bus so far
