@@ -12,8 +12,6 @@ namespace palsim::sim {
 
 namespace {
 
-constexpr DramCycle kForever = std::numeric_limits<DramCycle>::max();
-
 uint64_t ceil_div(uint64_t a, uint64_t b) {
   return a / b + (a % b != 0);
 }
@@ -27,7 +25,7 @@ void require(bool ok, const std::string& message) {
 Ddr4Memory::Ddr4Memory(const frontend::Ddr4Config& config, double clock_mhz)
     : config_(config),
       timing_(Ddr4Timing::from_config(config)),
-      checker_(timing_, config.bank_groups, config.banks_per_group),
+      calendar_(timing_, config.bank_groups, config.banks_per_group),
       closed_page_(config.page_policy == "closed"),
       burst_bits_(0),
       columns_per_row_in_bursts_(0),
@@ -60,7 +58,11 @@ Ddr4Memory::Ddr4Memory(const frontend::Ddr4Config& config, double clock_mhz)
   burst_bits_ = static_cast<uint64_t>(c.burst_length) * static_cast<uint64_t>(c.channel_width_bits);
   columns_per_row_in_bursts_ = c.columns / c.burst_length;
   devices_ = static_cast<double>(c.channel_width_bits / c.device_width_bits);
-  pending_closes_.reserve(static_cast<size_t>(checker_.banks()));
+  for (int i = 0; i < kQueueDepth; ++i) read_slots_.push(0);
+  for (int i = 0; i < kWriteBufferDepth; ++i) write_slots_.push(0);
+  write_buffer_.reserve(kWriteBufferDepth);
+  read_queue_.reserve(kQueueDepth);
+  bank_version_.assign(static_cast<size_t>(calendar_.banks()), 0);
   next_refresh_due_ = timing_.refresh_interval;
 
   // Energy per event, after the Micron DDR4 power note (TN-40-07) as used by
@@ -139,6 +141,10 @@ const char* Ddr4Memory::mapping_name() const {
   return closed_page_ ? "row:column:bank:bankgroup" : "row:bank:column:bankgroup";
 }
 
+int Ddr4Memory::calendar_bank(const Cursor& cur) const {
+  return cur.bank_group * config_.banks_per_group + cur.bank;
+}
+
 Ddr4Memory::Location Ddr4Memory::map_burst(uint64_t burst_index) const {
   const Cursor cur = cursor_at(burst_index);
   return Location{cur.bank_group, cur.bank, cur.row, cur.column_burst * config_.burst_length};
@@ -147,17 +153,45 @@ Ddr4Memory::Location Ddr4Memory::map_burst(uint64_t burst_index) const {
 uint64_t Ddr4Memory::serve(uint64_t start_cycle, const DramAccess& access) {
   const uint64_t bits = access.total_bits();
   if (bits == 0) return 0;
-  const uint64_t begin = std::max(start_cycle, busy_until_);
   const auto accel_ps = static_cast<uint64_t>(accel_period_ps_);
   const auto dram_ps = static_cast<uint64_t>(dram_period_ps_);
-  // The first DRAM cycle at or after the accelerator cycle's time. Since begin
-  // >= busy_until_, this is at or after the previous transfer's last data.
-  arrival_ = static_cast<DramCycle>(ceil_div(begin * accel_ps, dram_ps));
-  done_ = arrival_;
-  window_begin_ = arrival_;
-  window_end_ = kForever;
-  have_last_burst_ = false;
+  // The first DRAM cycle at or after the accelerator cycle's time.
+  const auto arrival = static_cast<DramCycle>(ceil_div(start_cycle * accel_ps, dram_ps));
 
+  // Refreshes that fell due while the channel was idle run then; a channel
+  // found idle also drains its posted writes (as DRAMsim3 does once its
+  // command queues are empty).
+  const bool idle = calendar_.last_cycle() < arrival;
+  while (next_refresh_due_ <= arrival && calendar_.last_cycle() < next_refresh_due_) {
+    refresh(next_refresh_due_, arrival);
+  }
+  if (idle && !write_buffer_.empty()) drain_write_buffer();
+  arrival_ = arrival;
+  settle_background(floor());
+
+  std::vector<Queued> bursts;
+  have_last_burst_ = false;
+  collect(access, bursts);
+  const DramCycle done =
+      access.write ? serve_writes(bursts, arrival) : serve_reads(bursts, arrival);
+
+  if (!windows_.empty() && arrival <= windows_.back().second) {
+    windows_.back().second = std::max(windows_.back().second, done);
+  } else {
+    windows_.emplace_back(arrival, done);
+  }
+  // The first accelerator cycle at or after the time the last data has moved.
+  const uint64_t complete =
+      std::max(start_cycle + 1, ceil_div(static_cast<uint64_t>(done) * dram_ps, accel_ps));
+  stats_.busy_cycles += complete - std::min(complete, std::max(start_cycle, busy_until_));
+  busy_until_ = std::max(busy_until_, complete);
+  (access.write ? stats_.write_bits : stats_.read_bits) += bits;
+  ++stats_.transfers;
+  update_energy();
+  return complete - start_cycle;
+}
+
+void Ddr4Memory::collect(const DramAccess& access, std::vector<Queued>& out) {
   // A loop whose runs touch end to end is one longer run: fold it, so a
   // contiguous tensor costs one run however the access was written.
   uint64_t run_bits = access.run_bits;
@@ -174,111 +208,263 @@ uint64_t Ddr4Memory::serve(uint64_t start_cycle, const DramAccess& access) {
   for (uint64_t o = 0; o < outer_count; ++o) {
     const uint64_t outer_base = access.base_bit + o * access.outer_stride_bits;
     for (uint64_t i = 0; i < inner_count; ++i) {
-      serve_run(outer_base + i * access.inner_stride_bits, run_bits, access.write);
+      const uint64_t first_bit = outer_base + i * access.inner_stride_bits;
+      uint64_t first = first_bit / burst_bits_;
+      const uint64_t last = (first_bit + run_bits - 1) / burst_bits_;
+      // Runs narrower than a burst share bursts: the burst the previous run
+      // ended in has already been moved (read: its data is in the DMA engine;
+      // write: the engine merges the two under the data mask).
+      if (have_last_burst_ && first == last_burst_) {
+        if (first == last) continue;
+        ++first;
+      }
+      Cursor cur = cursor_at(first);
+      for (uint64_t b = first; b <= last; ++b) {
+        out.push_back(Queued{b, calendar_bank(cur), cur.row, 0});
+        step(cur);
+      }
+      stats_.bursts += last - first + 1;
+      stats_.burst_bytes += (last - first + 1) * (burst_bits_ / 8);
+      last_burst_ = last;
+      have_last_burst_ = true;
     }
   }
-
-  // Close the busy window: charge background up to the last data.
-  drain_pending_closes(done_);
-  advance_background(done_);
-  window_begin_ = window_end_ = done_;
-  previous_done_ = done_;
-
-  // The first accelerator cycle at or after the time the last data has moved.
-  const uint64_t complete = ceil_div(static_cast<uint64_t>(done_) * dram_ps, accel_ps);
-  busy_until_ = complete;
-  (access.write ? stats_.write_bits : stats_.read_bits) += bits;
-  ++stats_.transfers;
-  stats_.busy_cycles += complete - begin;
-  update_energy();
-  return complete - start_cycle;
 }
 
-void Ddr4Memory::serve_run(uint64_t first_bit, uint64_t bits, bool write) {
-  uint64_t first = first_bit / burst_bits_;
-  const uint64_t last = (first_bit + bits - 1) / burst_bits_;
-  // Runs narrower than a burst share bursts: the burst the previous run ended
-  // in has already been moved (read: its data is in the DMA engine; write:
-  // the engine merges the two under the data mask).
-  if (have_last_burst_ && first == last_burst_) {
-    if (first == last) return;
-    ++first;
+Ddr4Memory::Offer Ddr4Memory::pick(const std::vector<Queued>& queue, bool write,
+                                   OfferCache& cache) const {
+  // First-ready, first-come-first-served, per bank as with DRAMsim3's
+  // per-bank command queues: each bank offers the next command of its oldest
+  // burst that hits the open row, or else (no hit pending, so a precharge
+  // closes nothing still wanted) of its oldest burst. The offer that can
+  // issue first wins; ties go to column commands, then to the oldest burst.
+  const auto banks = static_cast<size_t>(calendar_.banks());
+  constexpr size_t kNone = std::numeric_limits<size_t>::max();
+  offer_hit_.assign(banks, kNone);
+  offer_any_.assign(banks, kNone);
+  for (size_t i = 0; i < queue.size(); ++i) {
+    const auto bank = static_cast<size_t>(queue[i].bank);
+    if (offer_any_[bank] == kNone) offer_any_[bank] = i;
+    if (offer_hit_[bank] == kNone && calendar_.open_row(queue[i].bank) == queue[i].row) {
+      offer_hit_[bank] = i;
+    }
   }
-  Cursor cur = cursor_at(first);
-  for (uint64_t b = first; b <= last; ++b) {
-    serve_burst(checker_.bank_index(cur.bank_group, cur.bank), cur.row, write);
-    step(cur);
+  // Placing commands only adds constraints, so an offer's earliest cycle
+  // computed earlier is a lower bound while its bank's state is unchanged
+  // (the cache is keyed by burst and command, and cleared when a command is
+  // placed at the bank or a refresh runs): recompute only offers that could
+  // still win.
+  if (cache.offers.size() != banks || cache.generation != refresh_generation_) {
+    cache.offers.assign(banks, Offer{});
+    cache.generation = refresh_generation_;
   }
-  const uint64_t count = last - first + 1;
-  stats_.bursts += count;
-  stats_.burst_bytes += count * (burst_bits_ / 8);
-  last_burst_ = last;
-  have_last_burst_ = true;
+  for (size_t bank = 0; bank < banks; ++bank) {
+    Offer& o = cache.offers[bank];
+    if (o.version != bank_version_[bank]) o.seq = kNoBurst;  // its bank's state moved on
+    o.exact = o.stamp == placements_;
+  }
+  for (size_t bank = 0; bank < banks; ++bank) {
+    Offer& o = cache.offers[bank];
+    if (offer_any_[bank] == kNone) {
+      o.seq = kNoBurst;
+      continue;
+    }
+    const bool hit = offer_hit_[bank] != kNone;
+    const size_t i = hit ? offer_hit_[bank] : offer_any_[bank];
+    const Queued& q = queue[i];
+    const int64_t open = calendar_.open_row(q.bank);
+    DramCommand command = DramCommand::kAct;
+    int64_t row = q.row;
+    if (hit) {
+      command = write ? DramCommand::kWr : DramCommand::kRd;
+    } else if (open != Ddr4CommandCalendar::kClosed) {
+      command = DramCommand::kPre;
+      row = open;
+    }
+    o.index = i;
+    if (o.seq != q.seq || o.command != command) {
+      o = Offer{i,
+                q.seq,
+                command,
+                row,
+                calendar_.earliest(command, q.bank, row, q.ready),
+                true,
+                placements_,
+                bank_version_[bank]};
+    }
+  }
+  auto before = [](const Offer& a, const Offer& b) {
+    // Stale bounds first on equal cycles, so that ties are decided exactly.
+    if (a.cycle != b.cycle) return a.cycle < b.cycle;
+    if (a.exact != b.exact) return !a.exact;
+    const bool ca = a.command == DramCommand::kRd || a.command == DramCommand::kWr;
+    const bool cb = b.command == DramCommand::kRd || b.command == DramCommand::kWr;
+    if (ca != cb) return ca;
+    return a.index < b.index;
+  };
+  for (;;) {
+    Offer* best = nullptr;
+    for (Offer& o : cache.offers) {
+      if (o.seq != kNoBurst && (best == nullptr || before(o, *best))) best = &o;
+    }
+    if (best->exact) return *best;
+    best->cycle = calendar_.earliest(best->command, queue[best->index].bank, best->row,
+                                     queue[best->index].ready);
+    best->exact = true;
+    best->stamp = placements_;
+  }
 }
 
-DramCycle Ddr4Memory::issue_on_bus(DramCommand command, int bank, int64_t row,
-                                   DramCycle not_before) {
-  // One command per tCK, in order, as soon as every constraint is met.
-  last_command_ =
-      checker_.issue_at_earliest(command, bank, row, std::max(not_before, last_command_ + 1));
-  return last_command_;
-}
-
-void Ddr4Memory::serve_burst(int bank, int64_t row, bool write) {
+size_t Ddr4Memory::schedule_step(std::vector<Queued>& queue, bool write, SlotTimes& slots,
+                                 OfferCache& cache, size_t* waiting) {
   refresh_if_due();
-  const int64_t open_row = checker_.open_row(bank);
-  if (open_row == row) {
-    ++stats_.row_hits;
-  } else {
-    if (open_row != Ddr4TimingChecker::kClosed) {
-      ++stats_.row_conflicts;
-      const DramCycle t = issue_on_bus(DramCommand::kPre, bank, open_row, arrival_);
-      bank_state_change(t, -1);
-      ++stats_.precharges;
-    } else {
-      ++stats_.row_misses;
-    }
-    const DramCycle t = issue_on_bus(DramCommand::kAct, bank, row, arrival_);
-    bank_state_change(t, +1);
-    ++stats_.activates;
+  const Offer o = pick(queue, write, cache);
+  Queued& q = queue[o.index];
+  const DramCycle t = place(o.command, q.bank, o.row, o.cycle);
+  if (!q.touched) {
+    // The burst moves on to its bank's commands: its queue slot is free.
+    q.touched = true;
+    slots.push(t);
+    if (waiting) --*waiting;
   }
-  const DramCommand column = write ? DramCommand::kWr : DramCommand::kRd;
-  const DramCycle t = issue_on_bus(column, bank, row, arrival_);
-  const int latency = write ? timing_.write_latency : timing_.read_latency;
-  done_ = std::max(done_, t + latency + timing_.burst_cycles);
-  ++(write ? write_bursts_ : read_bursts_);
+  calendar_.forget_before(floor());
+  switch (o.command) {
+    case DramCommand::kPre:
+      q.outcome = Outcome::kConflict;
+      ++stats_.precharges;
+      return kNoBurst;
+    case DramCommand::kAct:
+      if (q.outcome == Outcome::kHit) q.outcome = Outcome::kMiss;
+      ++stats_.activates;
+      return kNoBurst;
+    default:
+      break;
+  }
+  ++(q.outcome == Outcome::kHit    ? stats_.row_hits
+     : q.outcome == Outcome::kMiss ? stats_.row_misses
+                                   : stats_.row_conflicts);
   if (closed_page_) {
     // Auto-precharge (RDA/WRA): the device closes the bank by itself as soon
     // as tRTP / write recovery and tRAS allow, without a command-bus slot.
-    const DramCycle close = checker_.issue_at_earliest(DramCommand::kPre, bank, row, 0);
-    pending_closes_.emplace_back(close, bank);
+    place(DramCommand::kPre, q.bank, q.row, t, false);
     ++stats_.precharges;
   }
+  const DramCycle data_end =
+      t + (write ? timing_.write_latency : timing_.read_latency) + timing_.burst_cycles;
+  last_data_ = std::max(last_data_, data_end);
+  ++(write ? write_bursts_ : read_bursts_);
+  queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(o.index));
+  return static_cast<size_t>(data_end);
+}
+
+DramCycle Ddr4Memory::serve_reads(std::vector<Queued>& bursts, DramCycle arrival) {
+  DramCycle done = arrival;
+  std::vector<Queued>& queue = read_queue_;
+  size_t next = 0;
+  size_t waiting = 0;  // queued bursts with no command placed yet (they hold a slot)
+  while (next < bursts.size() || !queue.empty()) {
+    while (waiting < static_cast<size_t>(kQueueDepth) && next < bursts.size()) {
+      Queued b = bursts[next++];
+      const DramCycle ready = std::max({arrival, last_entry_, read_slots_.top()});
+      b.ready = ready;
+      const auto hit = write_buffer_.empty()
+                           ? write_buffer_.end()
+                           : std::find_if(write_buffer_.begin(), write_buffer_.end(),
+                                          [&](const Queued& w) { return w.index == b.index; });
+      if (hit != write_buffer_.end()) {
+        // Served from the write buffer: the data never reaches the DRAM.
+        done = std::max(done, std::max(ready, hit->ready));
+        continue;
+      }
+      last_entry_ = ready;
+      read_slots_.pop();
+      b.seq = next_seq_++;
+      queue.push_back(b);
+      ++waiting;
+    }
+    if (queue.empty()) break;
+    const size_t end = schedule_step(queue, false, read_slots_, read_offers_, &waiting);
+    if (end != kNoBurst) done = std::max(done, static_cast<DramCycle>(end));
+  }
+  return done;
+}
+
+DramCycle Ddr4Memory::serve_writes(std::vector<Queued>& bursts, DramCycle arrival) {
+  DramCycle done = arrival;
+  for (size_t k = 0; k < bursts.size(); ++k) {
+    Queued b = bursts[k];
+    const auto same = std::find_if(write_buffer_.begin(), write_buffer_.end(),
+                                   [&](const Queued& w) { return w.index == b.index; });
+    // The burst's data crosses to the controller at the channel's data rate.
+    DramCycle ready = arrival + static_cast<DramCycle>(k + 1) * timing_.burst_cycles;
+    if (same != write_buffer_.end()) {
+      done = std::max(done, ready);  // merged into the buffered write
+      continue;
+    }
+    if (write_buffer_.size() == static_cast<size_t>(kWriteBufferDepth)) drain_write_buffer();
+    ready = std::max({ready, last_entry_, write_slots_.top()});
+    write_slots_.pop();
+    b.ready = ready;
+    b.seq = next_seq_++;
+    last_entry_ = ready;
+    write_buffer_.push_back(b);
+    done = std::max(done, ready);
+  }
+  return done;
+}
+
+DramCycle Ddr4Memory::floor() const {
+  // Bursts enter the controller in the order they are issued, not before
+  // the latest arrival; queued reads and buffered writes are placed no
+  // earlier than they entered (entry times grow in queue order).
+  DramCycle f = std::max(arrival_, last_entry_);
+  if (!read_queue_.empty()) f = std::min(f, read_queue_.front().ready);
+  if (!write_buffer_.empty()) f = std::min(f, write_buffer_.front().ready);
+  return f;
+}
+
+void Ddr4Memory::drain_write_buffer() {
+  while (!write_buffer_.empty()) {
+    schedule_step(write_buffer_, true, write_slots_, write_offers_, nullptr);
+  }
+}
+
+DramCycle Ddr4Memory::drain() {
+  drain_write_buffer();
+  return last_data_;
+}
+
+DramCycle Ddr4Memory::place(DramCommand command, int bank, int64_t row, DramCycle not_before,
+                            bool on_bus) {
+  const DramCycle t = calendar_.place_at_earliest(command, bank, row, not_before, on_bus);
+  ++placements_;
+  ++bank_version_[static_cast<size_t>(bank)];
+  if (record_) placed_.push_back(PlacedCommand{t, command, bank, row});
+  if (command == DramCommand::kAct) add_event(t, +1);
+  if (command == DramCommand::kPre) add_event(t, -1);
+  return t;
 }
 
 void Ddr4Memory::refresh_if_due() {
-  // Refresh is inserted before the next command once due. Refreshes that fell
-  // due while the channel was idle run then (at their due time, or after the
-  // previous transfer's data if they fell due during its tail), and cost the
-  // current transfer nothing unless their tRFC reaches into it.
-  DramCycle now = std::max(arrival_, last_command_ + 1);
-  while (next_refresh_due_ <= now) {
-    refresh(now);
-    now = std::max(arrival_, last_command_ + 1);
+  // An all-bank refresh is inserted once the controller's time (its latest
+  // command) has passed the due time: every bank is closed, and it follows
+  // every command placed so far.
+  while (calendar_.last_cycle() >= next_refresh_due_) {
+    refresh(next_refresh_due_, calendar_.last_cycle());
   }
 }
 
-void Ddr4Memory::refresh(DramCycle now) {
-  DramCycle not_before = std::max({next_refresh_due_, previous_done_, last_command_ + 1});
-  const int open = checker_.open_banks();
+void Ddr4Memory::refresh(DramCycle not_before, DramCycle now) {
+  const int open = calendar_.open_banks();
   if (open > 0) {
-    const DramCycle t = issue_on_bus(DramCommand::kPrea, 0, 0, not_before);
-    bank_state_change(t, -open);
+    const DramCycle t = calendar_.earliest(DramCommand::kPrea, 0, 0, not_before);
+    calendar_.place(DramCommand::kPrea, 0, 0, t);
+    if (record_) placed_.push_back(PlacedCommand{t, DramCommand::kPrea, 0, 0});
+    add_event(t, -open);
     stats_.precharges += static_cast<uint64_t>(open);
     not_before = t + 1;
   }
-  const DramCycle t =
-      std::max({not_before, checker_.earliest_legal_cycle(DramCommand::kRef, 0, 0)});
+  const DramCycle t = calendar_.earliest(DramCommand::kRef, 0, 0, not_before);
   uint64_t count = 1;
   if (t == next_refresh_due_ && now > t) {
     // This refresh runs exactly when due, so every later one that falls due
@@ -287,50 +473,71 @@ void Ddr4Memory::refresh(DramCycle now) {
     count += static_cast<uint64_t>((now - t) / timing_.refresh_interval);
   }
   const DramCycle last = t + static_cast<DramCycle>(count - 1) * timing_.refresh_interval;
-  checker_.issue(DramCommand::kRef, 0, 0, last);
-  last_command_ = last;
+  calendar_.place(DramCommand::kRef, 0, 0, last);
+  if (record_) placed_.push_back(PlacedCommand{last, DramCommand::kRef, 0, 0});
   stats_.refreshes += count;
+  ++refresh_generation_;
   next_refresh_due_ += static_cast<DramCycle>(count) * timing_.refresh_interval;
 }
 
-void Ddr4Memory::bank_state_change(DramCycle at, int delta_open) {
-  drain_pending_closes(at);
-  advance_background(at);
-  background_open_banks_ += delta_open;
-}
-
-void Ddr4Memory::drain_pending_closes(DramCycle up_to) {
-  while (!pending_closes_.empty()) {
-    auto first = std::min_element(pending_closes_.begin(), pending_closes_.end());
-    if (first->first > up_to) return;
-    advance_background(first->first);
-    --background_open_banks_;
-    *first = pending_closes_.back();
-    pending_closes_.pop_back();
+void Ddr4Memory::integrate(DramCycle from, DramCycle to, int open, uint64_t& active,
+                           uint64_t& precharged) const {
+  for (const auto& [begin, end] : windows_) {
+    const DramCycle lo = std::max(from, begin);
+    const DramCycle hi = std::min(to, end);
+    if (hi > lo) (open > 0 ? active : precharged) += static_cast<uint64_t>(hi - lo);
   }
 }
 
-void Ddr4Memory::advance_background(DramCycle to) {
-  if (to <= background_time_) return;
-  const DramCycle lo = std::max(background_time_, window_begin_);
-  const DramCycle hi = std::min(to, window_end_);
-  if (hi > lo) {
-    (background_open_banks_ > 0 ? active_standby_tck_ : precharge_standby_tck_) +=
-        static_cast<uint64_t>(hi - lo);
+void Ddr4Memory::add_event(DramCycle cycle, int delta) {
+  // Kept in time order (placements land near the end).
+  const auto at =
+      std::upper_bound(events_.begin(), events_.end(), cycle,
+                       [](DramCycle c, const std::pair<DramCycle, int>& e) { return c < e.first; });
+  events_.insert(at, {cycle, delta});
+}
+
+void Ddr4Memory::settle_background(DramCycle up_to) {
+  // No command will be placed before `up_to`: the events before it are final.
+  size_t k = 0;
+  for (; k < events_.size() && events_[k].first < up_to; ++k) {
+    integrate(background_time_, events_[k].first, background_open_banks_, active_standby_tck_,
+              precharge_standby_tck_);
+    background_time_ = std::max(background_time_, events_[k].first);
+    background_open_banks_ += events_[k].second;
   }
-  background_time_ = to;
+  events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(k));
+  if (up_to > background_time_) {
+    integrate(background_time_, up_to, background_open_banks_, active_standby_tck_,
+              precharge_standby_tck_);
+    background_time_ = up_to;
+  }
+  while (!windows_.empty() && windows_.front().second <= background_time_ && windows_.size() > 1) {
+    windows_.erase(windows_.begin());
+  }
 }
 
 void Ddr4Memory::update_energy() {
+  // The background not yet final (events after the last arrival) is
+  // estimated as if no command followed; the next transfer settles it.
+  const std::vector<std::pair<DramCycle, int>>& pending = events_;
+  uint64_t active = active_standby_tck_, precharged = precharge_standby_tck_;
+  DramCycle time = background_time_;
+  int open = background_open_banks_;
+  for (const auto& [cycle, delta] : pending) {
+    integrate(time, cycle, open, active, precharged);
+    time = std::max(time, cycle);
+    open += delta;
+  }
+  if (!windows_.empty()) integrate(time, windows_.back().second, open, active, precharged);
   // Recomputed from integer counts, so the figure does not depend on the
   // order or grouping of the transfers that produced them.
-  stats_.current_energy_pj =
-      act_pj_ * static_cast<double>(stats_.activates) +
-      read_pj_ * static_cast<double>(read_bursts_) +
-      write_pj_ * static_cast<double>(write_bursts_) +
-      ref_pj_ * static_cast<double>(stats_.refreshes) +
-      active_standby_pj_per_tck_ * static_cast<double>(active_standby_tck_) +
-      precharge_standby_pj_per_tck_ * static_cast<double>(precharge_standby_tck_);
+  stats_.current_energy_pj = act_pj_ * static_cast<double>(stats_.activates) +
+                             read_pj_ * static_cast<double>(read_bursts_) +
+                             write_pj_ * static_cast<double>(write_bursts_) +
+                             ref_pj_ * static_cast<double>(stats_.refreshes) +
+                             active_standby_pj_per_tck_ * static_cast<double>(active) +
+                             precharge_standby_pj_per_tck_ * static_cast<double>(precharged);
 }
 
 std::string Ddr4Memory::describe() const {
@@ -339,12 +546,14 @@ std::string Ddr4Memory::describe() const {
       "ddr4: {}-bit channel of {} x{} devices, tCK {} ps ({:.0f} MT/s), {} bank groups x {} banks "
       "x "
       "{} rows x {} columns, BL{} ({} B bursts), CL-tRCD-tRP {}-{}-{}, tRFC {} / tREFI {}, "
-      "{} page, FCFS, mapping {}; peak {:.1f} bits per accelerator cycle "
+      "{} page, FR-FCFS queue {} / write buffer {}, mapping {}; peak {:.1f} bits per accelerator "
+      "cycle "
       "({} ps)",
       c.channel_width_bits, c.channel_width_bits / c.device_width_bits, c.device_width_bits,
       dram_period_ps_, 2e6 / static_cast<double>(dram_period_ps_), c.bank_groups, c.banks_per_group,
       c.rows, c.columns, c.burst_length, burst_bits_ / 8, c.CL, c.tRCD, c.tRP, c.tRFC, c.tREFI,
-      c.page_policy, mapping_name(), peak_bits_per_accelerator_cycle(), accel_period_ps_);
+      c.page_policy, kQueueDepth, kWriteBufferDepth, mapping_name(),
+      peak_bits_per_accelerator_cycle(), accel_period_ps_);
 }
 
 }  // namespace palsim::sim

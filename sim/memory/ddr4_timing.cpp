@@ -84,6 +84,46 @@ Ddr4Timing Ddr4Timing::from_config(const frontend::Ddr4Config& c) {
   return t;
 }
 
+std::vector<Ddr4Rule> ddr4_rules(const Ddr4Timing& t) {
+  // Same-bank-group gaps (_l) are at least the different-group ones (_s), so
+  // "the last X anywhere in the rank + _s" together with "the last X in this
+  // group + _l" is exactly "_l within the group, _s across groups".
+  using C = DramCommand;
+  constexpr auto kBank = Ddr4Rule::kBank, kGroup = Ddr4Rule::kGroup, kRank = Ddr4Rule::kRank;
+  return {
+      // ACT: the bank's row cycle (tRC) and precharge (tRP); activate spacing
+      // (tRRD; tFAW is kept apart); the rank's precharge-all and refresh.
+      {C::kAct, kBank, C::kAct, t.act_to_act_same_bank},
+      {C::kAct, kBank, C::kPre, t.pre_to_act},
+      {C::kAct, kGroup, C::kAct, t.act_to_act_l},
+      {C::kAct, kRank, C::kAct, t.act_to_act_s},
+      {C::kAct, kRank, C::kPrea, t.pre_to_act},
+      {C::kAct, kRank, C::kRef, t.ref_to_act},
+      // RD: the row must have been open tRCD; column spacing (tCCD) after a
+      // read, tWTR after the end of a write's data.
+      {C::kRd, kBank, C::kAct, t.act_to_rdwr},
+      {C::kRd, kGroup, C::kRd, t.rd_to_rd_l},
+      {C::kRd, kRank, C::kRd, t.rd_to_rd_s},
+      {C::kRd, kGroup, C::kWr, t.wr_to_rd_l},
+      {C::kRd, kRank, C::kWr, t.wr_to_rd_s},
+      // WR: tRCD; tCCD after a write; the bus turnaround after a read.
+      {C::kWr, kBank, C::kAct, t.act_to_rdwr},
+      {C::kWr, kGroup, C::kWr, t.wr_to_wr_l},
+      {C::kWr, kRank, C::kWr, t.wr_to_wr_s},
+      {C::kWr, kRank, C::kRd, t.rd_to_wr},
+      // PRE: the row must have been open tRAS, read tRTP ago, written (data
+      // and write recovery) tWR ago.
+      {C::kPre, kBank, C::kAct, t.act_to_pre},
+      {C::kPre, kBank, C::kRd, t.rd_to_pre},
+      {C::kPre, kBank, C::kWr, t.wr_to_pre},
+      // PREA: the PRE rules of every open bank (the checkers apply them bank by bank).
+      // REF: every bank precharged tRP ago; the previous refresh done.
+      {C::kRef, kRank, C::kPre, t.pre_to_act},
+      {C::kRef, kRank, C::kPrea, t.pre_to_act},
+      {C::kRef, kRank, C::kRef, t.ref_to_act},
+  };
+}
+
 namespace {
 
 // "Never issued": far enough below zero that adding any gap stays negative.
@@ -103,63 +143,17 @@ Ddr4TimingChecker::Ddr4TimingChecker(const Ddr4Timing& timing, int bank_groups, 
   open_row_.assign(banks, kClosed);
   last_.assign(static_cast<size_t>(banks + bank_groups + 1) * kNumDramCommands, kNever);
 
-  // What each command must wait for. Same-bank-group gaps (_l) are at least
-  // the different-group ones (_s), so "the last X anywhere in the rank + _s"
-  // together with "the last X in this group + _l" is exactly "_l within the
-  // group, _s across groups".
-  using C = DramCommand;
-  const Ddr4Timing& t = timing_;
-  struct Rule {
-    Level level;
-    DramCommand earlier;
-    int gap;
-  };
-  const std::vector<std::pair<DramCommand, std::vector<Rule>>> rules = {
-      // ACT: the bank's row cycle (tRC) and precharge (tRP); activate spacing
-      // (tRRD; tFAW is kept apart); the rank's precharge-all and refresh.
-      {C::kAct,
-       {{kBank, C::kAct, t.act_to_act_same_bank},
-        {kBank, C::kPre, t.pre_to_act},
-        {kGroup, C::kAct, t.act_to_act_l},
-        {kRank, C::kAct, t.act_to_act_s},
-        {kRank, C::kPrea, t.pre_to_act},
-        {kRank, C::kRef, t.ref_to_act}}},
-      // RD: the row must have been open tRCD; column spacing (tCCD) after a
-      // read, tWTR after the end of a write's data.
-      {C::kRd,
-       {{kBank, C::kAct, t.act_to_rdwr},
-        {kGroup, C::kRd, t.rd_to_rd_l},
-        {kRank, C::kRd, t.rd_to_rd_s},
-        {kGroup, C::kWr, t.wr_to_rd_l},
-        {kRank, C::kWr, t.wr_to_rd_s}}},
-      // WR: tRCD; tCCD after a write; the bus turnaround after a read.
-      {C::kWr,
-       {{kBank, C::kAct, t.act_to_rdwr},
-        {kGroup, C::kWr, t.wr_to_wr_l},
-        {kRank, C::kWr, t.wr_to_wr_s},
-        {kRank, C::kRd, t.rd_to_wr}}},
-      // PRE: the row must have been open tRAS, read tRTP ago, written (data
-      // and write recovery) tWR ago.
-      {C::kPre,
-       {{kBank, C::kAct, t.act_to_pre},
-        {kBank, C::kRd, t.rd_to_pre},
-        {kBank, C::kWr, t.wr_to_pre}}},
-      // PREA: the PRE rules of every open bank (see earliest_unchecked).
-      {C::kPrea, {}},
-      // REF: every bank precharged tRP ago; the previous refresh done.
-      {C::kRef,
-       {{kRank, C::kPre, t.pre_to_act},
-        {kRank, C::kPrea, t.pre_to_act},
-        {kRank, C::kRef, t.ref_to_act}}},
-  };
+  const std::vector<Ddr4Rule> rules = ddr4_rules(timing_);
   term_begin_.reserve(static_cast<size_t>(kNumDramCommands) * banks + 1);
-  for (const auto& [command, list] : rules) {
-    if (static_cast<size_t>(command) * banks != term_begin_.size()) {
-      throw InternalError("Ddr4TimingChecker: rules out of command order");
-    }
+  // PREA has no terms of its own (see earliest_unchecked).
+  for (int command = 0; command < kNumDramCommands; ++command) {
     for (int bank = 0; bank < banks; ++bank) {
       term_begin_.push_back(static_cast<uint32_t>(terms_.size()));
-      for (const Rule& r : list) terms_.push_back(Term{slot(r.level, bank, r.earlier), r.gap});
+      for (const Ddr4Rule& r : rules) {
+        if (static_cast<int>(r.later) == command) {
+          terms_.push_back(Term{slot(r.scope, bank, r.earlier), r.gap});
+        }
+      }
     }
   }
   term_begin_.push_back(static_cast<uint32_t>(terms_.size()));
@@ -169,13 +163,13 @@ uint32_t Ddr4TimingChecker::slot(Level level, int bank, DramCommand command) con
   const int banks = static_cast<int>(open_row_.size());
   int row = 0;
   switch (level) {
-    case kBank:
+    case Ddr4Rule::kBank:
       row = bank;
       break;
-    case kGroup:
+    case Ddr4Rule::kGroup:
       row = banks + bank_group_of_[bank];
       break;
-    case kRank:
+    case Ddr4Rule::kRank:
       row = banks + bank_groups_;
       break;
   }

@@ -68,6 +68,20 @@ struct Ddr4Timing {
   static Ddr4Timing from_config(const frontend::Ddr4Config& config);
 };
 
+// One timing rule: `later` may be issued no sooner than `gap` cycles after
+// the last `earlier` on the same bank, the same bank group or anywhere in the
+// rank. tFAW is not a pairwise rule and is kept apart by its users.
+struct Ddr4Rule {
+  enum Scope : uint8_t { kBank, kGroup, kRank };
+  DramCommand later;
+  Scope scope;
+  DramCommand earlier;
+  int gap;
+};
+// Every pairwise rule of DDR4 (one rank, AL 0), the single source of the
+// constraints for both the in-order checker and the bank-parallel calendar.
+std::vector<Ddr4Rule> ddr4_rules(const Ddr4Timing& timing);
+
 // Per-bank state machine (closed, or open at one row) and the timing checker.
 // Banks are numbered bank_group * banks_per_group + bank.
 class Ddr4TimingChecker {
@@ -112,7 +126,7 @@ class Ddr4TimingChecker {
     uint32_t slot;
     int32_t gap;
   };
-  enum Level { kBank, kGroup, kRank };
+  using Level = Ddr4Rule::Scope;
 
   uint32_t slot(Level level, int bank, DramCommand command) const;
   DramCycle earliest_unchecked(DramCommand command, int bank) const;
