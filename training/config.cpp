@@ -54,6 +54,8 @@ void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
     }
     n.method.clear();
     m.read_choice_optional("fp_layers", n.fp_layers, {"int8", "fp"});
+    m.read_choice_optional("residual_quantizer", n.residual_quantizer, {"shared", "own"});
+    m.read_choice_optional("int8_scales", n.int8_scales, {"tracked", "learned"});
     m.finish();
     return;
   }
@@ -121,8 +123,12 @@ void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
   if (n.method == "fp") {
     forbid(m, "fp_layers", "applies to quantized networks; an fp network has no quantized layers");
     n.fp_layers = "fp";
+    forbid(m, "residual_quantizer", "applies to quantized networks");
+    forbid(m, "int8_scales", "applies to quantized networks");
   } else {
     m.read_choice_optional("fp_layers", n.fp_layers, {"int8", "fp"});
+    m.read_choice_optional("residual_quantizer", n.residual_quantizer, {"shared", "own"});
+    m.read_choice_optional("int8_scales", n.int8_scales, {"tracked", "learned"});
   }
   m.finish();
 }
@@ -267,7 +273,11 @@ std::string TrainConfig::to_yaml() const {
     e << YAML::Key << "blocks" << YAML::Value << YAML::Flow << network.blocks;
     e << YAML::Key << "stem" << YAML::Value << network.stem;
   }
-  if (network.method != "fp") e << YAML::Key << "fp_layers" << YAML::Value << network.fp_layers;
+  if (network.method != "fp") {
+    e << YAML::Key << "fp_layers" << YAML::Value << network.fp_layers;
+    e << YAML::Key << "residual_quantizer" << YAML::Value << network.residual_quantizer;
+    e << YAML::Key << "int8_scales" << YAML::Value << network.int8_scales;
+  }
   e << YAML::EndMap;
   e << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "dataset" << YAML::Value << data.dataset;

@@ -32,6 +32,12 @@
 //                             #   with this many groups before stages 3 and 4
 //                             #   (absent: none)
 //     fp_layers: int8         # optional: int8 (default; exportable) | fp
+//     residual_quantizer: shared  # optional: shared (default) | own, how a
+//                             #   tensor read only as a residual is quantized
+//                             #   (quant_plan.h ResidualQuant; docs/training.md)
+//     int8_scales: tracked    # optional: tracked (default) | learned, the
+//                             #   LSQ steps of the 8-bit stem and classifier
+//                             #   (quant_plan.h Int8Scales)
 //   data:
 //     dataset: fashion-mnist  # fashion-mnist | image-folder | a registered name
 //     path: /usr/share/datasets/fashion-mnist   # optional for fashion-mnist
@@ -78,10 +84,12 @@ struct NetworkConfig {
   int base_width = 0;  // ResNets and plain18
   std::vector<int> blocks;
   std::string stem;
-  std::string projections;         // plain18: keep | drop
-  double width = 0;                // shufflenetv2
-  int cyclic_groups = 0;           // shufflenetv2: 0 = no cyclic shuffle modules
-  std::string fp_layers = "int8";  // int8 | fp
+  std::string projections;                    // plain18: keep | drop
+  double width = 0;                           // shufflenetv2
+  int cyclic_groups = 0;                      // shufflenetv2: 0 = no cyclic shuffle modules
+  std::string fp_layers = "int8";             // int8 | fp
+  std::string residual_quantizer = "shared";  // shared | own
+  std::string int8_scales = "tracked";        // tracked | learned
 };
 
 struct DataConfig {

@@ -43,6 +43,26 @@ std::string to_string(WeightQuant k) {
   return "?";
 }
 
+std::string to_string(ResidualQuant r) {
+  return r == ResidualQuant::kShared ? "shared" : "own";
+}
+
+ResidualQuant parse_residual_quant(const std::string& s) {
+  if (s == "shared") return ResidualQuant::kShared;
+  if (s == "own") return ResidualQuant::kOwn;
+  throw InputError(fmt::format("unknown residual quantizer '{}' (shared | own)", s));
+}
+
+std::string to_string(Int8Scales s) {
+  return s == Int8Scales::kTracked ? "tracked" : "learned";
+}
+
+Int8Scales parse_int8_scales(const std::string& s) {
+  if (s == "tracked") return Int8Scales::kTracked;
+  if (s == "learned") return Int8Scales::kLearned;
+  throw InputError(fmt::format("unknown int8 scales '{}' (tracked | learned)", s));
+}
+
 std::string op_key(const std::string& op, const std::string& what) {
   return "op/" + op + "/" + what;
 }
@@ -114,12 +134,16 @@ Network as_quantized_structure(const Network& net) {
 
 }  // namespace
 
-ModelPlan plan_model(const Network& network, bool float_ends, double ewgs_delta) {
+ModelPlan plan_model(const Network& network, bool float_ends, double ewgs_delta,
+                     ResidualQuant residual, Int8Scales int8_scales) {
   ModelPlan p;
   p.network = network;
   p.quantized = has_quantized_layer(network);
   p.float_ends = p.quantized && float_ends;
   p.ewgs_delta = ewgs_delta;
+  p.residual = residual;
+  p.int8_scales = int8_scales;
+  const bool track = int8_scales == Int8Scales::kTracked;
   frontend::LoweringOptions lo;
   lo.fp_layers = frontend::FpLayerTreatment::kInt8;
   lo.batch = 1;
@@ -159,6 +183,7 @@ ModelPlan plan_model(const Network& network, bool float_ends, double ewgs_delta)
         o.w_bits = op.w_bits;
         o.alpha = op.uniform_quantizer;
         o.ewgs = op.uniform_quantizer && ewgs_delta > 0;
+        o.tracked = track && op.role != LayerRole::kBody && o.weight_quant == WeightQuant::kLsq;
       }
       o.weight_shape = {op.out.c, op.in.c / op.groups, op.kh, op.kw};
       for (const std::string& name : op.layers) {
@@ -196,6 +221,36 @@ ModelPlan plan_model(const Network& network, bool float_ends, double ewgs_delta)
   }
   for (const HwOp& op : g.ops) {
     if (op.kind == HwOpKind::kMaxPool || op.kind == HwOpKind::kCopy) join(op.output, op.input);
+  }
+  // Residual-only groups (no op reads a member as its input) and the ops
+  // that add them.
+  std::vector<bool> read_as_input(g.tensors.size(), false);
+  std::vector<int> adders(g.tensors.size(), 0), added_into(g.tensors.size(), -1);
+  for (const HwOp& op : g.ops) {
+    read_as_input[static_cast<size_t>(root(op.input))] = true;
+    if (op.residual < 0) continue;
+    const size_t r = static_cast<size_t>(root(op.residual));
+    ++adders[r];
+    added_into[r] = op.output;
+  }
+  std::vector<bool> residual_only(g.tensors.size(), false);
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    residual_only[t] = p.quantized && root(static_cast<int>(t)) == static_cast<int>(t) &&
+                       !read_as_input[t] && adders[t] > 0;
+  }
+  if (residual == ResidualQuant::kShared && p.quantized) {
+    for (size_t t = 0; t < g.tensors.size(); ++t) {
+      if (!residual_only[t]) continue;
+      const int sum = added_into[t];
+      const bool shareable = adders[t] == 1 && sum != g.output_tensor &&
+                             g.tensors[static_cast<size_t>(sum)].bits == g.tensors[t].bits;
+      if (shareable) {
+        p.tensors[t].defers_init = true;
+        join(static_cast<int>(t), sum);
+      } else {
+        p.tensors[t].signed_init = true;
+      }
+    }
   }
   for (auto& tp : p.tensors) {
     tp.quantizer = root(tp.id);
@@ -239,6 +294,8 @@ ModelPlan plan_model(const Network& network, bool float_ends, double ewgs_delta)
       tp.kind = ActQuant::kUniform;
     } else if (r.lsq_conv) {
       tp.kind = ActQuant::kLsq;
+      // Read by the 8-bit stand-ins only (the FC's input).
+      tp.tracked = track && !r.body;
     } else {
       tp.kind = ActQuant::kUniform;  // residual / pool readers only: affine levels
     }
@@ -249,7 +306,10 @@ ModelPlan plan_model(const Network& network, bool float_ends, double ewgs_delta)
     const TensorPlan& q = p.tensors[static_cast<size_t>(tp.quantizer)];
     tp.kind = q.kind;
     tp.ewgs = q.ewgs;
+    tp.tracked = q.tracked;
   }
+  // The signed rule sets bounds only; an LSQ (unsigned) group ignores it.
+  for (auto& tp : p.tensors) tp.signed_init = tp.signed_init && tp.kind == ActQuant::kUniform;
   // The image feeds the network as its 8-bit pixels.
   const TensorPlan& image = p.tensors[static_cast<size_t>(g.input_tensor)];
   if (p.quantized && image.bits != 8) {
@@ -283,7 +343,8 @@ std::vector<ParamSpec> parameter_specs(const ModelPlan& p) {
       add(op_key(o.name, "wq/lower"), {}, ParamGroup::kQuantizers);
       add(op_key(o.name, "wq/upper"), {}, ParamGroup::kQuantizers);
     } else if (o.weight_quant == WeightQuant::kLsq) {
-      add(op_key(o.name, "wq/step"), {}, ParamGroup::kQuantizers);
+      add(op_key(o.name, "wq/step"), {},
+          o.tracked ? ParamGroup::kBuffers : ParamGroup::kQuantizers);
     }
     if (!o.bn.empty()) {
       add(op_key(o.name, "bn/weight"), {out}, ParamGroup::kWeights);
@@ -298,7 +359,8 @@ std::vector<ParamSpec> parameter_specs(const ModelPlan& p) {
       add(tensor_key(t.name, "lower"), {}, ParamGroup::kQuantizers);
       add(tensor_key(t.name, "upper"), {}, ParamGroup::kQuantizers);
     } else if (t.kind == ActQuant::kLsq) {
-      add(tensor_key(t.name, "step"), {}, ParamGroup::kQuantizers);
+      add(tensor_key(t.name, "step"), {},
+          t.tracked ? ParamGroup::kBuffers : ParamGroup::kQuantizers);
     }
   }
   return specs;
@@ -318,7 +380,9 @@ ModelPlan plan_from_config(const TrainConfig& config) {
   const Network net = build_network(config);
   ModelPlan plan;
   try {
-    plan = plan_model(net, config.network.fp_layers == "fp", config.training.ewgs_delta);
+    plan = plan_model(net, config.network.fp_layers == "fp", config.training.ewgs_delta,
+                      parse_residual_quant(config.network.residual_quantizer),
+                      parse_int8_scales(config.network.int8_scales));
   } catch (const FileError&) {
     throw;
   } catch (const InputError& e) {

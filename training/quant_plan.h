@@ -24,7 +24,9 @@
 //     in place) shares the quantizer of the tensor that owns its space: a
 //     concatenated tensor has one encoding in DRAM, so every part of it —
 //     whichever conv or copy writes it — is quantized with the same bounds or
-//     step, and a reader of any channel range dequantizes it the same way.
+//     step, and a reader of any channel range dequantizes it the same way;
+//   - a tensor read only as a residual, with ResidualQuant::kShared, shares
+//     the quantizer of the output of the op that adds it (see ResidualQuant).
 //   These rules join tensors into groups (through copies, all the
 //   concatenations of a ShuffleNet stage share one quantizer: the identity
 //   half passes unchanged from unit to unit). A group's quantizer is named
@@ -47,6 +49,41 @@
 namespace palsim::training {
 
 enum class ActQuant { kImage, kUniform, kLsq, kFloat };
+
+// How a tensor read only as a residual is quantized (the pre-add branch of a
+// downsampling block: its second conv's BN output, which the shortcut conv
+// adds). The reference code adds it in full precision; the accelerator keeps
+// every DRAM tensor at its producer's width (B bits), so it must be levels.
+//   kShared: it shares the quantizer of the sum it is added into (the
+//     adding op's output, which the next convs read), initialized from that
+//     sum: the branch is stored in the levels the block's output uses, and the
+//     PPU adds in that scale. When the widths differ (the last block, whose
+//     output the 8-bit classifier path reads) it keeps a quantizer of its own
+//     with the signed initialization below. Default.
+//   kOwn: a quantizer of its own, initialized with the post-ReLU rule
+//     (l = min, u = 3 std / sqrt(1 - 2/pi)) although the branch is signed;
+//     at 2 bits 0 is not a level. palsim before issue 23 (about 5 points
+//     lower at B = 2).
+enum class ResidualQuant { kShared, kOwn };
+
+// The 8-bit stand-ins of the full-precision stem and classifier
+// (fp_layers: int8): their LSQ steps (the weights of the stem and the FC, the
+// FC's input) exist for the integer path only; the reference code has no
+// quantizer there.
+//   kTracked: not learned; a weight step follows its weights, max|w| / Q_P
+//     after every optimizer step (nothing clipped), an activation step the
+//     batch maximum, max(x) / Q_P, as a running average (momentum 0.1, as
+//     batch norm's statistics). Default.
+//   kLearned: learned by Adam with the other quantizer parameters (palsim
+//     before issue 23). At lr 1e-3 Adam moves a step of ~0.01 (the 8-bit
+//     stem's, the FC's) by ~1e-3 per step whatever its gradient's scale, and
+//     on the long Fashion-MNIST recipe it reached 0 within 100 steps: every
+//     stem weight one level, a constant network, chance accuracy.
+enum class Int8Scales { kTracked, kLearned };
+std::string to_string(Int8Scales s);
+Int8Scales parse_int8_scales(const std::string& s);  // "tracked" | "learned"
+std::string to_string(ResidualQuant r);
+ResidualQuant parse_residual_quant(const std::string& s);  // "shared" | "own"
 enum class WeightQuant { kNone, kUniform, kLsq };
 std::string to_string(ActQuant k);
 std::string to_string(WeightQuant k);
@@ -59,7 +96,16 @@ struct TensorPlan {
   // The tensor whose quantizer (and parameters) this one uses: itself, or the
   // lowest id of its group (views, max pool and copy outputs; see above).
   int quantizer = -1;
-  bool ewgs = false;     // uniform quantizer with EWGS gradient scaling
+  bool ewgs = false;  // uniform quantizer with EWGS gradient scaling
+  // Initialization (TrainModel::initialize_quantizers): a tensor read only as
+  // a residual whose group has other members does not initialize the group
+  // and passes its float values during the initialization pass (the
+  // reference's full-precision branch), so the sum it is added into sets the
+  // bounds; signed_init: the group's bounds come from the signed rule (a
+  // residual-only tensor with its own quantizer, ResidualQuant::kShared).
+  bool defers_init = false;
+  bool signed_init = false;
+  bool tracked = false;  // an 8-bit stand-in's LSQ step, Int8Scales::kTracked
   int64_t features = 0;  // elements per sample of the quantizer's tensor (LSQ gradient scale
                          // 1/sqrt(features * Q_P))
 };
@@ -78,6 +124,7 @@ struct OpPlan {
   // A conv without uniform weights reading a uniform tensor reads its
   // dequantized value l + (u - l) q / (2^b - 1) (not a_hat).
   bool reads_dequantized = false;
+  bool tracked = false;               // an 8-bit stand-in's LSQ weight step, Int8Scales::kTracked
   std::vector<int64_t> weight_shape;  // OIHW: out.c, in.c / groups, kh, kw (convs)
 };
 
@@ -89,6 +136,8 @@ struct ModelPlan {
   bool exportable = false;
   std::string not_exportable_reason;
   double ewgs_delta = 0;
+  ResidualQuant residual = ResidualQuant::kShared;
+  Int8Scales int8_scales = Int8Scales::kTracked;
   std::vector<OpPlan> ops;          // parallel to graph.ops
   std::vector<TensorPlan> tensors;  // parallel to graph.tensors
 
@@ -109,7 +158,7 @@ struct ModelPlan {
 enum class ParamGroup {
   kWeights,     // SGD with momentum and weight decay (weights, biases, BN affine)
   kQuantizers,  // Adam (bounds, steps, alpha)
-  kBuffers,     // not trained by gradients (BN running statistics)
+  kBuffers,     // not trained by gradients (BN running statistics, tracked steps)
 };
 struct ParamSpec {
   std::string name;
@@ -131,7 +180,9 @@ std::vector<int> shuffled_output_source(const frontend::HwOp& op);
 // Plans a network. `float_ends`: fp_layers fp; `ewgs_delta` > 0 turns EWGS on
 // for every uniform quantizer. Throws InputError for a network the
 // accelerator's lowering rejects.
-ModelPlan plan_model(const frontend::Network& network, bool float_ends, double ewgs_delta);
+ModelPlan plan_model(const frontend::Network& network, bool float_ends, double ewgs_delta,
+                     ResidualQuant residual = ResidualQuant::kShared,
+                     Int8Scales int8_scales = Int8Scales::kTracked);
 
 // Builds the configured network and plans it; errors name the configuration
 // file and key.

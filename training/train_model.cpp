@@ -220,11 +220,22 @@ void TrainModel::init_weight_quantizer(size_t i) {
       s.w_lower.fill_(-1.0);
       s.w_upper.fill_(1.0);
     }
+  } else if (o.tracked) {
+    track_weight_step(i);
   } else if (o.weight_quant == WeightQuant::kLsq) {
     const double qp = static_cast<double>((1 << (o.w_bits - 1)) - 1);
     const double st = 2.0 * s.weight.abs().mean().item<double>() / std::sqrt(qp);
     s.w_step.fill_(st > 1e-8 ? st : 1e-8);
   }
+}
+
+void TrainModel::track_weight_step(size_t i) {
+  const OpPlan& o = plan_.ops[i];
+  OpState& s = ops_[i];
+  torch::NoGradGuard no_grad;
+  const double qp = static_cast<double>((1 << (o.w_bits - 1)) - 1);
+  const double st = s.weight.abs().max().item<double>() / qp;
+  s.w_step.fill_(st > 1e-8 ? st : 1e-8);
 }
 
 void TrainModel::init_tensor_quantizer(size_t t, const torch::Tensor& y) {
@@ -234,7 +245,17 @@ void TrainModel::init_tensor_quantizer(size_t t, const torch::Tensor& y) {
   initialized_groups_[static_cast<size_t>(tp.quantizer)] = true;
   TensorState& s = tensors_[t];
   torch::NoGradGuard no_grad;
-  if (tp.kind == ActQuant::kUniform) {
+  if (tp.kind == ActQuant::kUniform && tp.signed_init) {
+    // A signed tensor (a BN output): the post-ReLU rule below would put the
+    // lower bound at its minimum and leave 0 between two levels at 2 bits.
+    // 6 std split into 2^b - 1 steps, with 0 a level.
+    const double levels = static_cast<double>((1 << tp.bits) - 1);
+    double step = 6.0 * y.std().item<double>() / levels;
+    if (!(step > 1e-6)) step = 1.0 / levels;
+    const double lo = -std::floor(levels / 2.0) * step;
+    s.lower.fill_(lo);
+    s.upper.fill_(lo + levels * step);
+  } else if (tp.kind == ActQuant::kUniform) {
     const double lo = y.min().item<double>();
     const double hi = y.std().item<double>() / std::sqrt(1.0 - 2.0 / kPi) * 3.0;
     s.lower.fill_(lo);
@@ -243,7 +264,8 @@ void TrainModel::init_tensor_quantizer(size_t t, const torch::Tensor& y) {
       s.upper.fill_(s.lower.item<float>() + 1.0f);
   } else if (tp.kind == ActQuant::kLsq) {
     const double qp = static_cast<double>((1 << tp.bits) - 1);
-    const double st = 2.0 * y.abs().mean().item<double>() / std::sqrt(qp);
+    const double st = tp.tracked ? y.max().item<double>() / qp
+                                 : 2.0 * y.abs().mean().item<double>() / std::sqrt(qp);
     s.step.fill_(st > 1e-8 ? st : 1e-8);
   }
 }
@@ -252,6 +274,7 @@ void TrainModel::project_quantizers() {
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < ops_.size(); ++i) {
     OpState& s = ops_[i];
+    if (plan_.ops[i].tracked) track_weight_step(i);
     if (s.w_step.defined()) s.w_step.clamp_min_(1e-8);
     if (s.w_lower.defined() && !(s.w_upper.item<float>() >= s.w_lower.item<float>() + 1e-6f)) {
       s.w_upper.fill_(s.w_lower.item<float>() + 1e-6f);
@@ -320,6 +343,12 @@ TrainModel::Value TrainModel::quantize(size_t t, const torch::Tensor& y) {
   Value v;
   if (init_pass_) {
     v.raw = y;
+    if (tp.defers_init && !initialized_groups_[static_cast<size_t>(tp.quantizer)]) {
+      // The group's bounds come from the sum this tensor is added into; until
+      // then it is the reference's full-precision branch.
+      v.act = v.deq = y;
+      return v;
+    }
     init_tensor_quantizer(t, y);
   }
   if (record_) {
@@ -340,6 +369,15 @@ TrainModel::Value TrainModel::quantize(size_t t, const torch::Tensor& y) {
       break;
     }
     case ActQuant::kLsq:
+      if (tp.tracked && training_ && !init_pass_) {
+        // Running average of the batch maximum (the step is a buffer, as BN's
+        // statistics: updated in training, used as is in evaluation).
+        torch::NoGradGuard no_grad;
+        const double qp = static_cast<double>((1 << tp.bits) - 1);
+        const double batch = y.max().item<double>() / qp;
+        const double st = (1.0 - kBnMomentum) * s.step.item<double>() + kBnMomentum * batch;
+        s.step.fill_(st > 1e-8 ? st : 1e-8);
+      }
       v.act = v.deq = lsq_quantize(y, s.step, 0, (1 << tp.bits) - 1, s.grad_scale);
       break;
   }
@@ -398,6 +436,7 @@ const TrainModel::Value& TrainModel::read(std::vector<Value>& vals, int t) {
 
 torch::Tensor TrainModel::forward(const torch::Tensor& images, bool training) {
   const auto& g = plan_.graph;
+  training_ = training;
   if (record_) record_->assign(g.tensors.size(), torch::Tensor());
   std::vector<Value> vals(g.tensors.size());
   vals[static_cast<size_t>(g.input_tensor)] = quantize(static_cast<size_t>(g.input_tensor), images);

@@ -58,7 +58,8 @@ class TrainModel {
   bool quantizers_initialized() const { return initialized_; }
   void set_quantizers_initialized(bool v) { initialized_ = v; }
   // Keeps quantizers valid after an optimizer step: steps >= 1e-8 and
-  // upper >= lower + 1e-6.
+  // upper >= lower + 1e-6; and sets every tracked weight step
+  // (Int8Scales::kTracked) to max|w| / Q_P of the updated weights.
   void project_quantizers();
 
   // Copies every value of parameter_specs() from a checkpoint.
@@ -109,6 +110,7 @@ class TrainModel {
   torch::Tensor quantized_weight(size_t op);
   Value quantize(size_t tensor, const torch::Tensor& y);
   void init_weight_quantizer(size_t op);
+  void track_weight_step(size_t op);
   void init_tensor_quantizer(size_t tensor, const torch::Tensor& y);
 
   ModelPlan plan_;
@@ -121,6 +123,7 @@ class TrainModel {
   std::vector<bool> initialized_groups_;  // initialization pass: quantizers set so far
   bool initialized_ = false;
   bool init_pass_ = false;
+  bool training_ = false;  // the current forward pass is in training mode
   std::vector<torch::Tensor>* record_ = nullptr;
 };
 

@@ -153,7 +153,14 @@ TrainedModel TrainedModel::load(const std::string& path) {
     throw InputError(fmt::format("{}: bad entry meta/ewgs_delta", file));
   }
   std::memcpy(&ewgs_delta, delta.data.data(), 8);
-  m.plan_ = plan_model(net, f.get_int64("meta/float_ends") != 0, ewgs_delta);
+  // Checkpoints from before the option was trained with their own quantizer.
+  const ResidualQuant residual = f.has("meta/residual_quantizer")
+                                     ? parse_residual_quant(f.get_text("meta/residual_quantizer"))
+                                     : ResidualQuant::kOwn;
+  const Int8Scales int8 = f.has("meta/int8_scales")
+                              ? parse_int8_scales(f.get_text("meta/int8_scales"))
+                              : Int8Scales::kLearned;
+  m.plan_ = plan_model(net, f.get_int64("meta/float_ends") != 0, ewgs_delta, residual, int8);
   m.epochs_trained_ = static_cast<int>(f.get_int64("meta/epoch"));
   m.epochs_ = static_cast<int>(f.get_int64("meta/epochs"));
   m.config_yaml_ = f.get_text("meta/config");

@@ -16,6 +16,7 @@
 #include "training/array_file.h"
 #include "training/optim.h"
 #include "training/quant_plan.h"
+#include "training/step_trace.h"
 #include "training/train_model.h"
 
 namespace palsim::training {
@@ -95,6 +96,7 @@ EpochMetrics from_json(const nlohmann::json& j) {
 
 struct Evaluation {
   double loss = 0, accuracy_percent = 0;
+  int64_t distinct_predictions = 0, distinct_labels = 0;
 };
 
 Evaluation evaluate(TrainModel& model, const Dataset& d, int batch_size) {
@@ -107,14 +109,30 @@ Evaluation evaluate(TrainModel& model, const Dataset& d, int batch_size) {
   std::vector<uint8_t> buffer;
   double loss_sum = 0;
   int64_t correct = 0;
+  // Which classes are predicted and present (a collapsed network predicts one).
+  std::vector<bool> predicted, present;
+  const auto mark = [](std::vector<bool>& seen, const torch::Tensor& classes) {
+    const torch::Tensor c = classes.contiguous();
+    const int64_t* p = c.data_ptr<int64_t>();
+    for (int64_t i = 0; i < c.numel(); ++i) {
+      if (p[i] < 0) continue;
+      if (static_cast<size_t>(p[i]) >= seen.size()) seen.resize(static_cast<size_t>(p[i]) + 1);
+      seen[static_cast<size_t>(p[i])] = true;
+    }
+  };
   for (int64_t b = 0; b < n; b += batch_size) {
     const int64_t count = std::min<int64_t>(batch_size, n - b);
     torch::Tensor images, labels;
     make_batch(d, idx.data() + b, count, buffer, images, labels);
     const torch::Tensor logits = model.forward(images, false);
     loss_sum += torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum).item<double>();
-    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+    const torch::Tensor pred = logits.argmax(1);
+    correct += pred.eq(labels).sum().item<int64_t>();
+    mark(predicted, pred);
+    mark(present, labels);
   }
+  e.distinct_predictions = std::count(predicted.begin(), predicted.end(), true);
+  e.distinct_labels = std::count(present.begin(), present.end(), true);
   e.loss = loss_sum / static_cast<double>(n);
   e.accuracy_percent = 100.0 * static_cast<double>(correct) / static_cast<double>(n);
   return e;
@@ -148,6 +166,8 @@ struct Run {
     f.put_int64("meta/epochs", config.training.epochs);
     f.put_int64("meta/quantizers_initialized", model.quantizers_initialized() ? 1 : 0);
     f.put_int64("meta/float_ends", plan.float_ends ? 1 : 0);
+    f.put_text("meta/residual_quantizer", to_string(plan.residual));
+    f.put_text("meta/int8_scales", to_string(plan.int8_scales));
     f.put_int64("meta/exportable", plan.exportable ? 1 : 0);
     const double delta = plan.ewgs_delta;
     f.put_doubles("meta/ewgs_delta", {}, &delta);
@@ -177,7 +197,9 @@ struct Run {
   }
 };
 
-std::string metrics_json(const Run& run, bool complete) {
+// `diverged`: why the run diverged and in which epoch ("" when it did not).
+std::string metrics_json(const Run& run, bool complete, const std::string& diverged = "",
+                         int diverged_epoch = 0) {
   nlohmann::json j;
   j["format"] = "palsim-train-metrics-1";
   j["network"] = run.plan.network.name();
@@ -188,11 +210,12 @@ std::string metrics_json(const Run& run, bool complete) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& m : run.metrics) list.push_back(to_json(m));
   j["epochs"] = list;
-  if (complete && !run.metrics.empty()) {
+  if (complete && !run.metrics.empty() && diverged.empty()) {
     j["final_test_accuracy_percent"] = run.metrics.back().test_accuracy_percent;
   } else {
     j["final_test_accuracy_percent"] = nullptr;
   }
+  if (!diverged.empty()) j["diverged"] = {{"epoch", diverged_epoch}, {"reason", diverged}};
   return j.dump(2) + "\n";
 }
 
@@ -281,8 +304,22 @@ TrainResult train(const TrainConfig& config, const std::string& run_dir,
   }
   const auto run_start = Clock::now();
   int trained_now = 0;
+  int64_t steps_now = 0;
+  bool stopped_mid_epoch = false;
+  StepTrace trace(options.trace_path, options.trace_steps);
+  const int classes = data.train->classes();
+  // A diverged run: recorded in metrics.json, no checkpoint of this epoch.
+  const auto diverge = [&](int epoch, const std::string& reason) {
+    write_file_atomically((fs::path(run_dir) / kMetricsFile).string(),
+                          metrics_json(run, false, reason, epoch));
+    throw TrainingDiverged(fmt::format(
+        "{}: training diverged in epoch {}: {}; not saved as a model (the last checkpoint, if "
+        "any, is of epoch {}). Lower training.lr_weights or training.lr_quantizers, or try "
+        "another seed",
+        run_dir, epoch, reason, run.epoch));
+  };
   std::vector<uint8_t> buffer;
-  while (run.epoch < c.training.epochs) {
+  while (run.epoch < c.training.epochs && !stopped_mid_epoch) {
     if (options.stop_after_epochs > 0 && trained_now >= options.stop_after_epochs) break;
     const int e = run.epoch;
     const auto epoch_start = Clock::now();
@@ -304,24 +341,29 @@ TrainResult train(const TrainConfig& config, const std::string& run_dir,
       const torch::Tensor logits = run.model.forward(images, true);
       const torch::Tensor loss = torch::cross_entropy_loss(logits, labels);
       const double lv = loss.item<double>();
-      if (!std::isfinite(lv)) {
-        throw InputError(
-            fmt::format("training diverged: the loss is {} in epoch {}, batch {}; lower "
-                        "training.lr_weights or training.lr_quantizers",
-                        lv, e + 1, b + 1));
-      }
+      if (!std::isfinite(lv)) diverge(e + 1, fmt::format("the loss is {} at batch {}", lv, b + 1));
       run.sgd.zero_grad();
       if (run.adam) run.adam->zero_grad();
       loss.backward();
-      run.sgd.step(lr_w);
-      if (run.adam) {
-        run.adam->step(lr_q);
-        run.model.project_quantizers();
+      const int64_t batch_correct = logits.detach().argmax(1).eq(labels).sum().item<int64_t>();
+      if (trace.active(steps_now)) {
+        trace.record(steps_now, e + 1, b + 1, lv,
+                     100.0 * static_cast<double>(batch_correct) / c.training.batch_size, lr_w, lr_q,
+                     run.model);
       }
+      run.sgd.step(lr_w);
+      if (run.adam) run.adam->step(lr_q);
+      // Also without Adam: an LSQ net whose only quantizers are tracked.
+      run.model.project_quantizers();
       loss_sum += lv * static_cast<double>(c.training.batch_size);
-      correct += logits.detach().argmax(1).eq(labels).sum().item<int64_t>();
+      correct += batch_correct;
       seen += c.training.batch_size;
       train_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+      ++steps_now;
+      if (options.stop_after_steps > 0 && steps_now >= options.stop_after_steps) {
+        stopped_mid_epoch = true;
+        break;
+      }
       if (b + 1 < batches) {  // the last line comes from finish()
         progress.update(
             b + 1, fmt::format("{:.0f} images/s, loss {:.4f}, accuracy {:.2f}%",
@@ -329,6 +371,10 @@ TrainResult train(const TrainConfig& config, const std::string& run_dir,
                                loss_sum / static_cast<double>(seen),
                                100.0 * static_cast<double>(correct) / static_cast<double>(seen)));
       }
+    }
+    if (stopped_mid_epoch) {
+      progress.finish(fmt::format("stopped after {} steps (--stop-after-steps)", steps_now));
+      break;
     }
     EpochMetrics m;
     m.epoch = e + 1;
@@ -344,6 +390,15 @@ TrainResult train(const TrainConfig& config, const std::string& run_dir,
     m.lr_quantizers = lr_q;
     m.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
     run.metrics.push_back(m);
+    EpochHealth health;
+    health.steps = batches;
+    health.train_loss = m.train_loss;
+    health.train_accuracy_percent = m.train_accuracy_percent;
+    health.classes = classes;
+    health.distinct_test_predictions = ev.distinct_predictions;
+    health.distinct_test_labels = ev.distinct_labels;
+    const std::string reason = divergence_reason(health);
+    if (!reason.empty()) diverge(e + 1, reason);
     run.epoch = e + 1;
     ++trained_now;
     run.checkpoint(resolved).write(ckpt_path);

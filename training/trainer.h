@@ -26,6 +26,7 @@
 
 #include "training/config.h"
 #include "training/dataset.h"
+#include "training/divergence.h"
 
 namespace palsim::training {
 
@@ -33,6 +34,13 @@ struct TrainOptions {
   bool progress = true;              // per-epoch progress lines on stderr
   int stop_after_epochs = 0;         // > 0: train at most this many epochs in this call
   const DataSplits* data = nullptr;  // datasets to use instead of the configured ones
+  // Diagnostics (step_trace.h): one JSON line per step for the first
+  // trace_steps steps of this call into trace_path ("": none).
+  std::string trace_path;
+  int64_t trace_steps = 200;
+  // > 0: stop after this many training steps of this call, mid-epoch, without
+  // a checkpoint (a look at the first steps of a long recipe).
+  int64_t stop_after_steps = 0;
 };
 
 struct EpochMetrics {
@@ -54,8 +62,10 @@ struct TrainResult {
 };
 
 // Trains (or resumes) into `run_dir`, which is created if missing. Throws
-// InputError (FileError for configuration problems) on bad input, a
-// checkpoint of another configuration, or a diverging run.
+// InputError (FileError for configuration problems) on bad input or a
+// checkpoint of another configuration, and TrainingDiverged (divergence.h)
+// for a diverging run: metrics.json then records "diverged" (epoch, reason)
+// and the diverged epoch's checkpoint is not written.
 TrainResult train(const TrainConfig& config, const std::string& run_dir,
                   const TrainOptions& options = {});
 

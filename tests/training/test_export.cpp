@@ -82,6 +82,9 @@ TrainConfig config(const std::string& form) {
 }
 
 const char* kPalQuant = "  method: palquant\n  B: 2\n  G: 2\n";
+// The residual-only branch with a quantizer of its own (the previous default).
+const char* kPalQuantOwnResidual =
+    "  method: palquant\n  B: 2\n  G: 2\n  residual_quantizer: own\n";
 const char* kLsq = "  method: lsq\n  abits: 4\n  wbits: 4\n";
 const char* kEwgs = "  method: ewgs\n  abits: 3\n  wbits: 3\n";
 
@@ -166,8 +169,15 @@ TEST(Export, RequantizationIsExactForPalQuantResiduals) {
   expect_residual_scales_are_exact(kPalQuant);
 }
 
+TEST(Export, RequantizationIsExactForPalQuantOwnResidualQuantizers) {
+  expect_residual_scales_are_exact(kPalQuantOwnResidual);
+}
+
 TEST(Export, IntegerPathReproducesTheTrainedPalQuantModel) {
   expect_integer_path_reproduces(kPalQuant);
+}
+TEST(Export, IntegerPathReproducesTheTrainedPalQuantModelWithOwnResidualQuantizers) {
+  expect_integer_path_reproduces(kPalQuantOwnResidual);
 }
 TEST(Export, IntegerPathReproducesTheTrainedLsqModel) {
   expect_integer_path_reproduces(kLsq);

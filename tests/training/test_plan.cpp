@@ -74,8 +74,73 @@ TEST(Plan, PalQuantTensorKindsFollowTheirReaders) {
       EXPECT_EQ(p.tensors[static_cast<size_t>(op.residual)].kind, ActQuant::kUniform) << op.name;
     }
   }
-  EXPECT_EQ(residual_only, 3);                                   // stages 2-4
-  for (const auto& t : p.tensors) EXPECT_EQ(t.quantizer, t.id);  // no max pool in the small stem
+  EXPECT_EQ(residual_only, 3);  // stages 2-4
+}
+
+// ResidualQuant: a tensor read only as a residual shares the quantizer of the
+// sum it is added into when their widths agree (stages 2 and 3), and keeps a
+// signed-initialized quantizer of its own when not (stage 4: its sum is read
+// by the 8-bit classifier path); kOwn keeps every tensor's own quantizer.
+TEST(Plan, ResidualOnlyTensorsShareTheQuantizerOfTheirSum) {
+  const ModelPlan shared = plan_model(resnet(Method::kPalQuant), false, 0.0);
+  const ModelPlan own = plan_model(resnet(Method::kPalQuant), false, 0.0, ResidualQuant::kOwn);
+  EXPECT_EQ(shared.residual, ResidualQuant::kShared);
+  const auto& g = shared.graph;
+  int joined = 0, signed_own = 0;
+  for (const auto& op : g.ops) {
+    if (op.residual < 0) continue;
+    bool conv_reads = false;
+    for (const auto& o2 : g.ops) conv_reads = conv_reads || o2.input == op.residual;
+    if (conv_reads) continue;
+    const TensorPlan& r = shared.tensors[static_cast<size_t>(op.residual)];
+    const TensorPlan& sum = shared.tensors[static_cast<size_t>(op.output)];
+    const TensorPlan& r_own = own.tensors[static_cast<size_t>(op.residual)];
+    EXPECT_EQ(r_own.quantizer, r_own.id) << op.name;
+    EXPECT_FALSE(r_own.defers_init || r_own.signed_init) << op.name;
+    if (g.tensors[static_cast<size_t>(op.output)].bits == r.bits) {
+      ++joined;
+      EXPECT_EQ(sum.quantizer, r.quantizer) << op.name;
+      EXPECT_TRUE(r.defers_init) << op.name;
+      EXPECT_EQ(sum.kind, ActQuant::kUniform) << op.name;
+    } else {
+      ++signed_own;
+      EXPECT_EQ(r.quantizer, r.id) << op.name;
+      EXPECT_TRUE(r.signed_init) << op.name;
+    }
+  }
+  EXPECT_EQ(joined, 2);
+  EXPECT_EQ(signed_own, 1);
+  for (const auto& t : own.tensors) EXPECT_EQ(t.quantizer, t.id);  // no max pool in the small stem
+  // Fewer quantizers: two pairs share one.
+  EXPECT_EQ(parameter_specs(own).size(), parameter_specs(shared).size() + 4);
+}
+
+// Int8Scales: the 8-bit stand-ins' LSQ steps are buffers (tracked) by
+// default, Adam parameters with kLearned; the body's quantizers are learned
+// either way.
+TEST(Plan, Int8StandInStepsAreTrackedUnlessLearned) {
+  for (Method m : {Method::kPalQuant, Method::kLsq}) {
+    const frontend::Network net = resnet(m, m == Method::kLsq ? 1 : 2);
+    const ModelPlan tracked = plan_model(net, false, 0.0);
+    const ModelPlan learned =
+        plan_model(net, false, 0.0, ResidualQuant::kShared, Int8Scales::kLearned);
+    EXPECT_TRUE(tracked.op("conv1").tracked);
+    EXPECT_TRUE(tracked.op("fc").tracked);
+    EXPECT_TRUE(tracked.tensor("avgpool").tracked);
+    EXPECT_FALSE(tracked.op("layer2.0.conv1").tracked);
+    EXPECT_FALSE(learned.op("conv1").tracked);
+    EXPECT_FALSE(learned.tensor("avgpool").tracked);
+    const auto group = [](const ModelPlan& p, const std::string& name) {
+      for (const auto& s : parameter_specs(p))
+        if (s.name == name) return s.group;
+      ADD_FAILURE() << name;
+      return ParamGroup::kWeights;
+    };
+    for (const char* n : {"op/conv1/wq/step", "op/fc/wq/step", "tensor/avgpool/step"}) {
+      EXPECT_EQ(group(tracked, n), ParamGroup::kBuffers) << n;
+      EXPECT_EQ(group(learned, n), ParamGroup::kQuantizers) << n;
+    }
+  }
 }
 
 TEST(Plan, LsqNetworkUsesLsqForConvInputs) {

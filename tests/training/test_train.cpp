@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -295,6 +296,62 @@ TEST(Train, QuantizerParametersReceiveGradients) {
     if (params[i].grad().item<float>() != 0.0f) ++nonzero;
   }
   EXPECT_GT(nonzero, static_cast<int>(params.size()) / 2);
+}
+
+// --trace writes one line per step with the loss, gradient norms and every
+// quantizer parameter; --stop-after-steps stops mid-epoch without a
+// checkpoint (a look at the first steps of a long recipe).
+TEST(Train, TraceRecordsTheFirstStepsAndAStepLimitSavesNothing) {
+  TempDir d;
+  const std::string run = d.path() + "/run";
+  TrainOptions o = quiet();
+  o.trace_path = d.path() + "/trace.jsonl";
+  o.trace_steps = 2;
+  o.stop_after_steps = 3;
+  const TrainResult r = train(config(kPalQuant, 2), run, o);
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.epochs_done, 0);
+  EXPECT_FALSE(fs::exists(run + "/" + kCheckpointFile));
+  std::ifstream in(o.trace_path);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["step"].get<int>(), lines);
+    EXPECT_TRUE(std::isfinite(j["loss"].get<double>()));
+    EXPECT_GT(j["grad_norm"]["weights"].get<double>(), 0);
+    EXPECT_TRUE(j["quantizer"].contains("op/layer1.0.conv1/alpha"));
+    EXPECT_TRUE(j["quantizer_grad"].contains("op/layer1.0.conv1/alpha"));
+    EXPECT_TRUE(j["weight_grad_norm"].contains("op/layer1.0.conv1/weight"));
+    ++lines;
+  }
+  EXPECT_EQ(lines, 2);
+}
+
+// Int8Scales::kTracked: the 8-bit stem's and FC's weight steps are not
+// learned; after the run each is max|w| / 127 of its final weights (the step
+// export reads), and the FC's input step is a running maximum.
+TEST(Train, TrackedInt8StepsFollowTheirWeights) {
+  TempDir d;
+  const std::string run = d.path() + "/run";
+  train(config(kPalQuant, 1), run, quiet());
+  const ArrayFile f = ArrayFile::read(run + "/" + kCheckpointFile);
+  EXPECT_EQ(f.get_text("meta/int8_scales"), "tracked");
+  for (const char* op : {"conv1", "fc"}) {
+    const NamedArray& w = f.get(std::string("op/") + op + "/weight");
+    const NamedArray& st = f.get(std::string("op/") + op + "/wq/step");
+    std::vector<float> v(w.data.size() / 4);
+    std::memcpy(v.data(), w.data.data(), w.data.size());
+    float largest = 0;
+    for (float x : v) largest = std::max(largest, std::fabs(x));
+    float step = 0;
+    std::memcpy(&step, st.data.data(), 4);
+    EXPECT_FLOAT_EQ(step, largest / 127.0f) << op;
+    // Not an Adam parameter.
+    EXPECT_FALSE(f.has(std::string("opt/adam/exp_avg/op/") + op + "/wq/step")) << op;
+  }
+  EXPECT_FALSE(f.has("opt/adam/exp_avg/tensor/avgpool/step"));
+  EXPECT_TRUE(f.has("opt/adam/exp_avg/op/layer1.0.conv1/alpha"));
 }
 
 TEST(Train, DatasetThatDoesNotFitTheNetworkIsAConfigError) {
