@@ -10,9 +10,7 @@
 #include "cli/model_data.h"
 #include "cli/options.h"
 #include "cli/provenance.h"
-#include "cli/sweep_spec.h"
 #include "frontend/arch/hw_config_json.h"
-#include "frontend/builders/request_json.h"
 #include "frontend/bitops.h"
 #include "frontend/util/error.h"
 #include "sim/report.h"
@@ -125,15 +123,7 @@ int run_evaluate(const std::vector<std::string>& args) {
     lowered.fp_layers = frontend::FpLayerTreatment::kInt8;
     nlohmann::json run = lowering_json(lowered, static_cast<size_t>(hw.refine), hw.cycle_tolerance);
     run["mode"] = "fast";
-    nlohmann::json provenance = provenance_json(
-        frontend::hw_config_json(cfg),
-        {{"name", model.network.name()},
-         {"model_file", model_path},
-         {"model_hash", model_file_hash(model_path)},
-         {"layers_hash", frontend::network_hash(model.network)}},
-        run);
-    provenance["hardware_origin"] = hardware_origin(cfg);
-    j["provenance"] = provenance;
+    j["provenance"] = provenance_json(&cfg, model_provenance(model_path, model.network), run);
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }

@@ -100,9 +100,7 @@ int run_simulate(const std::vector<std::string>& args) {
     run_record["seed"] = seed;
     run_record["exact_arithmetic"] = exact;
   }
-  nlohmann::json provenance =
-      provenance_json(frontend::hw_config_json(cfg), network_record, run_record);
-  provenance["hardware_origin"] = hardware_origin(cfg);
+  const nlohmann::json provenance = provenance_json(&cfg, network_record, run_record);
   nlohmann::json j = sim::run_to_json(r);
   j["network"] = program.info.network;
   j["hardware"] = frontend::hw_display_name(cfg);

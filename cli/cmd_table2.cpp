@@ -108,9 +108,10 @@ nlohmann::json table_provenance(const Table2Result& r) {
     }
   }
   run["layers_hash"] = networks;
-  nlohmann::json j = provenance_json(hardware, nullptr, run);
   nlohmann::json origin = nlohmann::json::object();
   for (const auto& [acc, hw] : r.hardware) origin[acc] = hardware_origin(hw);
+  nlohmann::json j = provenance_json(nullptr, nullptr, run);
+  j["hardware"] = hardware;
   j["hardware_origin"] = origin;
   return j;
 }

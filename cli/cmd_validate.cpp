@@ -8,12 +8,10 @@
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/command.h"
 #include "cli/provenance.h"
-#include "cli/sweep_spec.h"
-#include "frontend/arch/hw_config_json.h"
-#include "frontend/builders/request_json.h"
 #include "cli/model_data.h"
 #include "cli/options.h"
 #include "frontend/util/error.h"
@@ -153,11 +151,11 @@ int run_validate(const std::vector<std::string>& args) {
   nlohmann::json sim_runs = nlohmann::json::array();
   bool sim_exact = sim_images > 0;
   std::string hw_name;
-  nlohmann::json hw_record;
+  std::optional<frontend::HwConfig> sim_hw;  // the configuration the images ran on
   if (sim_images > 0) {
-    const frontend::HwConfig cfg = frontend::load_hw_config(hw_file);
+    sim_hw = frontend::load_hw_config(hw_file);
+    const frontend::HwConfig& cfg = *sim_hw;
     hw_name = cfg.name;
-    hw_record = frontend::hw_config_json(cfg);
     const frontend::Compiled compiled = compile_model(cfg, model, true, 1, 0.01, false);
     training::IntegerInference inference(model);
     std::vector<uint8_t> pixels(inference.image_bytes());
@@ -186,11 +184,8 @@ int run_validate(const std::vector<std::string>& args) {
     images_with_level_ties += ref.levels_equal[static_cast<size_t>(i)] == 0;
   if (json) {
     nlohmann::json j;
-    j["provenance"] = provenance_json(hw_record,
-                                      {{"name", model.network.name()},
-                                       {"model_file", model_path},
-                                       {"model_hash", model_file_hash(model_path)},
-                                       {"layers_hash", frontend::network_hash(model.network)}},
+    j["provenance"] = provenance_json(sim_hw ? &*sim_hw : nullptr,
+                                      model_provenance(model_path, model.network),
                                       {{"sim_images", sim_images}, {"mode", "detailed"}});
     j["model"] = model_path;
     j["dataset"] = ref.dataset;

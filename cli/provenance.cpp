@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "cli/sweep_spec.h"
+#include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/request_json.h"
 #include "frontend/ir/network_yaml.h"
 #include "frontend/util/build_info.h"
@@ -56,12 +58,22 @@ nlohmann::json hardware_origin(const frontend::HwConfig& hw) {
   return {{"file", hw.file}, {"overrides", hw.overrides}};
 }
 
-nlohmann::json provenance_json(const nlohmann::json& hardware, const nlohmann::json& network,
+nlohmann::json model_provenance(const std::string& model_file, const frontend::Network& network) {
+  return {{"name", network.name()},
+          {"model_file", model_file},
+          {"model_hash", model_file_hash(model_file)},
+          {"layers_hash", frontend::network_hash(network)}};
+}
+
+nlohmann::json provenance_json(const frontend::HwConfig* hw, const nlohmann::json& network,
                                const nlohmann::json& run) {
   nlohmann::json j;
   j["build"] = build_json();
   j["command_line"] = command_line();
-  if (!hardware.is_null()) j["hardware"] = hardware;
+  if (hw) {
+    j["hardware"] = frontend::hw_config_json(*hw);
+    j["hardware_origin"] = hardware_origin(*hw);
+  }
   if (!network.is_null()) j["network"] = network;
   if (!run.is_null()) j["run"] = run;
   return j;

@@ -32,13 +32,18 @@ nlohmann::json network_provenance(const frontend::NetworkRequest& request,
 nlohmann::json lowering_json(const frontend::LoweringOptions& lowering, size_t refine,
                              double cycle_tolerance);
 
+// A trained model's network part: {name, model_file, model_hash, layers_hash}.
+nlohmann::json model_provenance(const std::string& model_file, const frontend::Network& network);
+
 // Where a configuration came from: {file, overrides}. The resolved values
 // themselves are frontend::hw_config_json (a complete palsim-hw-1 document).
 nlohmann::json hardware_origin(const frontend::HwConfig& hw);
 
-// The whole block: build, command line, then the parts given (each may be
-// null: a program file has no network request).
-nlohmann::json provenance_json(const nlohmann::json& hardware, const nlohmann::json& network,
+// The whole block: build, command line, then the parts given: the
+// configuration (`hardware`, with `hardware_origin`), the network and the run
+// settings (a null pointer or null JSON leaves its part out: a program file
+// has no network request; table2 records its two configurations itself).
+nlohmann::json provenance_json(const frontend::HwConfig* hw, const nlohmann::json& network,
                                const nlohmann::json& run);
 
 // The block as lines starting with `prefix` ("# " for CSV: pandas reads it

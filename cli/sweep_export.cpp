@@ -11,6 +11,8 @@
 
 #include "cli/provenance.h"
 #include "frontend/arch/energy_model.h"
+#include "frontend/arch/hw_config_json.h"
+#include "frontend/builders/request_json.h"
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
 
@@ -63,34 +65,18 @@ std::string csv_field(const std::string& s) {
 
 // Parameter columns in this order first (a built-in network's shape options
 // right after its name), then any other parameter a point has, by name.
-const std::vector<std::string> kLeadingColumns = {"network",
-                                                  "input_size",
-                                                  "input_channels",
-                                                  "classes",
-                                                  "base_width",
-                                                  "stem",
-                                                  "blocks",
-                                                  "projections",
-                                                  "width",
-                                                  "cyclic_groups",
-                                                  "method",
-                                                  "abits",
-                                                  "wbits",
-                                                  "slice_bits",
-                                                  "quantizer",
-                                                  "B",
-                                                  "G",
-                                                  "channel_shuffle",
-                                                  "cyclic",
-                                                  "permutation",
-                                                  "permute_direction",
-                                                  "label",
-                                                  "model",
-                                                  "hardware",
-                                                  "fp_layers",
-                                                  "batch",
-                                                  "onchip",
-                                                  "mode"};
+const std::vector<std::string>& leading_columns() {
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> c = {"network"};
+    for (const auto& k : frontend::shape_option_keys()) c.push_back(k);
+    for (const char* k : {"method", "abits", "wbits", "slice_bits", "quantizer", "B", "G",
+                          "channel_shuffle", "cyclic", "permutation", "permute_direction", "label",
+                          "model", "hardware", "fp_layers", "batch", "onchip", "mode"})
+      c.push_back(k);
+    return c;
+  }();
+  return columns;
+}
 
 // Every parameter that shaped some point of `records` is a column: the
 // leading ones that occur, then the rest (overrides are one column).
@@ -100,12 +86,12 @@ std::vector<std::string> param_columns(const std::vector<PointRecord>& records) 
     for (const auto& [k, v] : r.params.items()) present.insert(k);
   }
   std::vector<std::string> cols;
-  for (const auto& c : kLeadingColumns) {
+  const std::vector<std::string>& leading = leading_columns();
+  for (const auto& c : leading) {
     if (present.count(c)) cols.push_back(c);
   }
   for (const auto& c : present) {
-    if (c != "overrides" &&
-        std::find(kLeadingColumns.begin(), kLeadingColumns.end(), c) == kLeadingColumns.end())
+    if (c != "overrides" && std::find(leading.begin(), leading.end(), c) == leading.end())
       cols.push_back(c);
   }
   return cols;
@@ -115,8 +101,7 @@ std::vector<std::string> param_columns(const std::vector<PointRecord>& records) 
 // base_width=16"); empty for the defaults.
 std::string shape_text(const nlohmann::json& p) {
   std::string s;
-  for (const char* k : {"input_size", "input_channels", "classes", "base_width", "stem", "blocks",
-                        "projections", "width", "cyclic_groups"}) {
+  for (const auto& k : frontend::shape_option_keys()) {
     if (p.contains(k)) s += fmt::format("{}{}={}", s.empty() ? "" : ", ", k, scalar(p[k]));
   }
   return s;
@@ -139,14 +124,6 @@ std::string accuracy_text(const PointRecord& r) {
 
 }  // namespace
 
-// The fingerprint of a stored configuration: the same hash as
-// HwConfig::fingerprint() of the configuration it was written from.
-std::string hardware_fingerprint(const nlohmann::json& config) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : config.dump()) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
-}
-
 // What produced an export: this export (build, command line) and, from the
 // points, the builds that ran them and every configuration they ran on
 // (by fingerprint; each row names its own).
@@ -156,7 +133,8 @@ nlohmann::json records_provenance(const std::vector<PointRecord>& records) {
   for (const auto& r : records) {
     if (!r.result.contains("provenance") || !r.result["provenance"].is_object()) continue;
     const nlohmann::json& p = r.result["provenance"];
-    if (p.contains("hardware")) hardware[hardware_fingerprint(p["hardware"])] = p["hardware"];
+    if (p.contains("hardware"))
+      hardware[frontend::config_fingerprint(p["hardware"])] = p["hardware"];
     if (p.contains("build") && p["build"].is_object()) {
       nlohmann::json b = p["build"];
       revisions.insert(scalar(b["source_revision"]));
@@ -197,7 +175,7 @@ std::string records_csv(const std::vector<PointRecord>& records) {
     }
     nlohmann::json prov = res.contains("provenance") ? res["provenance"] : nlohmann::json::object();
     const std::string fingerprint =
-        prov.contains("hardware") ? hardware_fingerprint(prov["hardware"]) : "";
+        prov.contains("hardware") ? frontend::config_fingerprint(prov["hardware"]) : "";
     const std::string layers =
         prov.contains("network") ? scalar(prov["network"]["layers_hash"]) : "";
     const std::string revision =

@@ -17,6 +17,7 @@
 #include "frontend/lowering/compile.h"
 #include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
+#include "frontend/util/fnv1a.h"
 #include "frontend/util/progress.h"
 #include "sim/compile.h"
 #include "sim/report.h"
@@ -56,9 +57,7 @@ void record_stats(const frontend::HwConfig& hw, const sim::RunStats& s,
               {"dram_bits", s.counts.dram_read_bits + s.counts.dram_write_bits},
               {"hardware_name", frontend::hw_display_name(hw)},
               {"multipliers", hw.multipliers()}};
-  nlohmann::json provenance = provenance_json(frontend::hw_config_json(hw), network, nullptr);
-  provenance["hardware_origin"] = hardware_origin(hw);
-  r.result["provenance"] = provenance;
+  r.result["provenance"] = provenance_json(&hw, network, nullptr);
 }
 
 // A trained model: cycles and energy of its network (as `palsim evaluate`
@@ -81,11 +80,7 @@ void run_model_point(const SweepPoint& p, const frontend::HwConfig& hw, PointRec
   // Timing and energy do not depend on the values: detailed points run the
   // synthetic values (palsim validate --sim-images runs the model's own).
   const sim::RunStats s = sim::simulate(hw, c.program, so);
-  record_stats(hw, s,
-               {{"name", m.network.name()},
-                {"model_hash", model_file_hash(p.model)},
-                {"layers_hash", frontend::network_hash(m.network)}},
-               r);
+  record_stats(hw, s, model_provenance(p.model, m.network), r);
   if (so.mode == sim::SimMode::kDetailed) r.result["bit_exact"] = s.bit_exact;
   sim::require_bit_exact(s);
   const auto& ref = *m.reference;
@@ -131,10 +126,7 @@ PointRecord run_point(const SweepPoint& p) {
   }
   if (r.key.empty()) {
     // No hardware could be resolved: key by the parameters alone.
-    const std::string s = r.params.dump() + "|" + simulator_version();
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    r.key = fmt::format("{:016x}", h);
+    r.key = fnv1a64_hex(r.params.dump() + "|" + simulator_version(), kFnv1aLegacyBasis);
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -13,6 +13,7 @@
 #include "frontend/builders/request_json.h"
 #include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
+#include "frontend/util/fnv1a.h"
 #include "frontend/util/yaml_reader.h"
 #include "training/model_file.h"
 
@@ -20,17 +21,13 @@ namespace palsim::cli {
 
 namespace fs = std::filesystem;
 
-namespace {}  // namespace
-
 std::string model_file_hash(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot read the file", path));
-  uint64_t h = 14695981039346656037ull;
+  uint64_t h = kFnv1aBasis;
   char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i)
-      h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ull;
-  }
+  while (in.read(buf, sizeof buf) || in.gcount() > 0)
+    h = fnv1a64(buf, static_cast<size_t>(in.gcount()), h);
   return fmt::format("{:016x}", h);
 }
 
@@ -92,13 +89,7 @@ std::string point_key(const SweepPoint& p, const frontend::HwConfig& hw) {
   // A network file likewise: an edited file is a new point.
   if (p.model.empty() && !p.builtin_network()) j["network_file_hash"] = model_file_hash(p.network);
   j["simulator_version"] = simulator_version();
-  const std::string s = j.dump();
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return fmt::format("{:016x}", h);
+  return fnv1a64_hex(j.dump(), kFnv1aLegacyBasis);
 }
 
 namespace {

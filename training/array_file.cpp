@@ -8,6 +8,7 @@
 
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
+#include "frontend/util/fnv1a.h"
 #include "frontend/util/input_file.h"
 #include "frontend/util/text_check.h"
 
@@ -21,8 +22,6 @@ constexpr char kMagic[8] = {'P', 'A', 'L', 'S', 'I', 'M', 'A', 'R'};
 // that basis, and a note says so.
 constexpr uint32_t kVersion = 2;
 constexpr uint32_t kLegacyVersion = 1;
-constexpr uint64_t kFnvOffsetBasis = 14695981039346656037ull;  // 0xcbf29ce484222325
-constexpr uint64_t kLegacyOffsetBasis = 1469598103934665603ull;
 
 // One note per file per process: a reader may open the same file many times.
 void note_legacy(const std::string& name) {
@@ -42,15 +41,6 @@ bool little_endian() {
   uint8_t b = 0;
   std::memcpy(&b, &one, 1);
   return b == 1;
-}
-
-uint64_t fnv1a(const char* p, size_t n, uint64_t basis = kFnvOffsetBasis) {
-  uint64_t h = basis;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<uint8_t>(p[i]);
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 size_t element_size(DType t) {
@@ -205,7 +195,7 @@ std::string ArrayFile::serialize() const {
     append<uint64_t>(out, a.data.size());
     out.append(reinterpret_cast<const char*>(a.data.data()), a.data.size());
   }
-  append<uint64_t>(out, fnv1a(out.data(), out.size()));
+  append<uint64_t>(out, fnv1a64(out.data(), out.size()));
   return out;
 }
 
@@ -238,8 +228,8 @@ ArrayFile ArrayFile::parse(const std::string& bytes, const std::string& name) {
   if (version != kVersion && version != kLegacyVersion)
     throw InputError(fmt::format("{}: array file version {} (this palsim reads {} and {})", name,
                                  version, kLegacyVersion, kVersion));
-  const uint64_t basis = version == kLegacyVersion ? kLegacyOffsetBasis : kFnvOffsetBasis;
-  if (fnv1a(bytes.data(), bytes.size() - 8, basis) != stored) {
+  const uint64_t basis = version == kLegacyVersion ? kFnv1aLegacyBasis : kFnv1aBasis;
+  if (fnv1a64(bytes.data(), bytes.size() - 8, basis) != stored) {
     throw InputError(
         fmt::format("{}: corrupt array file: checksum mismatch (truncated or damaged)", name));
   }

@@ -225,14 +225,6 @@ void check_model(const IntegerModelFile& f, const std::string& name) {
 
 }  // namespace
 
-uint64_t fnv1a64(const uint8_t* data, size_t size, uint64_t hash) {
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= data[i];
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
 HwGraph integer_model_graph(const frontend::Network& network) {
   frontend::LoweringOptions o;
   o.fp_layers = frontend::FpLayerTreatment::kInt8;

@@ -60,6 +60,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/util/fnv1a.h"
 #include "frontend/ir/network.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/lowering/int_model.h"
@@ -115,6 +116,6 @@ IntegerModelFile read_integer_model(const std::string& path);
 IntegerModelFile parse_integer_model(const std::string& bytes, const std::string& name);
 
 // FNV-1a 64 of a byte sequence (the reference's image hash).
-uint64_t fnv1a64(const uint8_t* data, size_t size, uint64_t hash = 14695981039346656037ull);
+using palsim::fnv1a64;
 
 }  // namespace palsim::training

@@ -54,11 +54,6 @@ Energy& Energy::operator+=(const Energy& o) {
   return *this;
 }
 
-Energy& Energy::operator*=(double factor) {
-  for (double& v : pj) v *= factor;
-  return *this;
-}
-
 Energy energy_of(const HwConfig& hw, const ActionCounts& c, uint64_t cycles) {
   auto d = [](uint64_t v) { return static_cast<double>(v); };
   Energy e;

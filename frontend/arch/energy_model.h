@@ -58,7 +58,6 @@ struct Energy {
   // The sum of the components, in report order.
   double total() const;
   Energy& operator+=(const Energy& o);
-  Energy& operator*=(double factor);
 };
 
 // The energy of `counts` over `cycles` cycles under `hw`'s costs, with its

@@ -266,12 +266,7 @@ std::string HwConfig::fingerprint() const {
   // the reader knows is in hw_config_json, or the configuration would not
   // reload from it (tested), so no value can shape a mapping without being
   // in the key.
-  uint64_t h = 14695981039346656037ull;
-  // Hashed as a sorted-key JSON: the form results store it in, so an export
-  // can recompute the same fingerprint from a stored configuration.
-  for (unsigned char c : nlohmann::json(hw_config_json(*this)).dump())
-    h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
+  return config_fingerprint(hw_config_json(*this));
 }
 
 }  // namespace palsim::frontend

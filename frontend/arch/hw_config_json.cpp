@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "frontend/util/fnv1a.h"
+
 namespace palsim::frontend {
 
 namespace {
@@ -85,6 +87,10 @@ nlohmann::ordered_json hw_config_json(const HwConfig& c) {
                  {"sram_accounting", c.energy.sram_accounting}};
   j["ppu"] = {{"lanes", c.ppu.lanes}};
   return j;
+}
+
+std::string config_fingerprint(const nlohmann::json& config) {
+  return fnv1a64_hex(config.dump());
 }
 
 std::string hw_display_name(const HwConfig& c) {

@@ -13,6 +13,11 @@ namespace palsim::frontend {
 
 nlohmann::ordered_json hw_config_json(const HwConfig& c);
 
+// The fingerprint of a configuration document: FNV-1a 64 of its sorted-key
+// JSON, the form results store it in, so the fingerprint of a stored
+// configuration equals HwConfig::fingerprint() of the one it was written from.
+std::string config_fingerprint(const nlohmann::json& config);
+
 // The configuration's name, followed by its overrides when it has any
 // ("bitfusion-16x32 [array.rows=8]"): a run with overrides is never reported
 // under the default configuration's name alone.

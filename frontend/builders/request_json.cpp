@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "frontend/ir/network_yaml.h"
+#include "frontend/util/fnv1a.h"
 
 namespace palsim::frontend {
 
@@ -45,6 +46,13 @@ void add_shape_json(const NetworkRequest& r, nlohmann::json& j) {
   if (r.cyclic_groups) j["cyclic_groups"] = *r.cyclic_groups;
 }
 
+const std::vector<std::string>& shape_option_keys() {
+  static const std::vector<std::string> keys = {"input_size",  "input_channels", "classes",
+                                                "base_width",  "stem",           "blocks",
+                                                "projections", "width",          "cyclic_groups"};
+  return keys;
+}
+
 nlohmann::json request_json(const NetworkRequest& r) {
   nlohmann::json j;
   j["network"] = r.network;
@@ -54,9 +62,7 @@ nlohmann::json request_json(const NetworkRequest& r) {
 }
 
 std::string network_hash(const Network& network) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : network_to_yaml(network)) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
+  return fnv1a64_hex(network_to_yaml(network));
 }
 
 }  // namespace palsim::frontend

@@ -17,6 +17,8 @@ namespace palsim::frontend {
 void add_method_json(const MethodOptions& method, nlohmann::json& into);
 // The shape options that were given (input_size, blocks, ...).
 void add_shape_json(const NetworkRequest& request, nlohmann::json& into);
+// Every key add_shape_json may write, in that order (tested equal).
+const std::vector<std::string>& shape_option_keys();
 // network, then the method (built-in networks only), then the shape options.
 nlohmann::json request_json(const NetworkRequest& request);
 

@@ -8,6 +8,7 @@
 
 #include "frontend/isa/program_check.h"
 #include "frontend/util/atomic_file.h"
+#include "frontend/util/fnv1a.h"
 #include "frontend/util/error.h"
 #include "frontend/util/input_file.h"
 #include "frontend/util/text_check.h"
@@ -101,12 +102,7 @@ ProgramInfo info_from_json(const nlohmann::json& j) {
 }  // namespace
 
 uint64_t program_checksum(const uint8_t* data, size_t n) {
-  uint64_t h = 14695981039346656037ull;  // the FNV-1a 64 offset basis (0xcbf29ce484222325)
-  for (size_t i = 0; i < n; ++i) {
-    h ^= data[i];
-    h *= 1099511628211ull;
-  }
-  return h;
+  return fnv1a64(data, n);
 }
 
 std::vector<uint8_t> serialize(const Program& p) {
