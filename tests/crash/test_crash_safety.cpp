@@ -9,7 +9,6 @@
 // and across -j 1 and -j N. (Export, with libtorch: the same.)
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "tests/hardening_util/run_palsim.h"
+#include "tests/hardening_util/scratch.h"
 #ifdef PALSIM_WITH_TORCH
 #include "training/array_file.h"
 #endif
@@ -33,24 +33,7 @@ using palsim_test::RunResult;
 
 const std::string kSrc = PALSIM_SOURCE_DIR;
 
-class Scratch {
- public:
-  Scratch() {
-    std::string tmpl = (fs::temp_directory_path() / "palsim-crash-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-    fs::create_directories(path_ + "/capture");
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string capture() const { return path_ + "/capture"; }
-  std::string operator/(const std::string& f) const { return path_ + "/" + f; }
-
- private:
-  std::string path_;
-};
+using palsim_test::Scratch;
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;

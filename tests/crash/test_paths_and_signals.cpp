@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "tests/hardening_util/run_palsim.h"
+#include "tests/hardening_util/scratch.h"
 
 namespace {
 
@@ -35,37 +35,7 @@ using palsim_test::RunResult;
 const std::string kSrc = PALSIM_SOURCE_DIR;
 const std::string kTiny = kSrc + "/workloads/examples/tiny.yaml";
 
-class Scratch {
- public:
-  Scratch() {
-    std::string tmpl = (fs::temp_directory_path() / "palsim-paths-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-    fs::create_directories(path_ + "/capture");
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& f) const { return path_ + "/" + f; }
-  RunResult run(const std::vector<std::string>& args) const {
-    return palsim_test::run_palsim(args, path_, path_ + "/capture", 300);
-  }
-  pid_t start(const std::vector<std::string>& args) const {
-    return palsim_test::start_palsim(args, path_, path_ + "/capture");
-  }
-  RunResult wait(pid_t pid) const { return palsim_test::wait_palsim(pid, path_ + "/capture", 300); }
-  // The names in the directory (not the capture directory).
-  std::set<std::string> names() const {
-    std::set<std::string> n;
-    for (const auto& e : fs::directory_iterator(path_)) {
-      if (e.path().filename() != "capture") n.insert(e.path().filename().string());
-    }
-    return n;
-  }
-
- private:
-  std::string path_;
-};
+using palsim_test::Scratch;
 
 std::string host_name() {
   char buf[HOST_NAME_MAX + 1] = {};

@@ -7,11 +7,13 @@
 // Removed before the comparison, because they describe the build or the
 // machine rather than the model: provenance.build (palsim version, source
 // revision, simulator version), provenance.command_line (the executable's
-// path), and the wall-clock figures of detailed mode.
+// path), and the wall-clock figures of detailed mode. Paths inside the
+// checkout are written relative to it ("<source>/configs/..."), so that a
+// clone elsewhere compares equal.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
+#include <stdlib.h>  // getenv
 
 #include <filesystem>
 #include <fstream>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "tests/hardening_util/run_palsim.h"
+#include "tests/hardening_util/scratch.h"
 
 namespace {
 
@@ -56,6 +59,14 @@ std::vector<GoldenCase> load_cases() {
 // Drops the build- and machine-dependent fields, wherever a result object
 // holds them (table2 prints a list of rows, each with its runs).
 void normalize(nlohmann::json& j) {
+  if (j.is_string()) {
+    const std::string prefix = kSrc + "/";
+    std::string text = j.get<std::string>();
+    for (size_t at; (at = text.find(prefix)) != std::string::npos;)
+      text.replace(at, prefix.size(), "<source>/");
+    j = text;
+    return;
+  }
   if (j.is_array()) {
     for (auto& e : j) normalize(e);
     return;
@@ -69,26 +80,10 @@ void normalize(nlohmann::json& j) {
     j["detailed"].erase("wall_seconds");
     j["detailed"].erase("unit_cycles_per_second");
   }
-  for (auto& [k, v] : j.items()) {
-    if (k != "provenance") normalize(v);
-  }
+  for (auto& [k, v] : j.items()) normalize(v);
 }
 
-class Scratch {
- public:
-  Scratch() {
-    std::string tmpl = (fs::temp_directory_path() / "palsim-golden-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using palsim_test::Scratch;
 
 // Every leaf that differs, as "path: golden -> now" (at most `limit` of them;
 // `count` counts all), so that a failure says which figures moved.
@@ -127,7 +122,7 @@ class Golden : public ::testing::TestWithParam<GoldenCase> {};
 TEST_P(Golden, JsonEqualsTheCommittedFile) {
   const GoldenCase& c = GetParam();
   Scratch s;
-  const palsim_test::RunResult r = palsim_test::run_palsim(c.args, kSrc, s.path(), 600);
+  const palsim_test::RunResult r = palsim_test::run_palsim(c.args, kSrc, s.capture(), 600);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json j;
   ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out.substr(0, 400);
