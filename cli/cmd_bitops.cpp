@@ -16,20 +16,24 @@ int run_bitops(const std::vector<std::string>& args) {
   int wbits_override = 0, abits_override = 0;
   po::options_description desc("palsim bitops options");
   net.add_to(desc);
-  desc.add_options()("per-layer", po::bool_switch(&per_layer), "also print a table of every counted layer")(
-      "json", po::bool_switch(&json), "print one JSON object (bitops in units of 1e9, macs exact, layers)")(
-      "count-wbits", po::value(&wbits_override), "YAML networks: b_w of the rule (default: the first quantized conv)")(
+  desc.add_options()("per-layer", po::bool_switch(&per_layer),
+                     "also print a table of every counted layer")(
+      "json", po::bool_switch(&json),
+      "print one JSON object (bitops in units of 1e9, macs exact, layers)")(
+      "count-wbits", po::value(&wbits_override),
+      "YAML networks: b_w of the rule (default: the first quantized conv)")(
       "count-abits", po::value(&abits_override), "YAML networks: b_a of the rule");
   po::positional_options_description pos;
   pos.add("network", 1);
   po::variables_map vm;
-  if (!parse_command_line(args, desc, pos, vm, "usage: palsim bitops NETWORK [options]",
-                          "  palsim bitops resnet18 --method palquant --B 2 --G 2        # 14.87\n"
-                          "  palsim bitops resnet18 --method lsq --abits 4 --wbits 4     # 29.10\n"
-                          "  palsim bitops resnet34 --method palquant --B 2 --G 4 --per-layer\n"
-                          "  palsim bitops plain18 --method lsq --projections drop     # 28.78 (keep: 29.10)\n"
-                          "  palsim bitops shufflenetv2 --method lsq --width 1.0 --cyclic-groups 2\n"
-                          "  palsim bitops workloads/examples/tiny.yaml --json")) {
+  if (!parse_command_line(
+          args, desc, pos, vm, "usage: palsim bitops NETWORK [options]",
+          "  palsim bitops resnet18 --method palquant --B 2 --G 2        # 14.87\n"
+          "  palsim bitops resnet18 --method lsq --abits 4 --wbits 4     # 29.10\n"
+          "  palsim bitops resnet34 --method palquant --B 2 --G 4 --per-layer\n"
+          "  palsim bitops plain18 --method lsq --projections drop     # 28.78 (keep: 29.10)\n"
+          "  palsim bitops shufflenetv2 --method lsq --width 1.0 --cyclic-groups 2\n"
+          "  palsim bitops workloads/examples/tiny.yaml --json")) {
     return kExitOk;
   }
   for (const char* o : {"count-wbits", "count-abits"}) {
@@ -84,8 +88,10 @@ int run_bitops(const std::vector<std::string>& args) {
     fmt::print("\n");
   }
   fmt::print("network  {}\n", network.name());
-  fmt::print("MACs     {} ({:.3f}G, thop rule: conv, BN 2/element, FC, global pool)\n", r.macs, r.macs_g_rounded);
-  fmt::print("BitOps   {} x {} x {:.3f}G = {:.2f}G\n", r.w_bits, r.a_bits, r.macs_g_rounded, r.bitops_g);
+  fmt::print("MACs     {} ({:.3f}G, thop rule: conv, BN 2/element, FC, global pool)\n", r.macs,
+             r.macs_g_rounded);
+  fmt::print("BitOps   {} x {} x {:.3f}G = {:.2f}G\n", r.w_bits, r.a_bits, r.macs_g_rounded,
+             r.bitops_g);
   return kExitOk;
 }
 

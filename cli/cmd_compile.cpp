@@ -6,8 +6,8 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "frontend/lowering/compile.h"
-#include "sim/compile.h"
 #include "frontend/util/atomic_file.h"
+#include "sim/compile.h"
 
 namespace palsim::cli {
 
@@ -23,9 +23,12 @@ int run_compile(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("network", 1);
   po::variables_map vm;
-  if (!parse_command_line(args, desc, pos, vm, "usage: palsim compile NETWORK [form options] --hw CONFIG -o prog.bin",
-                          "  palsim compile resnet18 --method palquant --B 2 --G 2 --hw configs/bitfusion.yaml -o r18.bin\n"
-                          "  palsim compile resnet18 --method lsq --abits 4 --wbits 4 --listing -")) {
+  if (!parse_command_line(
+          args, desc, pos, vm,
+          "usage: palsim compile NETWORK [form options] --hw CONFIG -o prog.bin",
+          "  palsim compile resnet18 --method palquant --B 2 --G 2 --hw configs/bitfusion.yaml -o "
+          "r18.bin\n"
+          "  palsim compile resnet18 --method lsq --abits 4 --wbits 4 --listing -")) {
     return kExitOk;
   }
   if (output.empty() && listing.empty()) throw UsageError("give -o FILE and/or --listing FILE");
@@ -33,11 +36,13 @@ int run_compile(const std::vector<std::string>& args) {
   if (!listing.empty() && listing != "-") check_output_path(listing, "--listing");
   const frontend::HwConfig cfg = hw.load();
   const frontend::Network network = frontend::resolve_network(net.request(vm));
-  const frontend::Compiled c = sim::compile(cfg, network, hw.lowering(), static_cast<size_t>(hw.refine), hw.cycle_tolerance);
+  const frontend::Compiled c =
+      sim::compile(cfg, network, hw.lowering(), static_cast<size_t>(hw.refine), hw.cycle_tolerance);
   if (!output.empty()) {
     isa::save_program(c.program, output);
-    fmt::print(stderr, "wrote {}: {} instructions for {} operations ({} block intermediates on chip)\n", output,
-               c.program.code.size(), c.program.info.ops.size(), c.plan.fused_pairs);
+    fmt::print(stderr,
+               "wrote {}: {} instructions for {} operations ({} block intermediates on chip)\n",
+               output, c.program.code.size(), c.program.info.ops.size(), c.plan.fused_pairs);
   }
   if (listing == "-") {
     std::cout << isa::listing(c.program);
@@ -50,7 +55,8 @@ int run_compile(const std::vector<std::string>& args) {
 int run_disasm(const std::vector<std::string>& args) {
   std::string program;
   po::options_description desc("palsim disasm options");
-  desc.add_options()("program", po::value(&program), "PROGRAM: a file written by palsim compile -o");
+  desc.add_options()("program", po::value(&program),
+                     "PROGRAM: a file written by palsim compile -o");
   po::positional_options_description pos;
   pos.add("program", 1);
   po::variables_map vm;

@@ -19,11 +19,12 @@ int run_network(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("network", 1);
   po::variables_map vm;
-  if (!parse_command_line(args, desc, pos, vm, "usage: palsim network NETWORK [options] [-o FILE.yaml]",
-                          "  palsim network resnet18 --method palquant --B 2 --G 2 -o r18_b2g2.yaml\n"
-                          "  palsim network resnet34 --method lsq --abits 4 --wbits 4\n"
-                          "  palsim network shufflenetv2 --method lsq --width 0.5 --stem small --input-size 28 "
-                          "--input-channels 1 --classes 10")) {
+  if (!parse_command_line(
+          args, desc, pos, vm, "usage: palsim network NETWORK [options] [-o FILE.yaml]",
+          "  palsim network resnet18 --method palquant --B 2 --G 2 -o r18_b2g2.yaml\n"
+          "  palsim network resnet34 --method lsq --abits 4 --wbits 4\n"
+          "  palsim network shufflenetv2 --method lsq --width 0.5 --stem small --input-size 28 "
+          "--input-channels 1 --classes 10")) {
     return kExitOk;
   }
   const frontend::NetworkRequest request = net.request(vm);

@@ -19,16 +19,19 @@ namespace {
 
 // A Slurm job array in which each task runs one shard of the points into its
 // own database; `palsim results --merge` combines them.
-std::string slurm_script(const std::string& spec, const std::string& dir, int tasks, const std::string& binary) {
+std::string slurm_script(const std::string& spec, const std::string& dir, int tasks,
+                         const std::string& binary) {
   return fmt::format(
       "#!/bin/sh\n"
       "#SBATCH --job-name=palsim-sweep\n"
       "#SBATCH --array=0-{0}\n"
       "#SBATCH --cpus-per-task=1\n"
       "#SBATCH --output={1}/shard_%a.log\n"
-      "# Written by palsim sweep --slurm. Each task runs shard $SLURM_ARRAY_TASK_ID of {2} into its own database;\n"
+      "# Written by palsim sweep --slurm. Each task runs shard $SLURM_ARRAY_TASK_ID of {2} into "
+      "its own database;\n"
       "# combine them with: palsim results --merge {1}/shard_*.db -o merged.db\n"
-      "exec '{3}' sweep '{4}' --shard \"$SLURM_ARRAY_TASK_ID/{2}\" --db '{1}/shard_'\"$SLURM_ARRAY_TASK_ID\"'.db' "
+      "exec '{3}' sweep '{4}' --shard \"$SLURM_ARRAY_TASK_ID/{2}\" --db "
+      "'{1}/shard_'\"$SLURM_ARRAY_TASK_ID\"'.db' "
       "--resume -j 1 --quiet\n",
       tasks - 1, dir, tasks, binary, spec);
 }
@@ -49,22 +52,25 @@ int run_sweep(const std::vector<std::string>& args) {
   po::options_description desc("palsim sweep options");
   desc.add_options()("sweep", po::value(&spec_file), "SWEEP: a sweep YAML file")(
       "db", po::value(&db_file), "results database (default: next to the sweep file, NAME.db)")(
-      "resume", po::bool_switch(&resume), "continue a sweep: skip points already done in the database")(
+      "resume", po::bool_switch(&resume),
+      "continue a sweep: skip points already done in the database")(
       "jobs,j", po::value(&jobs)->default_value(jobs), "parallel points")(
       "shard", po::value(&shard), "run only shard I/N of the points (I in 0..N-1)")(
       "list", po::bool_switch(&list), "print the points and exit")(
-      "slurm", po::value(&slurm_dir), "write a Slurm job array (one shard per task) into this directory")(
+      "slurm", po::value(&slurm_dir),
+      "write a Slurm job array (one shard per task) into this directory")(
       "tasks", po::value(&tasks)->default_value(4), "--slurm: array tasks")(
       "submit", po::bool_switch(&submit), "--slurm: submit it with sbatch")(
       "quiet,q", po::bool_switch(&quiet), "no progress on stderr");
   po::positional_options_description pos;
   pos.add("sweep", 1);
   po::variables_map vm;
-  if (!parse_command_line(args, desc, pos, vm, "usage: palsim sweep SWEEP.yaml [--db FILE] [--resume] [-j N]",
-                          "  palsim sweep configs/sweeps/smoke.yaml\n"
-                          "  palsim sweep configs/sweeps/bg_resnet18.yaml --db bg.db -j 2\n"
-                          "  palsim sweep configs/sweeps/bg_resnet18.yaml --db bg.db --resume\n"
-                          "  palsim sweep configs/sweeps/bg_resnet18.yaml --slurm slurm_bg --tasks 8 --submit")) {
+  if (!parse_command_line(
+          args, desc, pos, vm, "usage: palsim sweep SWEEP.yaml [--db FILE] [--resume] [-j N]",
+          "  palsim sweep configs/sweeps/smoke.yaml\n"
+          "  palsim sweep configs/sweeps/bg_resnet18.yaml --db bg.db -j 2\n"
+          "  palsim sweep configs/sweeps/bg_resnet18.yaml --db bg.db --resume\n"
+          "  palsim sweep configs/sweeps/bg_resnet18.yaml --slurm slurm_bg --tasks 8 --submit")) {
     return kExitOk;
   }
   if (spec_file.empty()) throw UsageError("missing SWEEP");
@@ -76,18 +82,23 @@ int run_sweep(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (!slurm_dir.empty()) {
-    if (!shard.empty() || !db_file.empty()) throw UsageError("--slurm writes its own --shard and --db per task");
+    if (!shard.empty() || !db_file.empty())
+      throw UsageError("--slurm writes its own --shard and --db per task");
     if (tasks < 1 || tasks > 10000) throw UsageError("--tasks: must be between 1 and 10000");
     std::error_code ec;
     fs::create_directories(slurm_dir, ec);
-    if (ec) throw InputError(fmt::format("--slurm: cannot create '{}': {}", slurm_dir, ec.message()));
+    if (ec)
+      throw InputError(fmt::format("--slurm: cannot create '{}': {}", slurm_dir, ec.message()));
     const std::string script = slurm_dir + "/sweep.sbatch";
-    write_file_atomically(script, slurm_script(fs::absolute(spec_file).string(), fs::absolute(slurm_dir).string(),
-                                               tasks, self_binary()));
+    write_file_atomically(
+        script, slurm_script(fs::absolute(spec_file).string(), fs::absolute(slurm_dir).string(),
+                             tasks, self_binary()));
     fmt::print("wrote {} ({} points in {} tasks)\n", script, spec.points.size(), tasks);
     if (submit) {
       const int rc = std::system(fmt::format("sbatch '{}'", script).c_str());
-      if (rc != 0) throw InputError("--submit: sbatch failed (is Slurm running? see tools/slurm_integration_test)");
+      if (rc != 0)
+        throw InputError(
+            "--submit: sbatch failed (is Slurm running? see tools/slurm_integration_test)");
     }
     return kExitOk;
   }
@@ -112,9 +123,11 @@ int run_sweep(const std::vector<std::string>& args) {
   check_output_path(db_file, "--db");
   ResultDb db(db_file);
   const SweepSummary s = cli::run_sweep(spec, db, o);
-  fmt::print("sweep {}: {} points, {} done, {} failed, {} already done; {:.1f} s ({:.2f} points/s); results in {}\n",
-             spec.name, s.total, s.done, s.failed, s.skipped, s.seconds,
-             s.seconds > 0 ? (s.done + s.failed) / s.seconds : 0.0, db_file);
+  fmt::print(
+      "sweep {}: {} points, {} done, {} failed, {} already done; {:.1f} s ({:.2f} points/s); "
+      "results in {}\n",
+      spec.name, s.total, s.done, s.failed, s.skipped, s.seconds,
+      s.seconds > 0 ? (s.done + s.failed) / s.seconds : 0.0, db_file);
   if (s.interrupted) {
     fmt::print(stderr, "interrupted: finished points are saved; continue with --resume\n");
     return 128 + s.signal;  // 130 after SIGINT, 143 after SIGTERM, as a shell reports a killed job
@@ -127,16 +140,18 @@ int run_results(const std::vector<std::string>& args) {
   std::string output, csv, markdown;
   bool json = false, merge = false;
   po::options_description desc("palsim results options");
-  desc.add_options()("db", po::value(&inputs)->composing(), "DB: a sweep database (several with --merge)")(
+  desc.add_options()("db", po::value(&inputs)->composing(),
+                     "DB: a sweep database (several with --merge)")(
       "json", po::bool_switch(&json), "print a JSON list, one object per point")(
-      "csv", po::value(&csv), "write a CSV file (- for stdout)")("markdown", po::value(&markdown),
-                                                                 "write a Markdown table (- for stdout)")(
+      "csv", po::value(&csv), "write a CSV file (- for stdout)")(
+      "markdown", po::value(&markdown), "write a Markdown table (- for stdout)")(
       "merge", po::bool_switch(&merge), "combine the databases into -o OUT (Slurm shards)")(
       "output,o", po::value(&output), "--merge: the combined database");
   po::positional_options_description pos;
   pos.add("db", -1);
   po::variables_map vm;
-  if (!parse_command_line(args, desc, pos, vm, "usage: palsim results DB [--json|--csv F|--markdown F]",
+  if (!parse_command_line(args, desc, pos, vm,
+                          "usage: palsim results DB [--json|--csv F|--markdown F]",
                           "  palsim results configs/sweeps/smoke.db --json\n"
                           "  palsim results bg.db --csv bg.csv --markdown bg.md\n"
                           "  palsim results --merge slurm_bg/shard_*.db -o bg.db")) {
@@ -148,7 +163,8 @@ int run_results(const std::vector<std::string>& args) {
     check_output_path(output, "-o");
     ResultDb out(output);
     merge_databases(inputs, out);
-    fmt::print("merged {} databases into {} ({} points)\n", inputs.size(), output, out.all().size());
+    fmt::print("merged {} databases into {} ({} points)\n", inputs.size(), output,
+               out.all().size());
     return kExitOk;
   }
   if (inputs.size() != 1) throw UsageError("give one DB (or --merge several)");
@@ -157,10 +173,14 @@ int run_results(const std::vector<std::string>& args) {
   const auto records = db.all();
   if (!csv.empty() && csv != "-") check_output_path(csv, "--csv");
   if (!markdown.empty() && markdown != "-") check_output_path(markdown, "--markdown");
-  if (csv == "-") std::cout << records_csv(records);
-  else if (!csv.empty()) write_file_atomically(csv, records_csv(records));
-  if (markdown == "-") std::cout << records_markdown(records);
-  else if (!markdown.empty()) write_file_atomically(markdown, records_markdown(records));
+  if (csv == "-")
+    std::cout << records_csv(records);
+  else if (!csv.empty())
+    write_file_atomically(csv, records_csv(records));
+  if (markdown == "-")
+    std::cout << records_markdown(records);
+  else if (!markdown.empty())
+    write_file_atomically(markdown, records_markdown(records));
   if (json || (csv.empty() && markdown.empty())) std::cout << records_json(records).dump(2) << "\n";
   return kExitOk;
 }

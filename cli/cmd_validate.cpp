@@ -11,9 +11,9 @@
 #include <optional>
 
 #include "cli/command.h"
-#include "cli/provenance.h"
 #include "cli/model_data.h"
 #include "cli/options.h"
+#include "cli/provenance.h"
 #include "frontend/util/error.h"
 #include "sim/simulator.h"
 #include "training/integer_inference.h"
@@ -184,9 +184,9 @@ int run_validate(const std::vector<std::string>& args) {
     images_with_level_ties += ref.levels_equal[static_cast<size_t>(i)] == 0;
   if (json) {
     nlohmann::json j;
-    j["provenance"] = provenance_json(sim_hw ? &*sim_hw : nullptr,
-                                      model_provenance(model_path, model.network),
-                                      {{"sim_images", sim_images}, {"mode", "detailed"}});
+    j["provenance"] =
+        provenance_json(sim_hw ? &*sim_hw : nullptr, model_provenance(model_path, model.network),
+                        {{"sim_images", sim_images}, {"mode", "detailed"}});
     j["model"] = model_path;
     j["dataset"] = ref.dataset;
     j["images"] = count;

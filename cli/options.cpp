@@ -13,38 +13,45 @@ namespace palsim::cli {
 
 void NetworkOptions::add_to(po::options_description& desc) {
   po::options_description net("Network and form");
-  net.add_options()
-      ("network", po::value(&network), "NETWORK: built-in name (resnet18, resnet34, plain18, shufflenetv2) or a YAML network file")
-      ("method", po::value(&method)->default_value("fp"),
-       "form of a built-in network: fp, lsq, ewgs, bitdecomposed, palquant")
-      ("abits", po::value(&abits)->default_value(4), "activation bits (lsq, ewgs, bitdecomposed), 2..8")
-      ("wbits", po::value(&wbits)->default_value(4), "weight bits (lsq, ewgs, bitdecomposed), 2..8")
-      ("slice-bits", po::value(&slice_bits)->default_value(2), "slice width of bitdecomposed: 1, 2 or 4")
-      ("quantizer", po::value(&quantizer)->default_value("lsq"), "quantizer of bitdecomposed: lsq or ewgs")
-      ("B", po::value(&B)->default_value(2), "palquant: bits of every quantized conv, 2..8")
-      ("G", po::value(&G)->default_value(1), "palquant: channel groups (channels widened G x)")
-      ("channel-shuffle", po::value(&channel_shuffle)->default_value("per_stage"),
-       "palquant: none, per_stage (first block of stages 2-4) or per_block")
-      ("no-cyclic", po::bool_switch(&no_cyclic), "palquant: leave out the cyclic shuffle modules")
-      ("no-permutation", po::bool_switch(&no_permutation),
-       "palquant: cyclic shuffle modules without the group permutation (ablation)")
-      ("permute-direction", po::value(&permute_direction)->default_value("paper"),
-       "palquant: paper (Eq. 8: group i -> i+1) or reference (the reference code's rotation)")
-      ("input-size", po::value(&input_size), "built-in: input height = width (default 224)")
-      ("input-channels", po::value(&input_channels), "built-in: input channels (default 3)")
-      ("classes", po::value(&classes), "built-in: classes (default 1000)")
-      ("base-width", po::value(&base_width),
-       "resnet18/34, plain18: channels of stage 1 before widening (default 64)")
-      ("stem", po::value(&stem),
-       "built-in: imagenet (ResNets: 7x7/2 + max pool; shufflenetv2: 3x3/2 + max pool) or small (3x3/1, no pool)")
-      ("blocks", po::value(&blocks),
-       "built-in: blocks per stage, e.g. 2,2,2,2 (ResNets, plain18) or units per stage, e.g. 4,8,4 (shufflenetv2)")
-      ("projections", po::value(&projections),
-       "plain18: keep (the downsampling blocks keep their 1x1 projection shortcut; ResNet-18's BitOps, as the "
-       "paper) or drop (no shortcut at all); default keep")
-      ("width", po::value(&width), "shufflenetv2: width multiplier 0.5, 1.0, 1.5 or 2.0 (default 1.0)")
-      ("cyclic-groups", po::value(&cyclic_groups),
-       "shufflenetv2: add a cyclic shuffle module with this many groups before stages 3 and 4");
+  net.add_options()(
+      "network", po::value(&network),
+      "NETWORK: built-in name (resnet18, resnet34, plain18, shufflenetv2) or a YAML network file")(
+      "method", po::value(&method)->default_value("fp"),
+      "form of a built-in network: fp, lsq, ewgs, bitdecomposed, palquant")(
+      "abits", po::value(&abits)->default_value(4),
+      "activation bits (lsq, ewgs, bitdecomposed), 2..8")(
+      "wbits", po::value(&wbits)->default_value(4), "weight bits (lsq, ewgs, bitdecomposed), 2..8")(
+      "slice-bits", po::value(&slice_bits)->default_value(2),
+      "slice width of bitdecomposed: 1, 2 or 4")("quantizer",
+                                                 po::value(&quantizer)->default_value("lsq"),
+                                                 "quantizer of bitdecomposed: lsq or ewgs")(
+      "B", po::value(&B)->default_value(2), "palquant: bits of every quantized conv, 2..8")(
+      "G", po::value(&G)->default_value(1), "palquant: channel groups (channels widened G x)")(
+      "channel-shuffle", po::value(&channel_shuffle)->default_value("per_stage"),
+      "palquant: none, per_stage (first block of stages 2-4) or per_block")(
+      "no-cyclic", po::bool_switch(&no_cyclic), "palquant: leave out the cyclic shuffle modules")(
+      "no-permutation", po::bool_switch(&no_permutation),
+      "palquant: cyclic shuffle modules without the group permutation (ablation)")(
+      "permute-direction", po::value(&permute_direction)->default_value("paper"),
+      "palquant: paper (Eq. 8: group i -> i+1) or reference (the reference code's rotation)")(
+      "input-size", po::value(&input_size), "built-in: input height = width (default 224)")(
+      "input-channels", po::value(&input_channels), "built-in: input channels (default 3)")(
+      "classes", po::value(&classes), "built-in: classes (default 1000)")(
+      "base-width", po::value(&base_width),
+      "resnet18/34, plain18: channels of stage 1 before widening (default 64)")(
+      "stem", po::value(&stem),
+      "built-in: imagenet (ResNets: 7x7/2 + max pool; shufflenetv2: 3x3/2 + max pool) or small "
+      "(3x3/1, no pool)")("blocks", po::value(&blocks),
+                          "built-in: blocks per stage, e.g. 2,2,2,2 (ResNets, plain18) or units "
+                          "per stage, e.g. 4,8,4 (shufflenetv2)")(
+      "projections", po::value(&projections),
+      "plain18: keep (the downsampling blocks keep their 1x1 projection shortcut; ResNet-18's "
+      "BitOps, as the "
+      "paper) or drop (no shortcut at all); default keep")(
+      "width", po::value(&width),
+      "shufflenetv2: width multiplier 0.5, 1.0, 1.5 or 2.0 (default 1.0)")(
+      "cyclic-groups", po::value(&cyclic_groups),
+      "shufflenetv2: add a cyclic shuffle module with this many groups before stages 3 and 4");
   desc.add(net);
 }
 
@@ -63,26 +70,47 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
   if (network.empty()) throw UsageError("missing NETWORK");
   if (!is_builtin_network(network)) {
     // A network file carries its own form: the options that build one are misused.
-    const bool looks_like_file = network.find('/') != std::string::npos ||
-                                 (network.size() > 5 && network.substr(network.size() - 5) == ".yaml");
+    const bool looks_like_file =
+        network.find('/') != std::string::npos ||
+        (network.size() > 5 && network.substr(network.size() - 5) == ".yaml");
     if (!looks_like_file && !std::filesystem::exists(network)) {
-      throw UsageError(fmt::format("NETWORK: unknown network '{}' (built-in: {}; or a path to a .yaml network file)",
-                                   network, fmt::join(builtin_networks(), ", ")));
+      throw UsageError(fmt::format(
+          "NETWORK: unknown network '{}' (built-in: {}; or a path to a .yaml network file)",
+          network, fmt::join(builtin_networks(), ", ")));
     }
-    for (const char* o : {"method", "abits", "wbits", "slice-bits", "quantizer", "B", "G", "channel-shuffle",
-                          "permute-direction", "no-cyclic", "no-permutation", "input-size", "input-channels",
-                          "classes", "base-width", "stem", "blocks", "projections", "width", "cyclic-groups"}) {
+    for (const char* o : {"method",
+                          "abits",
+                          "wbits",
+                          "slice-bits",
+                          "quantizer",
+                          "B",
+                          "G",
+                          "channel-shuffle",
+                          "permute-direction",
+                          "no-cyclic",
+                          "no-permutation",
+                          "input-size",
+                          "input-channels",
+                          "classes",
+                          "base-width",
+                          "stem",
+                          "blocks",
+                          "projections",
+                          "width",
+                          "cyclic-groups"}) {
       if (vm.count(o) && !vm[o].defaulted()) {
-        throw UsageError(fmt::format("--{} applies to built-in networks only; the network file '{}' carries its "
-                                     "own quantization and shapes",
-                                     o, network));
+        throw UsageError(
+            fmt::format("--{} applies to built-in networks only; the network file '{}' carries its "
+                        "own quantization and shapes",
+                        o, network));
       }
     }
   }
   NetworkRequest r;
   r.network = network;
-  const char* method_opts[] = {"method", "abits", "wbits", "slice-bits", "quantizer", "B", "G", "channel-shuffle",
-                               "permute-direction"};
+  const char* method_opts[] = {"method",     "abits",           "wbits",
+                               "slice-bits", "quantizer",       "B",
+                               "G",          "channel-shuffle", "permute-direction"};
   for (const char* o : method_opts) {
     if (vm.count(o) && !vm[o].defaulted()) r.method_given = true;
   }
@@ -92,29 +120,38 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
   m.a_bits = abits;
   m.w_bits = wbits;
   m.slice_bits = slice_bits;
-  if (quantizer == "lsq") m.decomposed_quantizer = Quantizer::kLsq;
-  else if (quantizer == "ewgs") m.decomposed_quantizer = Quantizer::kUniform;
-  else throw UsageError(fmt::format("--quantizer: must be lsq or ewgs, got '{}'", quantizer));
+  if (quantizer == "lsq")
+    m.decomposed_quantizer = Quantizer::kLsq;
+  else if (quantizer == "ewgs")
+    m.decomposed_quantizer = Quantizer::kUniform;
+  else
+    throw UsageError(fmt::format("--quantizer: must be lsq or ewgs, got '{}'", quantizer));
   m.B = B;
   m.G = G;
   m.channel_shuffle = parse_shuffle_mode(channel_shuffle);
   m.cyclic_shuffle = !no_cyclic;
   m.cyclic_permutation = !no_permutation;
-  if (permute_direction == "paper") m.permute_direction = 1;
-  else if (permute_direction == "reference") m.permute_direction = -1;
-  else throw UsageError(fmt::format("--permute-direction: must be paper or reference, got '{}'", permute_direction));
+  if (permute_direction == "paper")
+    m.permute_direction = 1;
+  else if (permute_direction == "reference")
+    m.permute_direction = -1;
+  else
+    throw UsageError(fmt::format("--permute-direction: must be paper or reference, got '{}'",
+                                 permute_direction));
   if (m.method != Method::kPalQuant) {
     for (const char* o : {"B", "G", "channel-shuffle", "permute-direction"}) {
       if (vm.count(o) && !vm[o].defaulted()) {
         throw UsageError(fmt::format("--{} applies to --method palquant only", o));
       }
     }
-    if (no_cyclic || no_permutation) throw UsageError("--no-cyclic/--no-permutation apply to --method palquant only");
+    if (no_cyclic || no_permutation)
+      throw UsageError("--no-cyclic/--no-permutation apply to --method palquant only");
   }
   if (m.method == Method::kPalQuant || m.method == Method::kFp) {
     for (const char* o : {"abits", "wbits"}) {
       if (vm.count(o) && !vm[o].defaulted()) {
-        throw UsageError(fmt::format("--{} applies to lsq, ewgs and bitdecomposed, not {}", o, method));
+        throw UsageError(
+            fmt::format("--{} applies to lsq, ewgs and bitdecomposed, not {}", o, method));
       }
     }
   }
@@ -136,7 +173,8 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
   if (vm.count("projections")) r.projections = projections;
   if (vm.count("width")) r.width = width;
   if (vm.count("cyclic-groups")) {
-    if (cyclic_groups < 1) throw UsageError(fmt::format("--cyclic-groups: must be at least 1, got {}", cyclic_groups));
+    if (cyclic_groups < 1)
+      throw UsageError(fmt::format("--cyclic-groups: must be at least 1, got {}", cyclic_groups));
     r.cyclic_groups = cyclic_groups;
   }
   if (vm.count("blocks")) {
@@ -147,7 +185,8 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
       try {
         b.push_back(std::stoi(item));
       } catch (...) {
-        throw UsageError(fmt::format("--blocks: '{}' is not a comma-separated list of integers", blocks));
+        throw UsageError(
+            fmt::format("--blocks: '{}' is not a comma-separated list of integers", blocks));
       }
     }
     r.blocks = b;
@@ -157,19 +196,20 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
 
 void HardwareOptions::add_to(po::options_description& desc) {
   po::options_description hwd("Accelerator and lowering");
-  hwd.add_options()
-      ("hw", po::value(&hw)->default_value(hw), "hardware configuration YAML (configs/bitfusion.yaml, configs/bpvec.yaml)")
-      ("set", po::value(&overrides)->composing(),
-       "override a configuration value, e.g. --set buffers.ibuf.size_bytes=16384 (repeatable)")
-      ("fp-layers", po::value(&fp_layers)->default_value("exclude"),
-       "the full-precision stem and classifier: exclude (not simulated) or int8 (8-bit, bit-decomposed)")
-      ("batch", po::value(&batch)->default_value(1), "images per inference")
-      ("no-onchip", po::bool_switch(&no_onchip),
-       "never keep a block's intermediate tensor on chip (measure what it saves)")
-      ("refine", po::value(&refine)->default_value(8),
-       "simulate the mapper's best K mappings of every layer and keep the best (1: the mapper's estimate alone)")
-      ("cycle-tolerance", po::value(&cycle_tolerance)->default_value(0.01),
-       "objective: among mappings within this fraction of the fewest cycles, the least energy (0: strictly cycles, then energy)");
+  hwd.add_options()("hw", po::value(&hw)->default_value(hw),
+                    "hardware configuration YAML (configs/bitfusion.yaml, configs/bpvec.yaml)")(
+      "set", po::value(&overrides)->composing(),
+      "override a configuration value, e.g. --set buffers.ibuf.size_bytes=16384 (repeatable)")(
+      "fp-layers", po::value(&fp_layers)->default_value("exclude"),
+      "the full-precision stem and classifier: exclude (not simulated) or int8 (8-bit, "
+      "bit-decomposed)")("batch", po::value(&batch)->default_value(1), "images per inference")(
+      "no-onchip", po::bool_switch(&no_onchip),
+      "never keep a block's intermediate tensor on chip (measure what it saves)")(
+      "refine", po::value(&refine)->default_value(8),
+      "simulate the mapper's best K mappings of every layer and keep the best (1: the mapper's "
+      "estimate alone)")("cycle-tolerance", po::value(&cycle_tolerance)->default_value(0.01),
+                         "objective: among mappings within this fraction of the fewest cycles, the "
+                         "least energy (0: strictly cycles, then energy)");
   desc.add(hwd);
 }
 
@@ -182,11 +222,14 @@ frontend::HwConfig HardwareOptions::load() const {
 frontend::LoweringOptions HardwareOptions::lowering() const {
   frontend::LoweringOptions o;
   o.fp_layers = frontend::parse_fp_layer_treatment(fp_layers);
-  if (batch < 1 || batch > 4096) throw UsageError(fmt::format("--batch: must be between 1 and 4096, got {}", batch));
+  if (batch < 1 || batch > 4096)
+    throw UsageError(fmt::format("--batch: must be between 1 and 4096, got {}", batch));
   o.batch = batch;
   o.onchip_intermediates = !no_onchip;
-  if (refine < 1 || refine > 256) throw UsageError(fmt::format("--refine: must be between 1 and 256, got {}", refine));
-  if (!(cycle_tolerance >= 0 && cycle_tolerance <= 1)) throw UsageError("--cycle-tolerance: must be between 0 and 1");
+  if (refine < 1 || refine > 256)
+    throw UsageError(fmt::format("--refine: must be between 1 and 256, got {}", refine));
+  if (!(cycle_tolerance >= 0 && cycle_tolerance <= 1))
+    throw UsageError("--cycle-tolerance: must be between 0 and 1");
   return o;
 }
 

@@ -17,6 +17,7 @@ void merge_databases(const std::vector<std::string>& sources, ResultDb& target);
 
 // Writes speedup / energy-efficiency-vs-G and energy-breakdown plots (PNG and
 // SVG via gnuplot) and their data (CSV) into `dir`; returns the files written.
-std::vector<std::string> plot_records(const std::vector<PointRecord>& records, const std::string& dir);
+std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
+                                      const std::string& dir);
 
 }  // namespace palsim::cli

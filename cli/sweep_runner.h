@@ -22,8 +22,8 @@ struct SweepRunOptions {
 };
 
 struct SweepSummary {
-  size_t total = 0;     // points of this shard
-  size_t skipped = 0;   // already done (resume)
+  size_t total = 0;    // points of this shard
+  size_t skipped = 0;  // already done (resume)
   size_t done = 0;
   size_t failed = 0;
   bool interrupted = false;

@@ -33,7 +33,8 @@ double round_decimal(double value, int decimals) {
   // (116.415, not 116.41499999999999). Rounding that digit string half away
   // from zero avoids both binary artefacts and double rounding (printing with
   // a fixed number of extra digits first would turn 1.0049999996 into 1.01).
-  if (!std::isfinite(value) || decimals < 0 || decimals > 15 || std::fabs(value) >= 1e15) return value;
+  if (!std::isfinite(value) || decimals < 0 || decimals > 15 || std::fabs(value) >= 1e15)
+    return value;
   char buf[512];  // "%.*f" of the smallest doubles needs ~340 fraction digits
   int digits = 1;
   for (; digits <= 17; ++digits) {
@@ -79,7 +80,9 @@ BitOpsReport count_bitops(const Network& net, int w_bits, int a_bits) {
     if (m == 0) continue;
     const Layer& l = net.layer(i);
     LayerMacs lm{l.name, l.op(), m, m};
-    const QuantSpec* q = l.is<ConvAttrs>() ? &l.as<ConvAttrs>().quant : l.is<FcAttrs>() ? &l.as<FcAttrs>().quant : nullptr;
+    const QuantSpec* q = l.is<ConvAttrs>() ? &l.as<ConvAttrs>().quant
+                         : l.is<FcAttrs>() ? &l.as<FcAttrs>().quant
+                                           : nullptr;
     if (q && q->quantized() && q->slice_bits > 0) {
       const int sa = (q->a_bits + q->slice_bits - 1) / q->slice_bits;
       const int sw = (q->w_bits + q->slice_bits - 1) / q->slice_bits;

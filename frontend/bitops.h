@@ -22,9 +22,9 @@ struct LayerMacs {
 struct BitOpsReport {
   int w_bits = 0;
   int a_bits = 0;
-  int64_t macs = 0;              // exact sum over layers
-  double macs_g_rounded = 0;     // round(macs / 1e9, 3)
-  double bitops_g = 0;           // macs_g_rounded * w_bits * a_bits, as printed (2 decimals)
+  int64_t macs = 0;               // exact sum over layers
+  double macs_g_rounded = 0;      // round(macs / 1e9, 3)
+  double bitops_g = 0;            // macs_g_rounded * w_bits * a_bits, as printed (2 decimals)
   std::vector<LayerMacs> layers;  // every layer with a nonzero count
 };
 

@@ -25,8 +25,8 @@ std::vector<int32_t> bit_slices(int32_t v, int bits, bool is_signed, int slice_b
 int64_t compose_slices(const std::vector<int32_t>& slices, int slice_bits);
 
 // x * w through slice products and shifts.
-int64_t decomposed_product(int32_t x, int x_bits, bool x_signed, int32_t w, int w_bits, bool w_signed,
-                           int slice_bits);
+int64_t decomposed_product(int32_t x, int x_bits, bool x_signed, int32_t w, int w_bits,
+                           bool w_signed, int slice_bits);
 
 // Element-wise slice of a tensor (every value sliced the same way).
 IntTensor slice_tensor(const IntTensor& t, int bits, bool is_signed, int slice_bits, int index);

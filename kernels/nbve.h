@@ -13,7 +13,8 @@ namespace palsim::kernels {
 
 // sum_k a[k] * w[k] over 2-bit slices; a slice marked signed is sign-extended
 // (values -2..1), otherwise 0..3.
-int64_t nbve_dot(const int32_t* a_slices, bool a_signed, const int32_t* w_slices, bool w_signed, int length);
+int64_t nbve_dot(const int32_t* a_slices, bool a_signed, const int32_t* w_slices, bool w_signed,
+                 int length);
 
 struct CvuOperands {
   int a_bits = 2;  // 2, 4, 6 or 8 (a multiple of 2)

@@ -38,7 +38,8 @@ struct RequantParams {
 int32_t requantize_element(int64_t acc, int32_t residual, int channel, const RequantParams& p);
 
 // Whole tensor (residual may be null when !has_residual; else same shape as acc).
-IntTensor requantize(const AccTensor& acc, const RequantParams& p, const IntTensor* residual = nullptr);
+IntTensor requantize(const AccTensor& acc, const RequantParams& p,
+                     const IntTensor* residual = nullptr);
 
 // The PalQuant identity (method.md section 2): with unsigned weight levels
 // q_w in {0..L_w-1} and activations q_a,

@@ -33,7 +33,9 @@ class Tensor {
   std::vector<T>& values() { return data_; }
   const std::vector<T>& values() const { return data_; }
 
-  bool same_shape(const Tensor& o) const { return n_ == o.n_ && c_ == o.c_ && h_ == o.h_ && w_ == o.w_; }
+  bool same_shape(const Tensor& o) const {
+    return n_ == o.n_ && c_ == o.c_ && h_ == o.h_ && w_ == o.w_;
+  }
   bool operator==(const Tensor& o) const { return same_shape(o) && data_ == o.data_; }
   bool operator!=(const Tensor& o) const { return !(*this == o); }
 

@@ -28,7 +28,9 @@ frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw) {
       sub.graph.ops.push_back(op);
       frontend::OpPlan p = plans[k];
       p.psum_dram_bit = scratch;
-      scratch += static_cast<uint64_t>(op.out.elements()) * graph.options.batch * hw.accumulator_bits * 2 + 512;
+      scratch +=
+          static_cast<uint64_t>(op.out.elements()) * graph.options.batch * hw.accumulator_bits * 2 +
+          512;
       sub.ops.push_back(p);
     }
     sub.graph.dram_bits = scratch;
@@ -46,14 +48,15 @@ frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw) {
 }
 
 frontend::Compiled compile(const frontend::HwConfig& hw, const frontend::Network& net,
-                           const frontend::LoweringOptions& options, size_t candidates, double cycle_tolerance,
-                           bool progress) {
+                           const frontend::LoweringOptions& options, size_t candidates,
+                           double cycle_tolerance, bool progress) {
   frontend::PlanOptions po;
   po.cycle_tolerance = cycle_tolerance;
   std::unique_ptr<Progress> bar;
   if (progress) {
     po.progress = [&bar, &net](int done, int total) {
-      if (!bar) bar = std::make_unique<Progress>(fmt::format("map {}", net.name()), "layers", total, true);
+      if (!bar)
+        bar = std::make_unique<Progress>(fmt::format("map {}", net.name()), "layers", total, true);
       bar->update(done);
       if (done == total) bar->finish();
     };

@@ -18,7 +18,8 @@ frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw);
 constexpr double kDefaultCycleTolerance = 0.01;
 
 frontend::Compiled compile(const frontend::HwConfig& hw, const frontend::Network& net,
-                           const frontend::LoweringOptions& options, size_t candidates = kDefaultRefineCandidates,
+                           const frontend::LoweringOptions& options,
+                           size_t candidates = kDefaultRefineCandidates,
                            double cycle_tolerance = kDefaultCycleTolerance, bool progress = false);
 
 }  // namespace palsim::sim

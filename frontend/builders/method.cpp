@@ -8,27 +8,37 @@ namespace palsim::frontend {
 
 std::string to_string(Method m) {
   switch (m) {
-    case Method::kFp: return "fp";
-    case Method::kLsq: return "lsq";
-    case Method::kEwgs: return "ewgs";
-    case Method::kBitDecomposed: return "bitdecomposed";
-    case Method::kPalQuant: return "palquant";
+    case Method::kFp:
+      return "fp";
+    case Method::kLsq:
+      return "lsq";
+    case Method::kEwgs:
+      return "ewgs";
+    case Method::kBitDecomposed:
+      return "bitdecomposed";
+    case Method::kPalQuant:
+      return "palquant";
   }
   return "?";
 }
 
 Method parse_method(const std::string& name) {
-  for (Method m : {Method::kFp, Method::kLsq, Method::kEwgs, Method::kBitDecomposed, Method::kPalQuant}) {
+  for (Method m :
+       {Method::kFp, Method::kLsq, Method::kEwgs, Method::kBitDecomposed, Method::kPalQuant}) {
     if (to_string(m) == name) return m;
   }
-  throw InputError(fmt::format("--method: unknown method '{}' (fp, lsq, ewgs, bitdecomposed, palquant)", name));
+  throw InputError(
+      fmt::format("--method: unknown method '{}' (fp, lsq, ewgs, bitdecomposed, palquant)", name));
 }
 
 std::string to_string(ShuffleMode m) {
   switch (m) {
-    case ShuffleMode::kNone: return "none";
-    case ShuffleMode::kPerStage: return "per_stage";
-    case ShuffleMode::kPerBlock: return "per_block";
+    case ShuffleMode::kNone:
+      return "none";
+    case ShuffleMode::kPerStage:
+      return "per_stage";
+    case ShuffleMode::kPerBlock:
+      return "per_block";
   }
   return "?";
 }
@@ -37,13 +47,15 @@ ShuffleMode parse_shuffle_mode(const std::string& name) {
   for (ShuffleMode m : {ShuffleMode::kNone, ShuffleMode::kPerStage, ShuffleMode::kPerBlock}) {
     if (to_string(m) == name) return m;
   }
-  throw InputError(fmt::format("--channel-shuffle: unknown mode '{}' (none, per_stage, per_block)", name));
+  throw InputError(
+      fmt::format("--channel-shuffle: unknown mode '{}' (none, per_stage, per_block)", name));
 }
 
 QuantSpec MethodOptions::body_quant() const {
   QuantSpec q;
   switch (method) {
-    case Method::kFp: break;
+    case Method::kFp:
+      break;
     case Method::kLsq:
       q = QuantSpec{Quantizer::kLsq, w_bits, a_bits, 0};
       break;
@@ -72,17 +84,24 @@ int MethodOptions::bitops_a_bits() const {
 
 std::string MethodOptions::label() const {
   switch (method) {
-    case Method::kFp: return "fp";
-    case Method::kLsq: return fmt::format("lsq-a{}w{}", a_bits, w_bits);
-    case Method::kEwgs: return fmt::format("ewgs-a{}w{}", a_bits, w_bits);
+    case Method::kFp:
+      return "fp";
+    case Method::kLsq:
+      return fmt::format("lsq-a{}w{}", a_bits, w_bits);
+    case Method::kEwgs:
+      return fmt::format("ewgs-a{}w{}", a_bits, w_bits);
     case Method::kBitDecomposed:
-      return fmt::format("bitdecomposed-{}-a{}w{}-s{}", to_string(decomposed_quantizer), a_bits, w_bits, slice_bits);
+      return fmt::format("bitdecomposed-{}-a{}w{}-s{}", to_string(decomposed_quantizer), a_bits,
+                         w_bits, slice_bits);
     case Method::kPalQuant: {
       std::string l = fmt::format("palquant-b{}g{}", B, G);
       if (G > 1) {
-        if (channel_shuffle != ShuffleMode::kPerStage) l += "-shuffle_" + to_string(channel_shuffle);
-        if (!cyclic_shuffle) l += "-nocyclic";
-        else if (!cyclic_permutation) l += "-noperm";
+        if (channel_shuffle != ShuffleMode::kPerStage)
+          l += "-shuffle_" + to_string(channel_shuffle);
+        if (!cyclic_shuffle)
+          l += "-nocyclic";
+        else if (!cyclic_permutation)
+          l += "-noperm";
         if (permute_direction != 1) l += "-refperm";
       }
       return l;
@@ -93,10 +112,12 @@ std::string MethodOptions::label() const {
 
 void MethodOptions::validate() const {
   auto check_bits = [](const char* option, int v) {
-    if (v < 2 || v > 8) throw InputError(fmt::format("{}: must be between 2 and 8, got {}", option, v));
+    if (v < 2 || v > 8)
+      throw InputError(fmt::format("{}: must be between 2 and 8, got {}", option, v));
   };
   switch (method) {
-    case Method::kFp: break;
+    case Method::kFp:
+      break;
     case Method::kLsq:
     case Method::kEwgs:
       check_bits("--abits", a_bits);
@@ -108,11 +129,13 @@ void MethodOptions::validate() const {
       if (slice_bits != 1 && slice_bits != 2 && slice_bits != 4) {
         throw InputError(fmt::format("--slice-bits: must be 1, 2 or 4, got {}", slice_bits));
       }
-      if (decomposed_quantizer == Quantizer::kNone) throw InputError("--quantizer: must be lsq or ewgs");
+      if (decomposed_quantizer == Quantizer::kNone)
+        throw InputError("--quantizer: must be lsq or ewgs");
       break;
     case Method::kPalQuant:
       check_bits("--B", B);
-      if (G < 1 || G > 16) throw InputError(fmt::format("--G: must be between 1 and 16, got {}", G));
+      if (G < 1 || G > 16)
+        throw InputError(fmt::format("--G: must be between 1 and 16, got {}", G));
       if (permute_direction != 1 && permute_direction != -1) {
         throw InputError("--permute-direction: must be paper or reference");
       }

@@ -26,7 +26,7 @@ struct MethodOptions {
   // lsq / ewgs / bitdecomposed
   int a_bits = 4;
   int w_bits = 4;
-  int slice_bits = 2;                         // bitdecomposed only
+  int slice_bits = 2;                                // bitdecomposed only
   Quantizer decomposed_quantizer = Quantizer::kLsq;  // bitdecomposed only
   // palquant
   int B = 2;

@@ -32,11 +32,13 @@ StemKind parse_stem(const std::string& s) {
 
 // An option given for a network it does not shape is an error, not ignored.
 void reject(bool given, const char* option, const std::string& network, const char* applies_to) {
-  if (given) throw InputError(fmt::format("--{} applies to {}, not {}", option, applies_to, network));
+  if (given)
+    throw InputError(fmt::format("--{} applies to {}, not {}", option, applies_to, network));
 }
 
 Network build_shufflenet(const NetworkRequest& r) {
-  reject(r.base_width.has_value(), "base-width", r.network, "resnet18, resnet34 and plain18 (shufflenetv2: --width)");
+  reject(r.base_width.has_value(), "base-width", r.network,
+         "resnet18, resnet34 and plain18 (shufflenetv2: --width)");
   reject(r.projections.has_value(), "projections", r.network, "plain18");
   ShuffleNetOptions o;
   if (r.width) o.width = *r.width;
@@ -76,18 +78,21 @@ Network build_builtin(const NetworkRequest& r) {
 
 Network resolve_network(const NetworkRequest& r) {
   if (is_builtin_network(r.network)) return build_builtin(r);
-  const bool looks_like_file = r.network.find('/') != std::string::npos ||
-                               (r.network.size() > 5 && r.network.substr(r.network.size() - 5) == ".yaml");
+  const bool looks_like_file =
+      r.network.find('/') != std::string::npos ||
+      (r.network.size() > 5 && r.network.substr(r.network.size() - 5) == ".yaml");
   if (!looks_like_file && !std::filesystem::exists(r.network)) {
-    throw InputError(fmt::format("NETWORK: unknown network '{}' (built-in: {}; or a path to a .yaml network file)",
-                                 r.network, fmt::join(builtin_networks(), ", ")));
-  }
-  if (r.method_given || r.input_size || r.classes || r.base_width || r.stem || r.blocks || r.input_channels ||
-      r.projections || r.width || r.cyclic_groups) {
     throw InputError(fmt::format(
-        "--method and the builder options apply to built-in networks; the network file '{}' carries its own "
-        "quantization and shapes",
-        r.network));
+        "NETWORK: unknown network '{}' (built-in: {}; or a path to a .yaml network file)",
+        r.network, fmt::join(builtin_networks(), ", ")));
+  }
+  if (r.method_given || r.input_size || r.classes || r.base_width || r.stem || r.blocks ||
+      r.input_channels || r.projections || r.width || r.cyclic_groups) {
+    throw InputError(
+        fmt::format("--method and the builder options apply to built-in networks; the network file "
+                    "'{}' carries its own "
+                    "quantization and shapes",
+                    r.network));
   }
   return load_network_yaml(r.network);
 }

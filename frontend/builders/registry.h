@@ -20,11 +20,11 @@ struct NetworkRequest {
   std::optional<int> input_channels;
   std::optional<int> classes;
   std::optional<int> base_width;
-  std::optional<std::string> stem;  // imagenet | small
+  std::optional<std::string> stem;         // imagenet | small
   std::optional<std::vector<int>> blocks;  // 4 stages (ResNets, plain18) or 3 (shufflenetv2)
   std::optional<std::string> projections;  // plain18: keep | drop (PlainProjections)
   std::optional<double> width;             // shufflenetv2: 0.5, 1.0, 1.5, 2.0
-  std::optional<int> cyclic_groups;        // shufflenetv2: cyclic shuffle modules before stages 3, 4
+  std::optional<int> cyclic_groups;  // shufflenetv2: cyclic shuffle modules before stages 3, 4
 };
 
 const std::vector<std::string>& builtin_networks();

@@ -6,7 +6,9 @@
 
 namespace palsim::frontend {
 
-std::string to_string(PlainProjections p) { return p == PlainProjections::kKeep ? "keep" : "drop"; }
+std::string to_string(PlainProjections p) {
+  return p == PlainProjections::kKeep ? "keep" : "drop";
+}
 
 PlainProjections parse_plain_projections(const std::string& s) {
   if (s == "keep") return PlainProjections::kKeep;
@@ -33,8 +35,8 @@ class ResNetBuilder {
  public:
   ResNetBuilder(Network& net, const MethodOptions& m) : net_(net), m_(m), quant_(m.body_quant()) {}
 
-  int conv(const std::string& name, int input, int out_channels, int kernel, int stride, int pad, int groups,
-           QuantSpec quant, LayerRole role = LayerRole::kBody) {
+  int conv(const std::string& name, int input, int out_channels, int kernel, int stride, int pad,
+           int groups, QuantSpec quant, LayerRole role = LayerRole::kBody) {
     ConvAttrs a;
     a.out_channels = out_channels;
     a.kernel_h = a.kernel_w = kernel;
@@ -44,7 +46,8 @@ class ResNetBuilder {
     a.quant = quant;
     return net_.add(name, a, {input}, role);
   }
-  int body_conv(const std::string& name, int input, int out_channels, int kernel, int stride, int pad) {
+  int body_conv(const std::string& name, int input, int out_channels, int kernel, int stride,
+                int pad) {
     return conv(name, input, out_channels, kernel, stride, pad, m_.groups(), quant_);
   }
   int bn(const std::string& name, int input, LayerRole role = LayerRole::kBody) {
@@ -98,7 +101,8 @@ Network build_resnet(const std::string& name, const ResNetOptions& o, const Meth
   for (int s = 0; s < 4; ++s) {
     const int planes = o.base_width * (1 << s) * widen;
     if (planes % G != 0 || channels % G != 0) {
-      throw InputError(fmt::format("--G: {} groups do not divide the {} channels of stage {}", G, planes, s + 1));
+      throw InputError(fmt::format("--G: {} groups do not divide the {} channels of stage {}", G,
+                                   planes, s + 1));
     }
     // Cyclic shuffle module before stages 2-4: Z = X + ReLU(BN(Conv1x1_g(P(X)))).
     if (s > 0 && b.grouped() && m.cyclic_shuffle) {
@@ -121,8 +125,9 @@ Network build_resnet(const std::string& name, const ResNetOptions& o, const Meth
       y = b.relu(p + ".relu1", y);
       y = b.body_conv(p + ".conv2", y, planes, 3, 1, 1);
       y = b.bn(p + ".bn2", y);
-      const bool shuffle = b.grouped() && ((m.channel_shuffle == ShuffleMode::kPerStage && downsample) ||
-                                           m.channel_shuffle == ShuffleMode::kPerBlock);
+      const bool shuffle =
+          b.grouped() && ((m.channel_shuffle == ShuffleMode::kPerStage && downsample) ||
+                          m.channel_shuffle == ShuffleMode::kPerBlock);
       if (shuffle) y = net.add(p + ".shuffle", ChannelShuffleAttrs{G}, {y});
       // A plain network drops the identity shortcuts; its downsampling blocks
       // keep their projection shortcut or lose it (PlainProjections).

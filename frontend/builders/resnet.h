@@ -22,12 +22,13 @@ enum class StemKind {
 // G=2); under the thop rule only kKeep gives that, because the counter sees
 // only the layers a forward pass runs, and an addition counts 0.
 enum class PlainProjections {
-  kKeep,  // the downsampling blocks keep their projection shortcut (1x1 conv + BN) and its addition;
-          // only the identity shortcuts are removed (same MACs as the ResNet)
+  kKeep,  // the downsampling blocks keep their projection shortcut (1x1 conv + BN) and its
+          // addition; only the identity shortcuts are removed (same MACs as the ResNet)
   kDrop,  // no shortcut at all (He et al.'s plain network): the projections are not built
 };
 std::string to_string(PlainProjections p);
-PlainProjections parse_plain_projections(const std::string& s);  // throws InputError naming --projections
+PlainProjections parse_plain_projections(
+    const std::string& s);  // throws InputError naming --projections
 
 struct ResNetOptions {
   std::vector<int> blocks = {2, 2, 2, 2};  // basic blocks per stage
@@ -43,6 +44,7 @@ ResNetOptions resnet_options_for_depth(int depth);  // 18 or 34
 
 // Builds and shape-checks the network. Throws InputError on bad options
 // (including G that does not divide a stage's channels).
-Network build_resnet(const std::string& name, const ResNetOptions& options, const MethodOptions& method);
+Network build_resnet(const std::string& name, const ResNetOptions& options,
+                     const MethodOptions& method);
 
 }  // namespace palsim::frontend

@@ -42,7 +42,8 @@ struct QuantSpec {
   // the uniform quantizer (the signed mapping is a correction, see kernels).
   bool weights_signed() const { return quantizer == Quantizer::kLsq; }
   bool operator==(const QuantSpec& o) const {
-    return quantizer == o.quantizer && w_bits == o.w_bits && a_bits == o.a_bits && slice_bits == o.slice_bits;
+    return quantizer == o.quantizer && w_bits == o.w_bits && a_bits == o.a_bits &&
+           slice_bits == o.slice_bits;
   }
 };
 
@@ -93,9 +94,9 @@ struct SplitAttrs {
 // The inputs joined along channels, in input order (same height and width).
 struct ConcatAttrs {};
 
-using LayerAttrs = std::variant<InputAttrs, ConvAttrs, BatchNormAttrs, ReluAttrs, MaxPoolAttrs, AvgPoolAttrs,
-                                GlobalAvgPoolAttrs, AddAttrs, ChannelShuffleAttrs, CyclicPermuteAttrs, FcAttrs,
-                                FlattenAttrs, SplitAttrs, ConcatAttrs>;
+using LayerAttrs = std::variant<InputAttrs, ConvAttrs, BatchNormAttrs, ReluAttrs, MaxPoolAttrs,
+                                AvgPoolAttrs, GlobalAvgPoolAttrs, AddAttrs, ChannelShuffleAttrs,
+                                CyclicPermuteAttrs, FcAttrs, FlattenAttrs, SplitAttrs, ConcatAttrs>;
 
 // The op names used in YAML and reports, in LayerAttrs order.
 const std::vector<std::string>& op_names();

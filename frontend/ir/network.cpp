@@ -13,8 +13,8 @@ int Network::add(Layer layer) {
   }
   for (int in : layer.inputs) {
     if (in < 0 || in >= size()) {
-      throw InputError(fmt::format("network '{}': layer '{}' reads a layer that does not precede it", name_,
-                                   layer.name));
+      throw InputError(fmt::format(
+          "network '{}': layer '{}' reads a layer that does not precede it", name_, layer.name));
     }
   }
   const int index = size();
@@ -23,7 +23,8 @@ int Network::add(Layer layer) {
   return index;
 }
 
-int Network::add(const std::string& name, LayerAttrs attrs, std::vector<int> inputs, LayerRole role) {
+int Network::add(const std::string& name, LayerAttrs attrs, std::vector<int> inputs,
+                 LayerRole role) {
   Layer l;
   l.name = name;
   l.attrs = std::move(attrs);
@@ -58,15 +59,18 @@ namespace {
 
 void expect_inputs(const Layer& l, size_t n) {
   if (l.inputs.size() != n) {
-    shape_error(l, fmt::format("expects {} input{}, has {}", n, n == 1 ? "" : "s", l.inputs.size()));
+    shape_error(l,
+                fmt::format("expects {} input{}, has {}", n, n == 1 ? "" : "s", l.inputs.size()));
   }
 }
 
 int window_output(const Layer& l, int in, int kernel, int stride, int pad, const char* axis) {
-  if (kernel <= 0 || stride <= 0 || pad < 0) shape_error(l, "kernel and stride must be positive, padding >= 0");
+  if (kernel <= 0 || stride <= 0 || pad < 0)
+    shape_error(l, "kernel and stride must be positive, padding >= 0");
   const int span = in + 2 * pad - kernel;
   if (span < 0) {
-    shape_error(l, fmt::format("kernel {} does not fit the {} {} with padding {}", kernel, axis, in, pad));
+    shape_error(
+        l, fmt::format("kernel {} does not fit the {} {} with padding {}", kernel, axis, in, pad));
   }
   return span / stride + 1;
 }
@@ -74,7 +78,8 @@ int window_output(const Layer& l, int in, int kernel, int stride, int pad, const
 void check_quant(const Layer& l, const QuantSpec& q) {
   if (!q.quantized()) return;
   if (q.w_bits < 2 || q.w_bits > 8 || q.a_bits < 2 || q.a_bits > 8) {
-    shape_error(l, fmt::format("quantized widths must be 2..8 bits (w {} a {})", q.w_bits, q.a_bits));
+    shape_error(l,
+                fmt::format("quantized widths must be 2..8 bits (w {} a {})", q.w_bits, q.a_bits));
   }
   if (q.slice_bits != 0 && q.slice_bits != 1 && q.slice_bits != 2 && q.slice_bits != 4) {
     shape_error(l, fmt::format("slice width must be 1, 2 or 4 bits, got {}", q.slice_bits));
@@ -98,14 +103,17 @@ void Network::infer_shapes() {
       if (a.groups <= 0) shape_error(l, "groups must be positive");
       if (a.out_channels <= 0) shape_error(l, "out_channels must be positive");
       if (in.c % a.groups != 0) {
-        shape_error(l, fmt::format("groups {} do not divide the {} input channels", a.groups, in.c));
+        shape_error(l,
+                    fmt::format("groups {} do not divide the {} input channels", a.groups, in.c));
       }
       if (a.out_channels % a.groups != 0) {
-        shape_error(l, fmt::format("groups {} do not divide the {} output channels", a.groups, a.out_channels));
+        shape_error(l, fmt::format("groups {} do not divide the {} output channels", a.groups,
+                                   a.out_channels));
       }
       check_quant(l, a.quant);
-      l.out = Shape{a.out_channels, window_output(l, in.h, a.kernel_h, a.stride_h, a.pad_h, "height"),
-                    window_output(l, in.w, a.kernel_w, a.stride_w, a.pad_w, "width")};
+      l.out =
+          Shape{a.out_channels, window_output(l, in.h, a.kernel_h, a.stride_h, a.pad_h, "height"),
+                window_output(l, in.w, a.kernel_w, a.stride_w, a.pad_w, "width")};
     } else if (l.is<BatchNormAttrs>() || l.is<ReluAttrs>()) {
       expect_inputs(l, 1);
       l.out = in_shape(0);
@@ -129,8 +137,8 @@ void Network::infer_shapes() {
     } else if (l.is<AddAttrs>()) {
       expect_inputs(l, 2);
       if (in_shape(0) != in_shape(1)) {
-        shape_error(l, fmt::format("adds tensors of different shapes {} and {}", to_string(in_shape(0)),
-                                   to_string(in_shape(1))));
+        shape_error(l, fmt::format("adds tensors of different shapes {} and {}",
+                                   to_string(in_shape(0)), to_string(in_shape(1))));
       }
       l.out = in_shape(0);
     } else if (l.is<ChannelShuffleAttrs>() || l.is<CyclicPermuteAttrs>()) {
@@ -143,7 +151,8 @@ void Network::infer_shapes() {
       }
       if (l.is<CyclicPermuteAttrs>()) {
         const int d = l.as<CyclicPermuteAttrs>().direction;
-        if (d != 1 && d != -1) shape_error(l, "direction must be +1 (paper) or -1 (reference code)");
+        if (d != 1 && d != -1)
+          shape_error(l, "direction must be +1 (paper) or -1 (reference code)");
       }
       l.out = in_shape(0);
     } else if (l.is<FcAttrs>()) {
@@ -161,10 +170,11 @@ void Network::infer_shapes() {
       const auto& a = l.as<SplitAttrs>();
       const Shape in = in_shape(0);
       if (a.offset < 0) shape_error(l, fmt::format("offset must be >= 0, got {}", a.offset));
-      if (a.channels <= 0) shape_error(l, fmt::format("channels must be positive, got {}", a.channels));
+      if (a.channels <= 0)
+        shape_error(l, fmt::format("channels must be positive, got {}", a.channels));
       if (a.offset + a.channels > in.c) {
-        shape_error(l, fmt::format("channels [{}, {}) lie outside the input's {} channels", a.offset,
-                                   a.offset + a.channels, in.c));
+        shape_error(l, fmt::format("channels [{}, {}) lie outside the input's {} channels",
+                                   a.offset, a.offset + a.channels, in.c));
       }
       l.out = Shape{a.channels, in.h, in.w};
     } else if (l.is<ConcatAttrs>()) {
@@ -175,9 +185,10 @@ void Network::infer_shapes() {
       for (size_t k = 1; k < l.inputs.size(); ++k) {
         const Shape s = in_shape(k);
         if (s.h != out.h || s.w != out.w) {
-          shape_error(l, fmt::format("joins tensors of different heights or widths: {} and {} ('{}')",
-                                     to_string(in_shape(0)), to_string(s),
-                                     layers_[static_cast<size_t>(l.inputs[k])].name));
+          shape_error(l,
+                      fmt::format("joins tensors of different heights or widths: {} and {} ('{}')",
+                                  to_string(in_shape(0)), to_string(s),
+                                  layers_[static_cast<size_t>(l.inputs[k])].name));
         }
         out.c += s.c;
       }

@@ -116,7 +116,8 @@ Network parse_network_yaml(const std::string& text, const std::string& file) {
   std::string format;
   doc.read("format", format);
   if (format != kNetworkFormat) {
-    doc.fail("format", fmt::format("unsupported network format '{}' (this palsim reads '{}')", format, kNetworkFormat));
+    doc.fail("format", fmt::format("unsupported network format '{}' (this palsim reads '{}')",
+                                   format, kNetworkFormat));
   }
   std::string name;
   doc.read("name", name);
@@ -133,7 +134,9 @@ Network parse_network_yaml(const std::string& text, const std::string& file) {
     l.attrs = read_attrs(m, op);
     std::string role = "body";
     m.read_choice_optional("role", role, {"body", "stem", "classifier"});
-    l.role = role == "stem" ? LayerRole::kStem : role == "classifier" ? LayerRole::kClassifier : LayerRole::kBody;
+    l.role = role == "stem"         ? LayerRole::kStem
+             : role == "classifier" ? LayerRole::kClassifier
+                                    : LayerRole::kBody;
     std::vector<std::string> inputs;
     if (m.has("inputs")) {
       m.read("inputs", inputs);
@@ -215,7 +218,8 @@ std::string network_to_yaml(const Network& net) {
     if (l.role != LayerRole::kBody) out << YAML::Key << "role" << YAML::Value << to_string(l.role);
     if (l.is<InputAttrs>()) {
       const Shape s = l.as<InputAttrs>().shape;
-      out << YAML::Key << "shape" << YAML::Value << YAML::Flow << YAML::BeginSeq << s.c << s.h << s.w << YAML::EndSeq;
+      out << YAML::Key << "shape" << YAML::Value << YAML::Flow << YAML::BeginSeq << s.c << s.h
+          << s.w << YAML::EndSeq;
     } else if (l.is<ConvAttrs>()) {
       const auto& a = l.as<ConvAttrs>();
       out << YAML::Key << "out_channels" << YAML::Value << a.out_channels;
@@ -226,8 +230,10 @@ std::string network_to_yaml(const Network& net) {
       out << YAML::Key << "bias" << YAML::Value << a.bias;
       emit_quant(out, a.quant);
     } else if (l.is<MaxPoolAttrs>() || l.is<AvgPoolAttrs>()) {
-      const int k = l.is<MaxPoolAttrs>() ? l.as<MaxPoolAttrs>().kernel : l.as<AvgPoolAttrs>().kernel;
-      const int s = l.is<MaxPoolAttrs>() ? l.as<MaxPoolAttrs>().stride : l.as<AvgPoolAttrs>().stride;
+      const int k =
+          l.is<MaxPoolAttrs>() ? l.as<MaxPoolAttrs>().kernel : l.as<AvgPoolAttrs>().kernel;
+      const int s =
+          l.is<MaxPoolAttrs>() ? l.as<MaxPoolAttrs>().stride : l.as<AvgPoolAttrs>().stride;
       const int p = l.is<MaxPoolAttrs>() ? l.as<MaxPoolAttrs>().pad : l.as<AvgPoolAttrs>().pad;
       out << YAML::Key << "kernel" << YAML::Value << k;
       out << YAML::Key << "stride" << YAML::Value << s;

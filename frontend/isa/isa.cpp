@@ -14,21 +14,26 @@ constexpr int kOpcodeLo = 58;
 constexpr int kOpcodeWidth = 6;
 
 const char* const kRegNames[] = {
-    "IN_ADDR",  "IN_C",     "IN_H",     "IN_W",      "IN_BITS",  "W_ADDR",   "W_BITS",    "W_SIGNED",
-    "OUT_ADDR", "OUT_C",    "OUT_H",    "OUT_W",     "OUT_BITS", "RES_ADDR", "RES_BITS",  "KERNEL_H",
-    "KERNEL_W", "STRIDE_H", "STRIDE_W", "PAD_H",     "PAD_W",    "GROUPS",   "BATCH",     "A_BITS",
-    "MODE_FA",  "MODE_FW",  "MODE_LANES", "MODE_OUTPUTS", "TILE_N", "TILE_H", "TILE_W",  "TILE_M",
-    "TILE_C",   "FLAGS",    "OUT_SHUFFLE", "IN_ROTATE", "PSUM_ADDR", "REGION_BITS", "GROUP_PACK",
-    "IN_C_TOTAL", "IN_C_OFFSET", "IN_C_STRIDE", "OUT_C_TOTAL", "OUT_C_OFFSET", "OUT_C_STRIDE",
-    "RES_C_TOTAL", "RES_C_OFFSET", "RES_C_STRIDE"};
-static_assert(sizeof(kRegNames) / sizeof(kRegNames[0]) == static_cast<size_t>(Reg::kCount), "register names");
+    "IN_ADDR",     "IN_C",         "IN_H",         "IN_W",         "IN_BITS",      "W_ADDR",
+    "W_BITS",      "W_SIGNED",     "OUT_ADDR",     "OUT_C",        "OUT_H",        "OUT_W",
+    "OUT_BITS",    "RES_ADDR",     "RES_BITS",     "KERNEL_H",     "KERNEL_W",     "STRIDE_H",
+    "STRIDE_W",    "PAD_H",        "PAD_W",        "GROUPS",       "BATCH",        "A_BITS",
+    "MODE_FA",     "MODE_FW",      "MODE_LANES",   "MODE_OUTPUTS", "TILE_N",       "TILE_H",
+    "TILE_W",      "TILE_M",       "TILE_C",       "FLAGS",        "OUT_SHUFFLE",  "IN_ROTATE",
+    "PSUM_ADDR",   "REGION_BITS",  "GROUP_PACK",   "IN_C_TOTAL",   "IN_C_OFFSET",  "IN_C_STRIDE",
+    "OUT_C_TOTAL", "OUT_C_OFFSET", "OUT_C_STRIDE", "RES_C_TOTAL",  "RES_C_OFFSET", "RES_C_STRIDE"};
+static_assert(sizeof(kRegNames) / sizeof(kRegNames[0]) == static_cast<size_t>(Reg::kCount),
+              "register names");
 
 const char* const kDimNames[] = {"G", "N", "H", "W", "M", "C"};
 const char* const kKindNames[] = {"conv", "maxpool", "avgpool", "global_avgpool", "copy"};
-static_assert(sizeof(kKindNames) / sizeof(kKindNames[0]) == static_cast<size_t>(kLayerKinds), "layer kind names");
+static_assert(sizeof(kKindNames) / sizeof(kKindNames[0]) == static_cast<size_t>(kLayerKinds),
+              "layer kind names");
 const char* const kLoadNames[] = {"input", "weight", "psum", "residual"};
 
-uint64_t mask(int width) { return width >= 64 ? ~0ull : ((1ull << width) - 1); }
+uint64_t mask(int width) {
+  return width >= 64 ? ~0ull : ((1ull << width) - 1);
+}
 
 }  // namespace
 
@@ -55,12 +60,22 @@ const OpcodeInfo& opcode_info(Opcode op) {
   throw std::invalid_argument(fmt::format("unknown opcode {}", static_cast<int>(op)));
 }
 
-const char* reg_name(Reg r) { return static_cast<size_t>(r) < static_cast<size_t>(Reg::kCount) ? kRegNames[static_cast<size_t>(r)] : "?"; }
-const char* dim_name(Dim d) { return static_cast<size_t>(d) < 6 ? kDimNames[static_cast<size_t>(d)] : "?"; }
-const char* layer_kind_name(LayerKind k) {
-  return static_cast<size_t>(k) < static_cast<size_t>(kLayerKinds) ? kKindNames[static_cast<size_t>(k)] : "?";
+const char* reg_name(Reg r) {
+  return static_cast<size_t>(r) < static_cast<size_t>(Reg::kCount)
+             ? kRegNames[static_cast<size_t>(r)]
+             : "?";
 }
-const char* load_operand_name(LoadOperand o) { return static_cast<size_t>(o) < 4 ? kLoadNames[static_cast<size_t>(o)] : "?"; }
+const char* dim_name(Dim d) {
+  return static_cast<size_t>(d) < 6 ? kDimNames[static_cast<size_t>(d)] : "?";
+}
+const char* layer_kind_name(LayerKind k) {
+  return static_cast<size_t>(k) < static_cast<size_t>(kLayerKinds)
+             ? kKindNames[static_cast<size_t>(k)]
+             : "?";
+}
+const char* load_operand_name(LoadOperand o) {
+  return static_cast<size_t>(o) < 4 ? kLoadNames[static_cast<size_t>(o)] : "?";
+}
 
 uint64_t Instruction::field(const char* name) const {
   const OpcodeInfo& info = opcode_info(opcode);
@@ -83,13 +98,14 @@ Instruction make(Opcode op, std::vector<uint64_t> fields) {
 
 uint64_t encode(const Instruction& in) {
   const OpcodeInfo& info = opcode_info(in.opcode);
-  if (in.fields.size() != info.fields.size()) throw std::invalid_argument(fmt::format("{}: wrong field count", info.mnemonic));
+  if (in.fields.size() != info.fields.size())
+    throw std::invalid_argument(fmt::format("{}: wrong field count", info.mnemonic));
   uint64_t word = static_cast<uint64_t>(in.opcode) << kOpcodeLo;
   for (size_t i = 0; i < info.fields.size(); ++i) {
     const Field& f = info.fields[i];
     if (in.fields[i] & ~mask(f.width)) {
-      throw std::invalid_argument(
-          fmt::format("{} {}={} does not fit {} bits", info.mnemonic, f.name, in.fields[i], f.width));
+      throw std::invalid_argument(fmt::format("{} {}={} does not fit {} bits", info.mnemonic,
+                                              f.name, in.fields[i], f.width));
     }
     word |= in.fields[i] << f.lo;
   }
@@ -102,7 +118,8 @@ Instruction decode(uint64_t word) {
   for (const auto& i : opcode_table()) {
     if (static_cast<uint64_t>(i.opcode) == op) info = &i;
   }
-  if (!info) throw std::invalid_argument(fmt::format("unknown opcode {} in word {:#018x}", op, word));
+  if (!info)
+    throw std::invalid_argument(fmt::format("unknown opcode {} in word {:#018x}", op, word));
   Instruction in;
   in.opcode = info->opcode;
   uint64_t used = mask(kOpcodeWidth) << kOpcodeLo;
@@ -111,7 +128,8 @@ Instruction decode(uint64_t word) {
     used |= mask(f.width) << f.lo;
   }
   if (word & ~used) {
-    throw std::invalid_argument(fmt::format("{} word {:#018x} has bits set outside its fields", info->mnemonic, word));
+    throw std::invalid_argument(
+        fmt::format("{} word {:#018x} has bits set outside its fields", info->mnemonic, word));
   }
   return in;
 }
@@ -123,10 +141,13 @@ std::string disassemble(const Instruction& in) {
     const std::string name = info.fields[i].name;
     const uint64_t v = in.fields[i];
     std::string value = std::to_string(v);
-    if (in.opcode == Opcode::kSetReg && name == "reg" && v < static_cast<uint64_t>(Reg::kCount)) value = reg_name(static_cast<Reg>(v));
+    if (in.opcode == Opcode::kSetReg && name == "reg" && v < static_cast<uint64_t>(Reg::kCount))
+      value = reg_name(static_cast<Reg>(v));
     if (in.opcode == Opcode::kLoop && name == "dim" && v < 6) value = dim_name(static_cast<Dim>(v));
-    if (in.opcode == Opcode::kLayer && name == "kind" && v < static_cast<uint64_t>(kLayerKinds)) value = layer_kind_name(static_cast<LayerKind>(v));
-    if (in.opcode == Opcode::kLoad && name == "operand" && v < 4) value = load_operand_name(static_cast<LoadOperand>(v));
+    if (in.opcode == Opcode::kLayer && name == "kind" && v < static_cast<uint64_t>(kLayerKinds))
+      value = layer_kind_name(static_cast<LayerKind>(v));
+    if (in.opcode == Opcode::kLoad && name == "operand" && v < 4)
+      value = load_operand_name(static_cast<LoadOperand>(v));
     if (in.opcode == Opcode::kStore && name == "operand" && v == 0) value = "output";
     s += fmt::format(" {}={}", name, value);
   }
@@ -152,9 +173,11 @@ uint64_t parse_value(const std::string& field, const std::string& text, Opcode o
     if (pos != text.size()) throw std::invalid_argument(fmt::format("bad number '{}'", text));
     return v;
   }
-  if (op == Opcode::kSetReg && field == "reg") return lookup(kRegNames, static_cast<size_t>(Reg::kCount));
+  if (op == Opcode::kSetReg && field == "reg")
+    return lookup(kRegNames, static_cast<size_t>(Reg::kCount));
   if (op == Opcode::kLoop && field == "dim") return lookup(kDimNames, 6);
-  if (op == Opcode::kLayer && field == "kind") return lookup(kKindNames, static_cast<size_t>(kLayerKinds));
+  if (op == Opcode::kLayer && field == "kind")
+    return lookup(kKindNames, static_cast<size_t>(kLayerKinds));
   if (op == Opcode::kLoad && field == "operand") return lookup(kLoadNames, 4);
   if (op == Opcode::kStore && field == "operand" && text == "output") return 0;
   throw std::invalid_argument(fmt::format("bad value '{}' for {}", text, field));
@@ -175,17 +198,22 @@ Instruction assemble(const std::string& line) {
   std::string token;
   while (ss >> token) {
     const size_t eq = token.find('=');
-    if (eq == std::string::npos) throw std::invalid_argument(fmt::format("expected FIELD=VALUE, got '{}'", token));
+    if (eq == std::string::npos)
+      throw std::invalid_argument(fmt::format("expected FIELD=VALUE, got '{}'", token));
     const std::string name = token.substr(0, eq);
     size_t i = 0;
     while (i < info->fields.size() && name != info->fields[i].name) ++i;
-    if (i == info->fields.size()) throw std::invalid_argument(fmt::format("{} has no field '{}'", mnemonic, name));
-    if (seen[i]) throw std::invalid_argument(fmt::format("{} gives field '{}' twice", mnemonic, name));
+    if (i == info->fields.size())
+      throw std::invalid_argument(fmt::format("{} has no field '{}'", mnemonic, name));
+    if (seen[i])
+      throw std::invalid_argument(fmt::format("{} gives field '{}' twice", mnemonic, name));
     fields[i] = parse_value(name, token.substr(eq + 1), info->opcode);
     seen[i] = true;
   }
   for (size_t i = 0; i < seen.size(); ++i) {
-    if (!seen[i]) throw std::invalid_argument(fmt::format("{} is missing field '{}'", mnemonic, info->fields[i].name));
+    if (!seen[i])
+      throw std::invalid_argument(
+          fmt::format("{} is missing field '{}'", mnemonic, info->fields[i].name));
   }
   Instruction in = make(info->opcode, fields);
   encode(in);  // range check

@@ -17,20 +17,26 @@ namespace palsim::isa {
 
 enum class Opcode : uint8_t {
   kNop = 0,
-  kLayer = 1,     // begin a layer: kind, index of the hardware op
-  kSetReg = 2,    // set a layer register
-  kLoop = 3,      // open a tile loop over a dimension
-  kEndLoop = 4,   // close the innermost open loop
-  kLoad = 5,      // DMA from DRAM into a buffer
-  kCompute = 6,   // run the array (convs) or the post-processing unit (pools) on the current tile
-  kStore = 7,     // post-process (when final) and DMA the current output tile out
+  kLayer = 1,    // begin a layer: kind, index of the hardware op
+  kSetReg = 2,   // set a layer register
+  kLoop = 3,     // open a tile loop over a dimension
+  kEndLoop = 4,  // close the innermost open loop
+  kLoad = 5,     // DMA from DRAM into a buffer
+  kCompute = 6,  // run the array (convs) or the post-processing unit (pools) on the current tile
+  kStore = 7,    // post-process (when final) and DMA the current output tile out
   kEndLayer = 8,
   kHalt = 9,
 };
 
 // kCopy: the post-processing unit passes its input tile through (a 1x1
 // window), for data movement the addressing cannot express.
-enum class LayerKind : uint8_t { kConv = 0, kMaxPool = 1, kAvgPool = 2, kGlobalAvgPool = 3, kCopy = 4 };
+enum class LayerKind : uint8_t {
+  kConv = 0,
+  kMaxPool = 1,
+  kAvgPool = 2,
+  kGlobalAvgPool = 3,
+  kCopy = 4
+};
 constexpr int kLayerKinds = 5;
 // Loop dimensions: the group loop and the five tile loops.
 enum class Dim : uint8_t { kG = 0, kN = 1, kH = 2, kW = 3, kM = 4, kC = 5 };
@@ -47,15 +53,54 @@ enum class StoreOperand : uint8_t { kOutput = 0 };
 // other registers, the view registers are cleared by LAYER: a layer that does
 // not set them reads and writes whole tensors.
 enum class Reg : uint8_t {
-  kInAddr = 0, kInC, kInH, kInW, kInBits,
-  kWAddr, kWBits, kWSigned,
-  kOutAddr, kOutC, kOutH, kOutW, kOutBits,
-  kResAddr, kResBits,
-  kKernelH, kKernelW, kStrideH, kStrideW, kPadH, kPadW, kGroups, kBatch,
-  kABits, kModeFa, kModeFw, kModeLanes, kModeOutputs,
-  kTileN, kTileH, kTileW, kTileM, kTileC,
-  kFlags, kOutShuffle, kInRotate, kPsumAddr, kRegionBits, kGroupPack,
-  kInCTotal, kInCOffset, kInCStride, kOutCTotal, kOutCOffset, kOutCStride, kResCTotal, kResCOffset, kResCStride,
+  kInAddr = 0,
+  kInC,
+  kInH,
+  kInW,
+  kInBits,
+  kWAddr,
+  kWBits,
+  kWSigned,
+  kOutAddr,
+  kOutC,
+  kOutH,
+  kOutW,
+  kOutBits,
+  kResAddr,
+  kResBits,
+  kKernelH,
+  kKernelW,
+  kStrideH,
+  kStrideW,
+  kPadH,
+  kPadW,
+  kGroups,
+  kBatch,
+  kABits,
+  kModeFa,
+  kModeFw,
+  kModeLanes,
+  kModeOutputs,
+  kTileN,
+  kTileH,
+  kTileW,
+  kTileM,
+  kTileC,
+  kFlags,
+  kOutShuffle,
+  kInRotate,
+  kPsumAddr,
+  kRegionBits,
+  kGroupPack,
+  kInCTotal,
+  kInCOffset,
+  kInCStride,
+  kOutCTotal,
+  kOutCOffset,
+  kOutCStride,
+  kResCTotal,
+  kResCOffset,
+  kResCStride,
   kCount  // number of registers
 };
 
@@ -93,7 +138,8 @@ struct Instruction {
   Opcode opcode = Opcode::kNop;
   std::vector<uint64_t> fields;
 
-  uint64_t field(const char* name) const;  // throws std::invalid_argument when the opcode has no such field
+  uint64_t field(
+      const char* name) const;  // throws std::invalid_argument when the opcode has no such field
   bool operator==(const Instruction& o) const { return opcode == o.opcode && fields == o.fields; }
 };
 
@@ -101,14 +147,30 @@ Instruction make(Opcode op, std::vector<uint64_t> fields = {});
 inline Instruction layer(LayerKind k, uint64_t op_index) {
   return make(Opcode::kLayer, {static_cast<uint64_t>(k), op_index});
 }
-inline Instruction set_reg(Reg r, uint64_t v) { return make(Opcode::kSetReg, {static_cast<uint64_t>(r), v}); }
-inline Instruction loop(Dim d, uint64_t trips) { return make(Opcode::kLoop, {static_cast<uint64_t>(d), trips}); }
-inline Instruction end_loop() { return make(Opcode::kEndLoop); }
-inline Instruction load(LoadOperand o) { return make(Opcode::kLoad, {static_cast<uint64_t>(o)}); }
-inline Instruction compute() { return make(Opcode::kCompute); }
-inline Instruction store(StoreOperand o) { return make(Opcode::kStore, {static_cast<uint64_t>(o)}); }
-inline Instruction end_layer() { return make(Opcode::kEndLayer); }
-inline Instruction halt() { return make(Opcode::kHalt); }
+inline Instruction set_reg(Reg r, uint64_t v) {
+  return make(Opcode::kSetReg, {static_cast<uint64_t>(r), v});
+}
+inline Instruction loop(Dim d, uint64_t trips) {
+  return make(Opcode::kLoop, {static_cast<uint64_t>(d), trips});
+}
+inline Instruction end_loop() {
+  return make(Opcode::kEndLoop);
+}
+inline Instruction load(LoadOperand o) {
+  return make(Opcode::kLoad, {static_cast<uint64_t>(o)});
+}
+inline Instruction compute() {
+  return make(Opcode::kCompute);
+}
+inline Instruction store(StoreOperand o) {
+  return make(Opcode::kStore, {static_cast<uint64_t>(o)});
+}
+inline Instruction end_layer() {
+  return make(Opcode::kEndLayer);
+}
+inline Instruction halt() {
+  return make(Opcode::kHalt);
+}
 
 // Encoding: throws std::invalid_argument when a value does not fit its field.
 uint64_t encode(const Instruction& in);

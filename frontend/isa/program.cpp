@@ -8,8 +8,8 @@
 
 #include "frontend/isa/program_check.h"
 #include "frontend/util/atomic_file.h"
-#include "frontend/util/fnv1a.h"
 #include "frontend/util/error.h"
+#include "frontend/util/fnv1a.h"
 #include "frontend/util/input_file.h"
 #include "frontend/util/text_check.h"
 
@@ -50,8 +50,12 @@ nlohmann::json info_to_json(const ProgramInfo& i) {
   j["dram_bits"] = i.dram_bits;
   j["tensors"] = nlohmann::json::array();
   for (const auto& t : i.tensors) {
-    nlohmann::json x = {{"name", t.name}, {"c", t.c},         {"h", t.h},
-                        {"w", t.w},       {"batch", t.batch}, {"bits", t.bits},
+    nlohmann::json x = {{"name", t.name},
+                        {"c", t.c},
+                        {"h", t.h},
+                        {"w", t.w},
+                        {"batch", t.batch},
+                        {"bits", t.bits},
                         {"dram_bit", t.dram_bit}};
     if (t.view_of >= 0) {
       x["view_of"] = t.view_of;
@@ -62,8 +66,12 @@ nlohmann::json info_to_json(const ProgramInfo& i) {
   }
   j["ops"] = nlohmann::json::array();
   for (const auto& o : i.ops) {
-    j["ops"].push_back({{"name", o.name}, {"kind", o.kind}, {"role", o.role}, {"layers", o.layers},
-                        {"macs", o.macs}, {"mapping", o.mapping}});
+    j["ops"].push_back({{"name", o.name},
+                        {"kind", o.kind},
+                        {"role", o.role},
+                        {"layers", o.layers},
+                        {"macs", o.macs},
+                        {"mapping", o.mapping}});
   }
   return j;
 }
@@ -81,8 +89,12 @@ ProgramInfo info_from_json(const nlohmann::json& j) {
   i.output_tensor = j.at("output_tensor").get<int>();
   i.dram_bits = j.at("dram_bits").get<uint64_t>();
   for (const auto& t : j.at("tensors")) {
-    TensorInfo x{t.at("name").get<std::string>(), t.at("c").get<int>(),     t.at("h").get<int>(),
-                 t.at("w").get<int>(),            t.at("batch").get<int>(), t.at("bits").get<int>(),
+    TensorInfo x{t.at("name").get<std::string>(),
+                 t.at("c").get<int>(),
+                 t.at("h").get<int>(),
+                 t.at("w").get<int>(),
+                 t.at("batch").get<int>(),
+                 t.at("bits").get<int>(),
                  t.at("dram_bit").get<uint64_t>()};
     if (t.contains("view_of")) {
       x.view_of = t.at("view_of").get<int>();
@@ -93,7 +105,8 @@ ProgramInfo info_from_json(const nlohmann::json& j) {
   }
   for (const auto& o : j.at("ops")) {
     i.ops.push_back(OpInfo{o.at("name").get<std::string>(), o.at("kind").get<std::string>(),
-                           o.at("role").get<std::string>(), o.at("layers").get<std::vector<std::string>>(),
+                           o.at("role").get<std::string>(),
+                           o.at("layers").get<std::vector<std::string>>(),
                            o.at("macs").get<int64_t>(), o.at("mapping").get<std::string>()});
   }
   return i;
@@ -123,23 +136,27 @@ Program deserialize(const std::vector<uint8_t>& bytes, const std::string& name) 
     return InputError(fmt::format("{}: not a valid palsim program: {}", name, why));
   };
   constexpr size_t kHeader = 8 + 4 + 4 + 8 + 8;
-  if (bytes.size() < kHeader + 8) throw fail(fmt::format("only {} bytes (truncated)", bytes.size()));
+  if (bytes.size() < kHeader + 8)
+    throw fail(fmt::format("only {} bytes (truncated)", bytes.size()));
   if (std::memcmp(bytes.data(), kMagic, 8) != 0) throw fail("wrong magic (expected PALSIMPG)");
   const uint32_t version = get_u32(bytes.data() + 8);
   if (version != kProgramFormatVersion) {
-    throw InputError(fmt::format("{}: program format version {} (this palsim reads version {}); recompile it", name,
-                                 version, kProgramFormatVersion));
+    throw InputError(
+        fmt::format("{}: program format version {} (this palsim reads version {}); recompile it",
+                    name, version, kProgramFormatVersion));
   }
   const uint64_t count = get_u64(bytes.data() + 16);
   const uint64_t meta_len = get_u64(bytes.data() + 24);
   if (count > (bytes.size() - kHeader) / 8 || meta_len > bytes.size() ||
       kHeader + count * 8 + meta_len + 8 != bytes.size()) {
-    throw fail(fmt::format("sizes in the header ({} instructions, {} metadata bytes) do not match the file's {} bytes "
-                           "(truncated or corrupted)",
-                           count, meta_len, bytes.size()));
+    throw fail(fmt::format(
+        "sizes in the header ({} instructions, {} metadata bytes) do not match the file's {} bytes "
+        "(truncated or corrupted)",
+        count, meta_len, bytes.size()));
   }
   const size_t body = bytes.size() - 8;
-  if (program_checksum(bytes.data(), body) != get_u64(bytes.data() + body)) throw fail("checksum mismatch (corrupted)");
+  if (program_checksum(bytes.data(), body) != get_u64(bytes.data() + body))
+    throw fail("checksum mismatch (corrupted)");
   Program p;
   for (uint64_t i = 0; i < count; ++i) {
     try {
@@ -197,29 +214,31 @@ Program load_program(const std::string& path) {
 std::string listing(const Program& p) {
   std::string s;
   const ProgramInfo& i = p.info;
-  s += fmt::format("; palsim program (format {}), network {}, hardware {}\n", kProgramFormatVersion, i.network,
-                   i.hw_name);
+  s += fmt::format("; palsim program (format {}), network {}, hardware {}\n", kProgramFormatVersion,
+                   i.network, i.hw_name);
   s += fmt::format("; batch {}, fp layers {}, on-chip intermediates {}\n", i.batch, i.fp_layers,
                    i.onchip_intermediates ? "on" : "off");
-  s += fmt::format("; {} instructions ({} bytes), {} tensors, {} operations\n", p.code.size(), p.code.size() * 8,
-                   i.tensors.size(), i.ops.size());
+  s += fmt::format("; {} instructions ({} bytes), {} tensors, {} operations\n", p.code.size(),
+                   p.code.size() * 8, i.tensors.size(), i.ops.size());
   for (size_t t = 0; t < i.tensors.size(); ++t) {
     const auto& x = i.tensors[t];
-    s += fmt::format("; tensor {:>3} {:<28} {}x{}x{}x{} @ {} bits/elem, DRAM bit {}", t, x.name, x.batch, x.c, x.h,
-                     x.w, x.bits, x.dram_bit);
+    s += fmt::format("; tensor {:>3} {:<28} {}x{}x{}x{} @ {} bits/elem, DRAM bit {}", t, x.name,
+                     x.batch, x.c, x.h, x.w, x.bits, x.dram_bit);
     if (x.view_of >= 0) {
-      s += fmt::format(", view of tensor {} (channels {} + {} c)", x.view_of, x.view_offset, x.view_stride);
+      s += fmt::format(", view of tensor {} (channels {} + {} c)", x.view_of, x.view_offset,
+                       x.view_stride);
     }
     s += "\n";
   }
   int depth = 0;
   for (const auto& in : p.code) {
-    if (in.opcode == Opcode::kEndLoop || in.opcode == Opcode::kEndLayer) depth = std::max(0, depth - 1);
+    if (in.opcode == Opcode::kEndLoop || in.opcode == Opcode::kEndLayer)
+      depth = std::max(0, depth - 1);
     if (in.opcode == Opcode::kLayer) {
       const uint64_t op = in.field("op");
       if (op < i.ops.size()) {
-        s += fmt::format("{:{}}; op {} {} ({}), {}\n", "", depth * 2, op, i.ops[op].name, i.ops[op].kind,
-                         i.ops[op].mapping);
+        s += fmt::format("{:{}}; op {} {} ({}), {}\n", "", depth * 2, op, i.ops[op].name,
+                         i.ops[op].kind, i.ops[op].mapping);
       }
     }
     s += fmt::format("{:{}}{}\n", "", depth * 2, disassemble(in));

@@ -14,16 +14,23 @@ using isa::Reg;
 
 isa::LayerKind layer_kind(HwOpKind k) {
   switch (k) {
-    case HwOpKind::kConv: return isa::LayerKind::kConv;
-    case HwOpKind::kMaxPool: return isa::LayerKind::kMaxPool;
-    case HwOpKind::kAvgPool: return isa::LayerKind::kAvgPool;
-    case HwOpKind::kGlobalAvgPool: return isa::LayerKind::kGlobalAvgPool;
-    case HwOpKind::kCopy: return isa::LayerKind::kCopy;
+    case HwOpKind::kConv:
+      return isa::LayerKind::kConv;
+    case HwOpKind::kMaxPool:
+      return isa::LayerKind::kMaxPool;
+    case HwOpKind::kAvgPool:
+      return isa::LayerKind::kAvgPool;
+    case HwOpKind::kGlobalAvgPool:
+      return isa::LayerKind::kGlobalAvgPool;
+    case HwOpKind::kCopy:
+      return isa::LayerKind::kCopy;
   }
   return isa::LayerKind::kConv;
 }
 
-Dim to_isa(LoopDim d) { return static_cast<Dim>(static_cast<int>(d) + 1); }
+Dim to_isa(LoopDim d) {
+  return static_cast<Dim>(static_cast<int>(d) + 1);
+}
 
 class Emitter {
  public:
@@ -76,7 +83,8 @@ class Emitter {
     set(Reg::kOutH, op.out.h);
     set(Reg::kOutW, op.out.w);
     set(Reg::kOutBits, out.bits);
-    set(Reg::kResAddr, op.residual >= 0 ? static_cast<int64_t>(t[static_cast<size_t>(op.residual)].dram_bit) : 0);
+    set(Reg::kResAddr,
+        op.residual >= 0 ? static_cast<int64_t>(t[static_cast<size_t>(op.residual)].dram_bit) : 0);
     set(Reg::kResBits, p.res_bits);
     set(Reg::kKernelH, op.kh);
     set(Reg::kKernelW, op.kw);
@@ -111,8 +119,10 @@ class Emitter {
     set(Reg::kGroupPack, m.pack);
     view_registers(op.input, Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride);
     view_registers(op.output, Reg::kOutCTotal, Reg::kOutCOffset, Reg::kOutCStride);
-    if (op.residual >= 0) view_registers(op.residual, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride);
-    if (own_group_loop) code_.push_back(isa::loop(Dim::kG, static_cast<uint64_t>(op.groups / m.pack)));
+    if (op.residual >= 0)
+      view_registers(op.residual, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride);
+    if (own_group_loop)
+      code_.push_back(isa::loop(Dim::kG, static_cast<uint64_t>(op.groups / m.pack)));
     nest(op, p, m, 0);
     if (own_group_loop) code_.push_back(isa::end_loop());
     code_.push_back(isa::end_layer());
@@ -130,21 +140,33 @@ class Emitter {
   int64_t trips(const MappingProblem& p, const Mapping& m, LoopDim d) const {
     int64_t e = 1;
     switch (d) {
-      case LoopDim::kN: e = p.batch; break;
-      case LoopDim::kH: e = p.out_h; break;
-      case LoopDim::kW: e = p.out_w; break;
-      case LoopDim::kM: e = static_cast<int64_t>(p.cout_g) * m.pack; break;
-      case LoopDim::kC: e = p.pool ? 1 : static_cast<int64_t>(p.cin_g) * m.pack; break;
+      case LoopDim::kN:
+        e = p.batch;
+        break;
+      case LoopDim::kH:
+        e = p.out_h;
+        break;
+      case LoopDim::kW:
+        e = p.out_w;
+        break;
+      case LoopDim::kM:
+        e = static_cast<int64_t>(p.cout_g) * m.pack;
+        break;
+      case LoopDim::kC:
+        e = p.pool ? 1 : static_cast<int64_t>(p.cin_g) * m.pack;
+        break;
     }
     if (e < 1 || m.tile(d) < 1) {
-      throw InternalError(fmt::format("code generation: dimension {} has extent {} and tile {} ({})",
-                                      loop_dim_letter(d), e, m.tile(d), m.describe()));
+      throw InternalError(
+          fmt::format("code generation: dimension {} has extent {} and tile {} ({})",
+                      loop_dim_letter(d), e, m.tile(d), m.describe()));
     }
     return ceil_div64(e, std::min<int64_t>(m.tile(d), e));
   }
 
   void loads_at(const HwOp& op, const MappingProblem& p, const Mapping& m, int depth) {
-    if (m.level[0] == depth && !p.onchip_input) code_.push_back(isa::load(isa::LoadOperand::kInput));
+    if (m.level[0] == depth && !p.onchip_input)
+      code_.push_back(isa::load(isa::LoadOperand::kInput));
     if (!p.pool && m.level[1] == depth) code_.push_back(isa::load(isa::LoadOperand::kWeight));
     if (m.level[2] == depth) {
       // Reloads spilled partial sums when this is not the tile's first visit
@@ -181,13 +203,13 @@ class Emitter {
     i.output_tensor = g.output_tensor;
     i.dram_bits = g.dram_bits;
     for (const auto& t : g.tensors) {
-      i.tensors.push_back(isa::TensorInfo{t.name, t.shape.c, t.shape.h, t.shape.w, t.batch, t.bits, t.dram_bit,
-                                          t.view_of, t.view_offset, t.view_stride});
+      i.tensors.push_back(isa::TensorInfo{t.name, t.shape.c, t.shape.h, t.shape.w, t.batch, t.bits,
+                                          t.dram_bit, t.view_of, t.view_offset, t.view_stride});
     }
     for (size_t k = 0; k < g.ops.size(); ++k) {
       const HwOp& op = g.ops[k];
-      i.ops.push_back(isa::OpInfo{op.name, to_string(op.kind), to_string(op.role), op.layers, op.macs(),
-                                  plan_.ops[k].mapping.describe()});
+      i.ops.push_back(isa::OpInfo{op.name, to_string(op.kind), to_string(op.role), op.layers,
+                                  op.macs(), plan_.ops[k].mapping.describe()});
     }
     return i;
   }
@@ -199,6 +221,8 @@ class Emitter {
 
 }  // namespace
 
-isa::Program generate_program(const HwConfig& hw, const Plan& plan) { return Emitter(hw, plan).run(); }
+isa::Program generate_program(const HwConfig& hw, const Plan& plan) {
+  return Emitter(hw, plan).run();
+}
 
 }  // namespace palsim::frontend

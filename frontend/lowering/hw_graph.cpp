@@ -11,7 +11,9 @@
 
 namespace palsim::frontend {
 
-std::string to_string(FpLayerTreatment t) { return t == FpLayerTreatment::kExclude ? "exclude" : "int8"; }
+std::string to_string(FpLayerTreatment t) {
+  return t == FpLayerTreatment::kExclude ? "exclude" : "int8";
+}
 
 FpLayerTreatment parse_fp_layer_treatment(const std::string& s) {
   if (s == "exclude") return FpLayerTreatment::kExclude;
@@ -21,11 +23,16 @@ FpLayerTreatment parse_fp_layer_treatment(const std::string& s) {
 
 std::string to_string(HwOpKind k) {
   switch (k) {
-    case HwOpKind::kConv: return "conv";
-    case HwOpKind::kMaxPool: return "maxpool";
-    case HwOpKind::kAvgPool: return "avgpool";
-    case HwOpKind::kGlobalAvgPool: return "global_avgpool";
-    case HwOpKind::kCopy: return "copy";
+    case HwOpKind::kConv:
+      return "conv";
+    case HwOpKind::kMaxPool:
+      return "maxpool";
+    case HwOpKind::kAvgPool:
+      return "avgpool";
+    case HwOpKind::kGlobalAvgPool:
+      return "global_avgpool";
+    case HwOpKind::kCopy:
+      return "copy";
   }
   return "?";
 }
@@ -44,7 +51,9 @@ namespace {
 
 constexpr uint64_t kDramAlignBits = 512;  // 64-byte aligned tensors
 
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+uint64_t align_up(uint64_t v, uint64_t a) {
+  return (v + a - 1) / a * a;
+}
 
 struct Source {
   int tensor = -1;
@@ -66,7 +75,9 @@ class Lowerer {
       if (excluded_[static_cast<size_t>(i)] || done_.count(i)) continue;
       lower_layer(i);
     }
-    if (g_.ops.empty()) throw InputError(fmt::format("network '{}': nothing left to run on the accelerator", net_.name()));
+    if (g_.ops.empty())
+      throw InputError(
+          fmt::format("network '{}': nothing left to run on the accelerator", net_.name()));
     g_.output_tensor = g_.ops.back().output;
     assign_bits();
     layout();
@@ -206,9 +217,10 @@ class Lowerer {
   Source source(int i, int consumer) const {
     auto it = source_.find(i);
     if (it == source_.end()) {
-      fail(consumer, fmt::format("reads '{}', whose output the accelerator does not produce on its own "
-                                 "(it can only be fused into a convolution's post-processing)",
-                                 net_.layer(i).name));
+      fail(consumer,
+           fmt::format("reads '{}', whose output the accelerator does not produce on its own "
+                       "(it can only be fused into a convolution's post-processing)",
+                       net_.layer(i).name));
     }
     return it->second;
   }
@@ -226,7 +238,8 @@ class Lowerer {
     } else if (l.is<CyclicPermuteAttrs>()) {
       Source s = source(l.inputs[0], i);
       const auto& a = l.as<CyclicPermuteAttrs>();
-      if (s.rotate != 0 && s.rotate_groups != a.groups) fail(i, "chained permutations over different groups");
+      if (s.rotate != 0 && s.rotate_groups != a.groups)
+        fail(i, "chained permutations over different groups");
       s.rotate += a.direction;
       s.rotate_groups = a.groups;
       source_[i] = s;
@@ -250,13 +263,15 @@ class Lowerer {
       add_copy(l.name, {l.name}, l.role, s.tensor, out, l.as<ChannelShuffleAttrs>().groups);
       source_[i] = Source{out, 0};
     } else {
-      fail(i, "the accelerator runs this layer only fused into a preceding convolution's post-processing, "
-              "and this one cannot be fused");
+      fail(i,
+           "the accelerator runs this layer only fused into a preceding convolution's "
+           "post-processing, "
+           "and this one cannot be fused");
     }
   }
 
-  void add_copy(const std::string& name, std::vector<std::string> layers, LayerRole role, int input, int output,
-                int shuffle_groups) {
+  void add_copy(const std::string& name, std::vector<std::string> layers, LayerRole role, int input,
+                int output, int shuffle_groups) {
     HwOp op;
     op.name = name;
     op.layers = std::move(layers);
@@ -283,7 +298,8 @@ class Lowerer {
       auto placed = placed_tensor_.find(in);
       if (placed != placed_tensor_.end() && placed->second == s.tensor) continue;
       const Layer& src = net_.layer(in);
-      const int dst = view(storage, places[k].offset, places[k].stride, src.out, fmt::format("{}[{}]", l.name, k));
+      const int dst = view(storage, places[k].offset, places[k].stride, src.out,
+                           fmt::format("{}[{}]", l.name, k));
       add_copy(fmt::format("{}.copy{}", l.name, k), {l.name}, l.role, s.tensor, dst, 0);
     }
     const int storage_layer = concat_storage_layer_.at(i);
@@ -357,7 +373,8 @@ class Lowerer {
     if (s.rotate != 0) {
       const int G = op.groups;
       if (G <= 1 || s.rotate_groups != G) {
-        fail(i, "a cyclic group permutation must feed a convolution with the same number of groups");
+        fail(i,
+             "a cyclic group permutation must feed a convolution with the same number of groups");
       }
       op.in_group_rotate = ((s.rotate % G) + G) % G;
     }
@@ -365,8 +382,10 @@ class Lowerer {
       if (l.role != LayerRole::kBody && opt_.fp_layers == FpLayerTreatment::kInt8) {
         q = QuantSpec{Quantizer::kLsq, 8, 8, 0};
       } else {
-        fail(i, "a full-precision layer cannot run on the 2-bit accelerator (build the network with --method lsq, "
-                "ewgs, bitdecomposed or palquant; the stem and classifier follow --fp-layers)");
+        fail(i,
+             "a full-precision layer cannot run on the 2-bit accelerator (build the network with "
+             "--method lsq, "
+             "ewgs, bitdecomposed or palquant; the stem and classifier follow --fp-layers)");
       }
     }
     op.a_bits = q.a_bits;
@@ -374,7 +393,8 @@ class Lowerer {
     op.w_signed = q.weights_signed();
     op.uniform_quantizer = q.quantizer == Quantizer::kUniform;
     absorb_post_ops(i, op);
-    op.output = output_tensor(last_absorbed_, net_.layer(last_absorbed_).name, net_.layer(last_absorbed_).out);
+    op.output = output_tensor(last_absorbed_, net_.layer(last_absorbed_).name,
+                              net_.layer(last_absorbed_).out);
     source_[last_absorbed_] = Source{op.output, 0};
     g_.ops.push_back(op);
   }
@@ -401,7 +421,8 @@ class Lowerer {
       } else if (n.is<AddAttrs>() && !added) {
         const int other = n.inputs[0] == cur ? n.inputs[1] : n.inputs[0];
         auto it = source_.find(other);
-        if (it == source_.end() || it->second.rotate != 0) break;  // not in DRAM yet: the other branch fuses it
+        if (it == source_.end() || it->second.rotate != 0)
+          break;  // not in DRAM yet: the other branch fuses it
         op.residual = it->second.tensor;
         added = true;
       } else {
@@ -422,15 +443,17 @@ class Lowerer {
     for (auto it = g_.ops.rbegin(); it != g_.ops.rend(); ++it) {
       const HwOp& op = *it;
       // Pools and copies keep the encoding: they read what their output needs.
-      int want = op.kind == HwOpKind::kConv ? op.a_bits : need[static_cast<size_t>(g_.storage_of(op.output))];
+      int want = op.kind == HwOpKind::kConv ? op.a_bits
+                                            : need[static_cast<size_t>(g_.storage_of(op.output))];
       if (want == 0) want = 8;
       const int t = g_.storage_of(op.input);
       auto& n = need[static_cast<size_t>(t)];
       if (n != 0 && n != want) {
-        throw InputError(fmt::format("tensor '{}' is read at {} bits by '{}' and at {} bits by '{}'; palsim keeps "
-                                     "one encoding per tensor",
-                                     g_.tensors[static_cast<size_t>(t)].name, want, op.name, n,
-                                     reader[static_cast<size_t>(t)]));
+        throw InputError(fmt::format(
+            "tensor '{}' is read at {} bits by '{}' and at {} bits by '{}'; palsim keeps "
+            "one encoding per tensor",
+            g_.tensors[static_cast<size_t>(t)].name, want, op.name, n,
+            reader[static_cast<size_t>(t)]));
       }
       n = want;
       reader[static_cast<size_t>(t)] = op.name;
@@ -442,7 +465,8 @@ class Lowerer {
       if (bits == 0) {
         // The network output: keep the producing conv's activation width.
         for (const auto& op : g_.ops) {
-          if (g_.storage_of(op.output) == static_cast<int>(t)) bits = op.kind == HwOpKind::kConv ? op.a_bits : 8;
+          if (g_.storage_of(op.output) == static_cast<int>(t))
+            bits = op.kind == HwOpKind::kConv ? op.a_bits : 8;
         }
       }
       g_.tensors[t].bits = bits ? bits : 8;
@@ -459,7 +483,8 @@ class Lowerer {
       addr = align_up(addr + bits, kDramAlignBits);
       return base;
     };
-    g_.tensors[static_cast<size_t>(g_.input_tensor)].dram_bit = place(g_.tensors[static_cast<size_t>(g_.input_tensor)].size_bits());
+    g_.tensors[static_cast<size_t>(g_.input_tensor)].dram_bit =
+        place(g_.tensors[static_cast<size_t>(g_.input_tensor)].size_bits());
     for (auto& op : g_.ops) op.weight_dram_bit = place(op.weight_bits());
     for (auto& t : g_.tensors) {
       if (t.id == g_.input_tensor || t.is_view()) continue;
@@ -498,6 +523,8 @@ class Lowerer {
 
 }  // namespace
 
-HwGraph build_hw_graph(const Network& net, const LoweringOptions& options) { return Lowerer(net, options).run(); }
+HwGraph build_hw_graph(const Network& net, const LoweringOptions& options) {
+  return Lowerer(net, options).run();
+}
 
 }  // namespace palsim::frontend

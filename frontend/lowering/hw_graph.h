@@ -53,7 +53,7 @@ struct HwTensor {
   std::string name;  // the IR layer whose output it is
   Shape shape;       // per sample
   int batch = 1;
-  int bits = 8;      // unsigned integer encoding
+  int bits = 8;           // unsigned integer encoding
   uint64_t dram_bit = 0;  // base address (bits), NCHW, elements packed
   // A view: channel c of this tensor is channel view_offset + view_stride * c
   // of tensor view_of, which owns the DRAM space (and is never a view itself).
@@ -75,7 +75,7 @@ struct HwOp {
   std::vector<std::string> layers;  // every IR layer the op covers
   HwOpKind kind = HwOpKind::kConv;
   LayerRole role = LayerRole::kBody;
-  int input = -1;   // tensor ids
+  int input = -1;  // tensor ids
   int output = -1;
   int residual = -1;  // -1: none
   // Geometry (conv / pool windows). FC is a conv whose kernel covers the input.

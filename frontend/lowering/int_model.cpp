@@ -133,8 +133,8 @@ void check_graph_op(const HwGraph& g, const HwOp& op) {
         op_error(op, "a copy has a 1x1 window, stride 1, no padding");
       }
       if (op.out_shuffle_groups > 1 && op.out.c % op.out_shuffle_groups != 0) {
-        op_error(op, fmt::format("shuffle over {} groups does not divide {} channels", op.out_shuffle_groups,
-                                 op.out.c));
+        op_error(op, fmt::format("shuffle over {} groups does not divide {} channels",
+                                 op.out_shuffle_groups, op.out.c));
       }
     }
     if (op.kind != HwOpKind::kGlobalAvgPool &&
@@ -146,8 +146,9 @@ void check_graph_op(const HwGraph& g, const HwOp& op) {
     }
     if (op.in.c != op.out.c) op_error(op, "a pool keeps the channel count");
     if ((op.kind == HwOpKind::kMaxPool || op.kind == HwOpKind::kCopy) && in_t.bits != out_t.bits) {
-      op_error(op, fmt::format("a {} keeps the encoding, but reads {} bits and writes {}",
-                               op.kind == HwOpKind::kCopy ? "copy" : "max pool", in_t.bits, out_t.bits));
+      op_error(
+          op, fmt::format("a {} keeps the encoding, but reads {} bits and writes {}",
+                          op.kind == HwOpKind::kCopy ? "copy" : "max pool", in_t.bits, out_t.bits));
     }
   }
 }
@@ -158,17 +159,19 @@ void check_views(const HwGraph& g) {
   for (const HwTensor& t : g.tensors) {
     if (!t.is_view()) continue;
     auto fail = [&](const std::string& why) {
-      throw InputError(fmt::format("integer model: tensor '{}' is a bad channel view: {}", t.name, why));
+      throw InputError(
+          fmt::format("integer model: tensor '{}' is a bad channel view: {}", t.name, why));
     };
     if (static_cast<size_t>(t.view_of) >= g.tensors.size()) fail("its owner does not exist");
     const HwTensor& o = g.tensors[static_cast<size_t>(t.view_of)];
     if (o.is_view()) fail("its owner is itself a view");
     if (t.view_offset < 0 || t.view_stride < 1 ||
         t.view_offset + static_cast<int64_t>(t.view_stride) * (t.shape.c - 1) >= o.shape.c) {
-      fail(fmt::format("channels {} + {} c (c < {}) outside the {} channels of '{}'", t.view_offset, t.view_stride,
-                       t.shape.c, o.shape.c, o.name));
+      fail(fmt::format("channels {} + {} c (c < {}) outside the {} channels of '{}'", t.view_offset,
+                       t.view_stride, t.shape.c, o.shape.c, o.name));
     }
-    if (t.shape.h != o.shape.h || t.shape.w != o.shape.w || t.batch != o.batch || t.bits != o.bits) {
+    if (t.shape.h != o.shape.h || t.shape.w != o.shape.w || t.batch != o.batch ||
+        t.bits != o.bits) {
       fail(fmt::format("its shape or encoding differs from its owner '{}'", o.name));
     }
   }
@@ -299,7 +302,8 @@ class TensorStore {
     }
     const HwTensor& o = g_.tensors[static_cast<size_t>(t.view_of)];
     auto it = owners_.find(t.view_of);
-    if (it == owners_.end()) it = owners_.emplace(t.view_of, IntTensor(v.n(), o.shape.c, o.shape.h, o.shape.w)).first;
+    if (it == owners_.end())
+      it = owners_.emplace(t.view_of, IntTensor(v.n(), o.shape.c, o.shape.h, o.shape.w)).first;
     IntTensor& owner = it->second;
     const size_t plane = static_cast<size_t>(v.h()) * v.w();
     for (int n = 0; n < v.n(); ++n) {
@@ -637,7 +641,8 @@ void validate_model(const HwGraph& graph, const IntegerModel& model) {
       check_requant(graph, op, params.requant, op.out.c);
     } else {
       if (!params.weights.empty()) {
-        op_error(op, op.kind == HwOpKind::kCopy ? "a copy has no weights" : "a pool has no weights");
+        op_error(op,
+                 op.kind == HwOpKind::kCopy ? "a copy has no weights" : "a pool has no weights");
       }
       if (op.kind != HwOpKind::kMaxPool && op.kind != HwOpKind::kCopy) {
         check_requant(graph, op, params.requant, op.out.c);

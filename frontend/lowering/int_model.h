@@ -52,6 +52,7 @@ void validate_model(const HwGraph& graph, const IntegerModel& model);
 
 // Runs the graph through the kernels; returns every tensor (by tensor id,
 // views included).
-std::map<int, kernels::IntTensor> reference_execute(const HwGraph& graph, const IntegerModel& model);
+std::map<int, kernels::IntTensor> reference_execute(const HwGraph& graph,
+                                                    const IntegerModel& model);
 
 }  // namespace palsim::frontend

@@ -50,8 +50,9 @@ std::map<std::string, std::vector<Mapping>>& mapping_cache() {
   return c;
 }
 
-std::vector<Mapping> cached_mappings(const HwConfig& hw, const std::string& fingerprint, const MappingProblem& p,
-                                     const std::string& name, size_t count) {
+std::vector<Mapping> cached_mappings(const HwConfig& hw, const std::string& fingerprint,
+                                     const MappingProblem& p, const std::string& name,
+                                     size_t count) {
   std::mutex& mutex = cache_mutex();
   auto& cache = mapping_cache();
   const std::string key = fingerprint + "#" + std::to_string(count) + "#" + p.key();
@@ -97,10 +98,12 @@ namespace {
 
 // The best of the mapper's candidates for op `index` with problem `p`, by
 // evaluation; the evaluated choice is cached like the candidates.
-Mapping refined_mapping(const HwConfig& hw, const std::string& fingerprint, const HwGraph& g, int index,
-                        const MappingProblem& p, const PlanOptions& o, PlanEvaluation* evaluation) {
+Mapping refined_mapping(const HwConfig& hw, const std::string& fingerprint, const HwGraph& g,
+                        int index, const MappingProblem& p, const PlanOptions& o,
+                        PlanEvaluation* evaluation) {
   auto& chosen = refined_cache();
-  const std::string key = fmt::format("{}#refined{}#{}#{}", fingerprint, o.candidates, o.cycle_tolerance, p.key());
+  const std::string key =
+      fmt::format("{}#refined{}#{}#{}", fingerprint, o.candidates, o.cycle_tolerance, p.key());
   {
     std::lock_guard<std::mutex> lock(cache_mutex());
     auto it = chosen.find(key);
@@ -109,8 +112,8 @@ Mapping refined_mapping(const HwConfig& hw, const std::string& fingerprint, cons
       return it->second.first;
     }
   }
-  const std::vector<Mapping> cands = cached_mappings(hw, fingerprint, p, g.ops[static_cast<size_t>(index)].name,
-                                                     o.candidates);
+  const std::vector<Mapping> cands =
+      cached_mappings(hw, fingerprint, p, g.ops[static_cast<size_t>(index)].name, o.candidates);
   std::vector<PlanEvaluation> evals;
   for (const Mapping& m : cands) {
     OpPlan op;
@@ -130,14 +133,16 @@ Mapping refined_mapping(const HwConfig& hw, const std::string& fingerprint, cons
 }
 
 // An op's output can stay on chip for the next op when the next op is its
-// only reader (of the whole tensor: not a view), reads it as its input group by group with the same groups and
-// no rotation, and the producer writes it unpermuted.
+// only reader (of the whole tensor: not a view), reads it as its input group by group with the same
+// groups and no rotation, and the producer writes it unpermuted.
 bool fusable(const HwGraph& g, size_t i) {
   if (i + 1 >= g.ops.size()) return false;
   const HwOp& a = g.ops[i];
   const HwOp& b = g.ops[i + 1];
   if (a.kind != HwOpKind::kConv || b.kind != HwOpKind::kConv) return false;
-  if (b.input != a.output || a.groups != b.groups || b.in_group_rotate != 0 || a.out_shuffle_groups > 1) return false;
+  if (b.input != a.output || a.groups != b.groups || b.in_group_rotate != 0 ||
+      a.out_shuffle_groups > 1)
+    return false;
   // A channel view (a place in a concatenation) is part of a larger tensor in DRAM.
   if (g.tensors[static_cast<size_t>(a.output)].is_view()) return false;
   for (size_t j = 0; j < g.ops.size(); ++j) {
@@ -169,8 +174,8 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& o
   for (size_t i = 0; i < ops.size(); ++i) {
     OpPlan& op = plan.ops[i];
     op.problem = make_problem(plan.graph, ops[i]);
-    op.mapping = refine ? refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i), op.problem,
-                                          options, nullptr)
+    op.mapping = refine ? refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i),
+                                          op.problem, options, nullptr)
                         : cached_mapping(hw, plan.hw_fingerprint, op.problem, ops[i].name);
     if (options.progress) options.progress(static_cast<int>(i) + 1, static_cast<int>(ops.size()));
   }
@@ -189,8 +194,10 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& o
       Mapping ma, mb;
       try {
         if (refine) {
-          ma = refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i), pa, options, nullptr);
-          mb = refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i + 1), pb, options, nullptr);
+          ma = refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i), pa,
+                               options, nullptr);
+          mb = refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i + 1), pb,
+                               options, nullptr);
         } else {
           ma = cached_mapping(hw, plan.hw_fingerprint, pa, ops[i].name);
           mb = cached_mapping(hw, plan.hw_fingerprint, pb, ops[i + 1].name);
@@ -212,7 +219,8 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& o
         fb.region_bits = region;
         const int a = static_cast<int>(i), b = static_cast<int>(i + 1);
         const PlanEvaluation fused = options.evaluate(plan.graph, {a, b}, {fa, fb});
-        const PlanEvaluation split = options.evaluate(plan.graph, {a, b}, {plan.ops[i], plan.ops[i + 1]});
+        const PlanEvaluation split =
+            options.evaluate(plan.graph, {a, b}, {plan.ops[i], plan.ops[i + 1]});
         keep = choose_candidate({split, fused}, options.cycle_tolerance) == 1;
       } else {
         const MappingEstimate& ua = plan.ops[i].mapping.estimate;
@@ -221,7 +229,8 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& o
         const int64_t split_cycles = ua.cycles + ub.cycles;
         const double fused_energy = ma.estimate.energy_pj + mb.estimate.energy_pj;
         const double split_energy = ua.energy_pj + ub.energy_pj;
-        keep = fused_cycles < split_cycles || (fused_cycles == split_cycles && fused_energy < split_energy);
+        keep = fused_cycles < split_cycles ||
+               (fused_cycles == split_cycles && fused_energy < split_energy);
       }
       if (keep) {
         plan.ops[i].problem = pa;

@@ -20,8 +20,8 @@ struct OpPlan {
   // the next op (onchip_consumer) reads group by group.
   bool onchip_producer = false;
   bool onchip_consumer = false;
-  int64_t region_bits = 0;      // bits of the region (one group's tensor)
-  uint64_t psum_dram_bit = 0;   // scratch for spilled partial sums (if any)
+  int64_t region_bits = 0;     // bits of the region (one group's tensor)
+  uint64_t psum_dram_bit = 0;  // scratch for spilled partial sums (if any)
 };
 
 struct Plan {
@@ -40,8 +40,8 @@ struct PlanEvaluation {
   int64_t cycles = 0;
   double energy_pj = 0;
 };
-using PlanEvaluator = std::function<PlanEvaluation(const HwGraph& graph, const std::vector<int>& ops,
-                                                   const std::vector<OpPlan>& plans)>;
+using PlanEvaluator = std::function<PlanEvaluation(
+    const HwGraph& graph, const std::vector<int>& ops, const std::vector<OpPlan>& plans)>;
 
 struct PlanOptions {
   // With an evaluator: the mapper's `candidates` best mappings of each op are

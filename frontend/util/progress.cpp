@@ -49,7 +49,9 @@ void Progress::print(int64_t done, const std::string& detail, Line kind) {
   const double elapsed = elapsed_seconds();
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   std::string line = fmt::format("{}: {}/{} {}", what_, done, total_, unit_);
-  if (total_ > 0) line += fmt::format(" ({:.0f}%)", 100.0 * static_cast<double>(done) / static_cast<double>(total_));
+  if (total_ > 0)
+    line +=
+        fmt::format(" ({:.0f}%)", 100.0 * static_cast<double>(done) / static_cast<double>(total_));
   line += fmt::format(", {:.2f} {}/s", rate, unit_);
   if (!detail.empty()) line += ", " + detail;
   if (kind == Line::kFinished) {

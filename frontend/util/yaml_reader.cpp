@@ -139,7 +139,11 @@ YAML::Node load_yaml_file(const std::string& path) {
 
 YamlMap::YamlMap(const YAML::Node& node, std::string file, std::string path, bool overlay,
                  Provenance* provenance)
-    : node_(node), file_(std::move(file)), path_(std::move(path)), overlay_(overlay), provenance_(provenance) {
+    : node_(node),
+      file_(std::move(file)),
+      path_(std::move(path)),
+      overlay_(overlay),
+      provenance_(provenance) {
   if (!node_.IsMap()) {
     const SourceLocation loc = palsim::location_of(node_, file_);
     throw FileError(loc.file, loc.line, loc.column, path_.empty() ? "(document)" : path_,
@@ -159,9 +163,13 @@ YamlMap::YamlMap(const YAML::Node& node, std::string file, std::string path, boo
   if (provenance_) provenance_->set(path_, palsim::location_of(node_, file_));
 }
 
-std::string YamlMap::path_of(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+std::string YamlMap::path_of(const std::string& key) const {
+  return path_.empty() ? key : path_ + "." + key;
+}
 
-SourceLocation YamlMap::location() const { return palsim::location_of(node_, file_); }
+SourceLocation YamlMap::location() const {
+  return palsim::location_of(node_, file_);
+}
 
 SourceLocation YamlMap::location_of(const std::string& key) const {
   const std::optional<YAML::Node> n = find(key);
@@ -175,7 +183,9 @@ std::optional<YAML::Node> YamlMap::find(const std::string& key) const {
   return std::nullopt;
 }
 
-bool YamlMap::has(const std::string& key) const { return find(key).has_value(); }
+bool YamlMap::has(const std::string& key) const {
+  return find(key).has_value();
+}
 
 void YamlMap::fail(const std::string& key, const std::string& message) const {
   const SourceLocation loc = location_of(key);
@@ -234,9 +244,12 @@ void YamlMap::read(const std::string& key, int64_t& out, int64_t min, int64_t ma
   }
   const YAML::Node n = require(key);
   int64_t v = 0;
-  if (!parse_integer(n, v)) fail(key, fmt::format("expected an integer, got '{}'", n.IsScalar() ? n.Scalar() : "a non-scalar"));
+  if (!parse_integer(n, v))
+    fail(key,
+         fmt::format("expected an integer, got '{}'", n.IsScalar() ? n.Scalar() : "a non-scalar"));
   if (v < min || v > max) {
-    if (max == std::numeric_limits<int64_t>::max()) fail(key, fmt::format("must be at least {}, got {}", min, v));
+    if (max == std::numeric_limits<int64_t>::max())
+      fail(key, fmt::format("must be at least {}, got {}", min, v));
     fail(key, fmt::format("must be between {} and {}, got {}", min, max, v));
   }
   out = v;
@@ -255,7 +268,9 @@ void YamlMap::read(const std::string& key, double& out, double min, double max) 
   }
   const YAML::Node n = require(key);
   double v = 0;
-  if (!parse_double(n, v)) fail(key, fmt::format("expected a number, got '{}'", n.IsScalar() ? n.Scalar() : "a non-scalar"));
+  if (!parse_double(n, v))
+    fail(key,
+         fmt::format("expected a number, got '{}'", n.IsScalar() ? n.Scalar() : "a non-scalar"));
   if (v < min || v > max) {
     if (std::isinf(max)) fail(key, fmt::format("must be at least {}, got {}", min, v));
     fail(key, fmt::format("must be between {} and {}, got {}", min, max, v));
@@ -270,9 +285,12 @@ void YamlMap::read(const std::string& key, bool& out) {
   }
   const YAML::Node n = require(key);
   const std::string s = n.IsScalar() ? n.Scalar() : "";
-  if (s == "true") out = true;
-  else if (s == "false") out = false;
-  else fail(key, fmt::format("expected true or false, got '{}'", n.IsScalar() ? s : "a non-scalar"));
+  if (s == "true")
+    out = true;
+  else if (s == "false")
+    out = false;
+  else
+    fail(key, fmt::format("expected true or false, got '{}'", n.IsScalar() ? s : "a non-scalar"));
 }
 
 void YamlMap::read(const std::string& key, std::string& out) {
@@ -285,7 +303,8 @@ void YamlMap::read(const std::string& key, std::string& out) {
   out = n.Scalar();
 }
 
-void YamlMap::read_choice(const std::string& key, std::string& out, const std::vector<std::string>& choices) {
+void YamlMap::read_choice(const std::string& key, std::string& out,
+                          const std::vector<std::string>& choices) {
   std::string v = out;
   read(key, v);
   if (overlay_ && !has(key)) return;
@@ -311,7 +330,8 @@ void YamlMap::read(const std::string& key, std::vector<int>& out, int min, int m
     if (!parse_integer(item, v)) {
       const SourceLocation loc = palsim::location_of(item, file_);
       throw FileError(loc.file, loc.line, loc.column, path_of(key),
-                      fmt::format("expected an integer, got '{}'", item.IsScalar() ? item.Scalar() : "a non-scalar"));
+                      fmt::format("expected an integer, got '{}'",
+                                  item.IsScalar() ? item.Scalar() : "a non-scalar"));
     }
     if (v < min || v > max) {
       const SourceLocation loc = palsim::location_of(item, file_);
@@ -369,7 +389,9 @@ std::vector<YamlMap> YamlMap::list_of_maps(const std::string& key) {
   return out;
 }
 
-YAML::Node YamlMap::raw(const std::string& key) { return require(key); }
+YAML::Node YamlMap::raw(const std::string& key) {
+  return require(key);
+}
 
 void YamlMap::finish() const {
   for (auto it = node_.begin(); it != node_.end(); ++it) {

@@ -76,14 +76,16 @@ class YamlMap {
             int64_t max = std::numeric_limits<int64_t>::max());
   void read(const std::string& key, int& out, int min = std::numeric_limits<int>::min(),
             int max = std::numeric_limits<int>::max());
-  void read(const std::string& key, double& out, double min = -std::numeric_limits<double>::infinity(),
+  void read(const std::string& key, double& out,
+            double min = -std::numeric_limits<double>::infinity(),
             double max = std::numeric_limits<double>::infinity());
   void read(const std::string& key, bool& out);
   void read(const std::string& key, std::string& out);
   // A string that must be one of `choices`.
-  void read_choice(const std::string& key, std::string& out, const std::vector<std::string>& choices);
-  void read(const std::string& key, std::vector<int>& out, int min = std::numeric_limits<int>::min(),
-            int max = std::numeric_limits<int>::max());
+  void read_choice(const std::string& key, std::string& out,
+                   const std::vector<std::string>& choices);
+  void read(const std::string& key, std::vector<int>& out,
+            int min = std::numeric_limits<int>::min(), int max = std::numeric_limits<int>::max());
   void read(const std::string& key, std::vector<std::string>& out);
 
   // Optional keys: left untouched when absent (the caller's default stays).

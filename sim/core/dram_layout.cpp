@@ -25,7 +25,8 @@ std::vector<ChannelSegment> channel_segments(int c0, int count, int channels, in
   return out;
 }
 
-std::vector<DramAccess> box_accesses(const TensorLayout& t, const Box& b, int shuffle_groups, bool write) {
+std::vector<DramAccess> box_accesses(const TensorLayout& t, const Box& b, int shuffle_groups,
+                                     bool write) {
   std::vector<DramAccess> out;
   const uint64_t row_bits = static_cast<uint64_t>(t.w) * t.bits;
   const uint64_t plane_bits = row_bits * t.h;
@@ -38,7 +39,8 @@ std::vector<DramAccess> box_accesses(const TensorLayout& t, const Box& b, int sh
       DramAccess a;
       a.write = write;
       const uint64_t first = t.base_bit + static_cast<uint64_t>(n) * image_bits +
-                             static_cast<uint64_t>(s.physical0) * plane_bits + static_cast<uint64_t>(b.h0) * row_bits +
+                             static_cast<uint64_t>(s.physical0) * plane_bits +
+                             static_cast<uint64_t>(b.h0) * row_bits +
                              static_cast<uint64_t>(b.w0) * t.bits;
       a.base_bit = first;
       if (b.w == t.w) {
@@ -60,11 +62,12 @@ std::vector<DramAccess> box_accesses(const TensorLayout& t, const Box& b, int sh
   return out;
 }
 
-std::vector<DramAccess> weight_accesses(uint64_t base_bit, int bits, int cin_g, int kh, int kw, int m0, int m, int c0,
-                                        int c) {
+std::vector<DramAccess> weight_accesses(uint64_t base_bit, int bits, int cin_g, int kh, int kw,
+                                        int m0, int m, int c0, int c) {
   DramAccess a;
   const uint64_t filter_bits = static_cast<uint64_t>(cin_g) * kh * kw * bits;
-  a.base_bit = base_bit + static_cast<uint64_t>(m0) * filter_bits + static_cast<uint64_t>(c0) * kh * kw * bits;
+  a.base_bit = base_bit + static_cast<uint64_t>(m0) * filter_bits +
+               static_cast<uint64_t>(c0) * kh * kw * bits;
   if (c == cin_g) {
     a.run_bits = filter_bits * m;
   } else {

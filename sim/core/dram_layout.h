@@ -20,7 +20,9 @@ struct TensorLayout {
   // c_total = 0: not a view.
   int c_total = 0, c_offset = 0, c_stride = 1;
   int stored_channels() const { return c_total > 0 ? c_total : c; }
-  int stored_channel(int logical) const { return c_total > 0 ? c_offset + c_stride * logical : logical; }
+  int stored_channel(int logical) const {
+    return c_total > 0 ? c_offset + c_stride * logical : logical;
+  }
 };
 
 // Physical position of logical channels [c0, c0 + count): segments of
@@ -38,10 +40,11 @@ std::vector<ChannelSegment> channel_segments(int c0, int count, int channels, in
 int physical_channel(int c, int channels, int shuffle_groups);
 
 // DMA accesses for `box` (logical channels) of a tensor, through its view.
-std::vector<DramAccess> box_accesses(const TensorLayout& t, const Box& box, int shuffle_groups, bool write);
+std::vector<DramAccess> box_accesses(const TensorLayout& t, const Box& box, int shuffle_groups,
+                                     bool write);
 
 // Weights [M][Cg][kh][kw]: output channels [m0, m0 + m) and per-group input channels [c0, c0 + c).
-std::vector<DramAccess> weight_accesses(uint64_t base_bit, int bits, int cin_g, int kh, int kw, int m0, int m,
-                                        int c0, int c);
+std::vector<DramAccess> weight_accesses(uint64_t base_bit, int bits, int cin_g, int kh, int kw,
+                                        int m0, int m, int c0, int c);
 
 }  // namespace palsim::sim

@@ -5,14 +5,16 @@
 
 namespace palsim::sim {
 
-void job_duration(const frontend::HwConfig& hw, const Job& job, uint64_t& occupancy, uint64_t& latency) {
+void job_duration(const frontend::HwConfig& hw, const Job& job, uint64_t& occupancy,
+                  uint64_t& latency) {
   occupancy = latency = 0;
   if (job.engine == Engine::kArray) {
     const frontend::ComputeCost c = frontend::compute_tile_cost(hw, job.mode, job.tile);
     occupancy = static_cast<uint64_t>(std::max<int64_t>(1, c.cycles));
     latency = static_cast<uint64_t>(c.latency);
   } else if (job.engine == Engine::kPpu) {
-    occupancy = static_cast<uint64_t>(std::max<int64_t>(1, frontend::post_tile_cost(hw, job.post).cycles));
+    occupancy =
+        static_cast<uint64_t>(std::max<int64_t>(1, frontend::post_tile_cost(hw, job.post).cycles));
   }
 }
 
@@ -24,7 +26,8 @@ uint64_t run_fast(const frontend::HwConfig& hw, JobList& list, OffchipMemory& me
   std::vector<Job>& jobs = list.jobs;
   std::vector<bool> finished(jobs.size(), false);
   size_t head[kEngines] = {0, 0, 0, 0};
-  uint64_t free_at[kEngines] = {0, 0, 0, 0};  // the DMA queues share free_at of the channel (index kLoad)
+  uint64_t free_at[kEngines] = {0, 0, 0,
+                                0};  // the DMA queues share free_at of the channel (index kLoad)
   uint64_t total = 0;
 
   // Earliest start of a job whose dependencies are all finished; kNever otherwise.
@@ -48,9 +51,10 @@ uint64_t run_fast(const frontend::HwConfig& hw, JobList& list, OffchipMemory& me
       const Job& j = jobs[q[head[e]]];
       const uint64_t r = ready_time(j);
       if (r == kNever) continue;
-      const uint64_t engine_free = (e == static_cast<int>(Engine::kLoad) || e == static_cast<int>(Engine::kStore))
-                                       ? free_at[static_cast<int>(Engine::kLoad)]
-                                       : free_at[e];
+      const uint64_t engine_free =
+          (e == static_cast<int>(Engine::kLoad) || e == static_cast<int>(Engine::kStore))
+              ? free_at[static_cast<int>(Engine::kLoad)]
+              : free_at[e];
       const uint64_t t = std::max(r, engine_free);
       // Ties: the store queue before the load queue; engines otherwise in index order.
       const bool prefer = t < best_t || (t == best_t && e == static_cast<int>(Engine::kStore) &&

@@ -15,6 +15,7 @@ namespace palsim::sim {
 uint64_t run_fast(const frontend::HwConfig& hw, JobList& jobs, OffchipMemory& memory);
 
 // Duration of a non-DMA job (array: occupancy and latency; PPU: cycles).
-void job_duration(const frontend::HwConfig& hw, const Job& job, uint64_t& occupancy, uint64_t& latency);
+void job_duration(const frontend::HwConfig& hw, const Job& job, uint64_t& occupancy,
+                  uint64_t& latency);
 
 }  // namespace palsim::sim

@@ -52,8 +52,9 @@ struct Job {
   frontend::ComputeTile tile;
   frontend::ArrayMode mode;
   Box out_box;  // outputs the compute contributes to (n, m, h, w)
-  int c0 = 0;   // first input channel (within the group, or the packed group tile) of the reduction tile
-  int pack = 1; // groups packed into the tile (block-diagonal weights)
+  int c0 =
+      0;  // first input channel (within the group, or the packed group tile) of the reduction tile
+  int pack = 1;  // groups packed into the tile (block-diagonal weights)
   // Array jobs and pool (PPU) jobs: the output tile their results go to — the
   // box of the OBUF half between the LOAD psum that opens it and the STORE
   // that closes it, which may span several compute tiles (loops nested inside

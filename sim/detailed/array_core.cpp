@@ -19,7 +19,7 @@ struct ArrayCore::Fold {
   int b = 0, i = 0, j = 0, kf = 0;
   int active_rows = 0, active_cols = 0, k_valid = 0, m_valid = 0;
   int shift = 0;
-  bool first = false;  // the first contribution to its outputs (pass 0, k fold 0)
+  bool first = false;           // the first contribution to its outputs (pass 0, k fold 0)
   std::vector<int64_t> colsum;  // [P][m_lanes]
 };
 
@@ -44,7 +44,9 @@ ArrayCore::ArrayCore(const frontend::HwConfig& hw, FunctionalState& state, bool 
 ArrayCore::~ArrayCore() = default;
 
 namespace {
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
 // Chunk `index` of a `bits`-wide operand split into `width`-bit chunks: the
 // lower chunks unsigned, the top chunk of a signed operand signed. The same
@@ -88,8 +90,10 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
 
   // Gather the tile once (im2col of the inputs, the weights), then split every
   // operand into its chunks.
-  const int kh = static_cast<int>(L.get(Reg::kKernelH)), kw = static_cast<int>(L.get(Reg::kKernelW));
-  const int sh = static_cast<int>(L.get(Reg::kStrideH)), sw = static_cast<int>(L.get(Reg::kStrideW));
+  const int kh = static_cast<int>(L.get(Reg::kKernelH)),
+            kw = static_cast<int>(L.get(Reg::kKernelW));
+  const int sh = static_cast<int>(L.get(Reg::kStrideH)),
+            sw = static_cast<int>(L.get(Reg::kStrideW));
   const int ph = static_cast<int>(L.get(Reg::kPadH)), pw = static_cast<int>(L.get(Reg::kPadW));
   const int G = static_cast<int>(L.get(Reg::kGroups));
   const int cin_g = static_cast<int>(L.get(Reg::kInC) / G);
@@ -103,7 +107,8 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
   const int c_first = (job.pack > 1 ? job.group * job.pack : src) * cin_g + job.c0;
   const int c_count = static_cast<int>(f->K / (kh * kw));
   if (c_first < in.box.c0 || c_first + c_count > in.box.c0 + in.box.c) {
-    throw InternalError(fmt::format("op {}: the input tile does not hold the channels of a compute tile", job.op));
+    throw InternalError(
+        fmt::format("op {}: the input tile does not hold the channels of a compute tile", job.op));
   }
   for (int64_t p = 0; p < f->P; ++p) {
     const int n = ob.n0 + static_cast<int>(p / (ob.h * ob.w));
@@ -116,13 +121,15 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
         for (int kx = 0; kx < kw; ++kx, ++k) {
           const int ix = x * sw - pw + kx;
           if (iy < 0 || ix < 0 || iy >= in_h || ix >= in_w) continue;  // padding: zero chunks
-          if (iy < in.box.h0 || iy >= in.box.h0 + in.box.h || ix < in.box.w0 || ix >= in.box.w0 + in.box.w ||
-              n < in.box.n0 || n >= in.box.n0 + in.box.n) {
-            throw InternalError(fmt::format("op {}: the input tile does not hold ({}, {}, {})", job.op, n, iy, ix));
+          if (iy < in.box.h0 || iy >= in.box.h0 + in.box.h || ix < in.box.w0 ||
+              ix >= in.box.w0 + in.box.w || n < in.box.n0 || n >= in.box.n0 + in.box.n) {
+            throw InternalError(
+                fmt::format("op {}: the input tile does not hold ({}, {}, {})", job.op, n, iy, ix));
           }
           const int32_t v = in.at(n, c_first + c_rel, iy, ix);
           for (int i = 0; i < m.a_chunks; ++i) {
-            f->a_chunks[static_cast<size_t>((i * f->P + p) * f->Kpad + k)] = chunk(v, f->a_bits, false, m.fa, i);
+            f->a_chunks[static_cast<size_t>((i * f->P + p) * f->Kpad + k)] =
+                chunk(v, f->a_bits, false, m.fa, i);
           }
         }
       }
@@ -140,7 +147,8 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
         v = wt.at(ob.c0 + static_cast<int>(mm), (job.c0 + c_rel) % cin_g, ky, kx);
       }
       for (int j = 0; j < m.w_chunks; ++j) {
-        f->w_chunks[static_cast<size_t>((j * f->Mpad + mm) * f->Kpad + k)] = chunk(v, f->w_bits, f->w_signed, m.fw, j);
+        f->w_chunks[static_cast<size_t>((j * f->Mpad + mm) * f->Kpad + k)] =
+            chunk(v, f->w_bits, f->w_signed, m.fw, j);
       }
     }
   }
@@ -167,8 +175,8 @@ void ArrayCore::make_fold(Flight& f, int64_t index, uint64_t start) {
   fold.first = pass == 0 && fold.kf == 0 && !f.job->tile.accumulate;
   fold.colsum.assign(static_cast<size_t>(f.P * m.m_lanes()), 0);
   // Each active unit loads its weights for the fold from WBUF.
-  f.counts->wbuf_read_bits += static_cast<uint64_t>(fold.active_rows) * fold.active_cols * m.lanes_per_unit *
-                              m.outputs_per_unit * m.fw;
+  f.counts->wbuf_read_bits += static_cast<uint64_t>(fold.active_rows) * fold.active_cols *
+                              m.lanes_per_unit * m.outputs_per_unit * m.fw;
   f.counts->folds += 1;
   f.live.push_back(std::move(fold));
 }
@@ -179,9 +187,11 @@ void ArrayCore::step_fold(Flight& f, Fold& fold, uint64_t cycle) {
   const int L = m.lanes_per_unit, opu = m.outputs_per_unit;
   const int R = hw_.array.rows, C = hw_.array.cols;
   const int acc_bits = hw_.accumulator_bits;
-  const int16_t* A = f.a_chunks.data() + static_cast<size_t>(fold.i * f.P * f.Kpad + fold.kf * m.k_lanes());
-  const int16_t* Wc = f.w_chunks.data() + static_cast<size_t>((fold.j * f.Mpad + fold.b * m.m_lanes()) * f.Kpad +
-                                                               fold.kf * m.k_lanes());
+  const int16_t* A =
+      f.a_chunks.data() + static_cast<size_t>(fold.i * f.P * f.Kpad + fold.kf * m.k_lanes());
+  const int16_t* Wc =
+      f.w_chunks.data() + static_cast<size_t>((fold.j * f.Mpad + fold.b * m.m_lanes()) * f.Kpad +
+                                              fold.kf * m.k_lanes());
   Counts& cnt = *f.counts;
   const bool a_top_signed = false;
   const bool w_top_signed = f.w_signed && fold.j == m.w_chunks - 1;
@@ -256,7 +266,8 @@ void ArrayCore::step_fold(Flight& f, Fold& fold, uint64_t cycle) {
     for (int k = 0; k < m.k_lanes(); ++k) s += a[k];
     const bool first = fold.i == 0 && fold.kf == 0 && !f.job->tile.accumulate;
     const int pn = ob.n0 + static_cast<int>(p / (ob.h * ob.w));
-    const int py = ob.h0 + static_cast<int>((p / ob.w) % ob.h), px = ob.w0 + static_cast<int>(p % ob.w);
+    const int py = ob.h0 + static_cast<int>((p / ob.w) % ob.h),
+              px = ob.w0 + static_cast<int>(p % ob.w);
     int64_t& slot = acc.asum[acc.position(pn, py, px)];
     slot = (first ? 0 : slot) + (s << (fold.i * m.fa));
     ++cnt.asu_busy_cycles;
@@ -268,13 +279,15 @@ void ArrayCore::step_fold(Flight& f, Fold& fold, uint64_t cycle) {
     const int64_t p = rel - (R - 1) - c;
     if (p < 0 || p >= f.P) continue;
     const int n = ob.n0 + static_cast<int>(p / (ob.h * ob.w));
-    const int y = ob.h0 + static_cast<int>((p / ob.w) % ob.h), x = ob.w0 + static_cast<int>(p % ob.w);
+    const int y = ob.h0 + static_cast<int>((p / ob.w) % ob.h),
+              x = ob.w0 + static_cast<int>(p % ob.w);
     for (int o = 0; o < opu; ++o) {
       const int64_t ml = static_cast<int64_t>(c) * opu + o;
       if (ml >= fold.m_valid) break;
       const int64_t mm = fold.b * m.m_lanes() + ml;
       int64_t& a = acc.acc[acc.index(n, ob.c0 + static_cast<int>(mm), y, x)];
-      const int64_t v = fold.colsum[static_cast<size_t>(p * m.m_lanes() + ml)] * (int64_t{1} << fold.shift);
+      const int64_t v =
+          fold.colsum[static_cast<size_t>(p * m.m_lanes() + ml)] * (int64_t{1} << fold.shift);
       a = fold.first ? v : a + v;
       cnt.obuf_write_bits += acc_bits;
       if (!fold.first) cnt.obuf_read_bits += acc_bits;
@@ -301,7 +314,8 @@ void ArrayCore::tick(uint64_t cycle, std::vector<uint32_t>& completed) {
     while (!f.live.empty() && cycle + 1 >= f.live.front().start + span) f.live.pop_front();
     (void)m;
     if (cycle + 1 >= f.done) {
-      if (f.next_fold != f.folds || !f.live.empty()) throw InternalError("array: a job finished with folds in flight");
+      if (f.next_fold != f.folds || !f.live.empty())
+        throw InternalError("array: a job finished with folds in flight");
       completed.push_back(f.id);
       it = flights_.erase(it);
     } else {

@@ -40,7 +40,9 @@ class ArrayCore {
   // written this cycle (complete from the next cycle).
   void tick(uint64_t cycle, std::vector<uint32_t>& completed);
   bool idle() const { return flights_.empty(); }
-  uint64_t unit_cycles() const { return unit_cycles_; }  // units stepped (for the performance figure)
+  uint64_t unit_cycles() const {
+    return unit_cycles_;
+  }  // units stepped (for the performance figure)
 
  private:
   struct Flight;

@@ -56,7 +56,8 @@ void PpuCore::tick(uint64_t cycle) {
   Counts& c = records_[id].counts;
   c.ppu_elements = static_cast<uint64_t>(t.elements);
   if (t.from_obuf) {
-    c.obuf_read_bits = static_cast<uint64_t>(reads * t.in_bits + t.activation_sums * hw_.accumulator_bits);
+    c.obuf_read_bits =
+        static_cast<uint64_t>(reads * t.in_bits + t.activation_sums * hw_.accumulator_bits);
   } else {
     c.ibuf_read_bits = static_cast<uint64_t>(reads * t.in_bits);
   }
@@ -69,7 +70,8 @@ void PpuCore::tick(uint64_t cycle) {
   busy_ = true;
   current_ = id;
   start_ = cycle;
-  end_ = cycle + static_cast<uint64_t>(std::max<int64_t>(1, (reads + hw_.ppu.lanes - 1) / hw_.ppu.lanes));
+  end_ = cycle +
+         static_cast<uint64_t>(std::max<int64_t>(1, (reads + hw_.ppu.lanes - 1) / hw_.ppu.lanes));
 }
 
 }  // namespace palsim::sim

@@ -14,12 +14,13 @@ using isa::Reg;
 
 namespace {
 bool same_box(const Box& a, const Box& b) {
-  return a.n0 == b.n0 && a.n == b.n && a.c0 == b.c0 && a.c == b.c && a.h0 == b.h0 && a.h == b.h && a.w0 == b.w0 &&
-         a.w == b.w;
+  return a.n0 == b.n0 && a.n == b.n && a.c0 == b.c0 && a.c == b.c && a.h0 == b.h0 && a.h == b.h &&
+         a.w0 == b.w0 && a.w == b.w;
 }
 bool inside(const Box& in, const Box& out) {
-  return in.n0 >= out.n0 && in.n0 + in.n <= out.n0 + out.n && in.c0 >= out.c0 && in.c0 + in.c <= out.c0 + out.c &&
-         in.h0 >= out.h0 && in.h0 + in.h <= out.h0 + out.h && in.w0 >= out.w0 && in.w0 + in.w <= out.w0 + out.w;
+  return in.n0 >= out.n0 && in.n0 + in.n <= out.n0 + out.n && in.c0 >= out.c0 &&
+         in.c0 + in.c <= out.c0 + out.c && in.h0 >= out.h0 && in.h0 + in.h <= out.h0 + out.h &&
+         in.w0 >= out.w0 && in.w0 + in.w <= out.w0 + out.w;
 }
 
 // The channel view registers of a layer's input, output or residual (isa.h).
@@ -28,9 +29,12 @@ struct ChannelView {
   int stored(int logical) const { return total > 0 ? offset + stride * logical : logical; }
 };
 ChannelView view_of(const LayerRegisters& L, Reg total, Reg offset, Reg stride) {
-  return ChannelView{static_cast<int>(L.get(total)), static_cast<int>(L.get(offset)), static_cast<int>(L.get(stride))};
+  return ChannelView{static_cast<int>(L.get(total)), static_cast<int>(L.get(offset)),
+                     static_cast<int>(L.get(stride))};
 }
-ChannelView in_view(const LayerRegisters& L) { return view_of(L, Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride); }
+ChannelView in_view(const LayerRegisters& L) {
+  return view_of(L, Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride);
+}
 ChannelView out_view(const LayerRegisters& L) {
   return view_of(L, Reg::kOutCTotal, Reg::kOutCOffset, Reg::kOutCStride);
 }
@@ -61,13 +65,15 @@ FunctionalState::FunctionalState(const frontend::HwConfig& hw, const isa::Progra
       throw InputError("detailed simulation: the program's input tensor is a channel view");
     }
     if (!in.same_shape(tensors_[static_cast<size_t>(info.input_tensor)])) {
-      throw InputError("detailed simulation: the model's input does not have the shape of the program's input tensor");
+      throw InputError(
+          "detailed simulation: the model's input does not have the shape of the program's input "
+          "tensor");
     }
     tensors_[static_cast<size_t>(info.input_tensor)] = in;
   }
   if (model.ops.size() != info.ops.size()) {
-    throw InputError(fmt::format("detailed simulation: the model has {} operations, the program {}", model.ops.size(),
-                                 info.ops.size()));
+    throw InputError(fmt::format("detailed simulation: the model has {} operations, the program {}",
+                                 model.ops.size(), info.ops.size()));
   }
   check_layers();
   psum_acc_.resize(info.ops.size());
@@ -90,42 +96,51 @@ void FunctionalState::check_layers() const {
   }
   for (size_t op = 0; op < layers_.size(); ++op) {
     const LayerRegisters& L = layers_[op];
-    auto check_tensor = [&](Reg addr, const char* what, int64_t c, int64_t h, int64_t w, const ChannelView& v) {
+    auto check_tensor = [&](Reg addr, const char* what, int64_t c, int64_t h, int64_t w,
+                            const ChannelView& v) {
       auto it = tensor_by_addr_.find(L.get(addr));
       if (it == tensor_by_addr_.end()) {
-        throw InputError(fmt::format("detailed simulation: layer {}: its {} register points at no tensor", op, what));
+        throw InputError(fmt::format(
+            "detailed simulation: layer {}: its {} register points at no tensor", op, what));
       }
       const kernels::IntTensor& t = tensors_[static_cast<size_t>(it->second)];
       if (v.total > 0) {
         // A view: the tensor at the address has the view's total channels,
         // and the view lies inside it.
-        if (v.offset < 0 || v.stride < 1 || v.offset + static_cast<int64_t>(v.stride) * (c - 1) >= v.total) {
-          throw InputError(fmt::format("detailed simulation: layer {}: its {} channel view lies outside {} channels",
-                                       op, what, v.total));
+        if (v.offset < 0 || v.stride < 1 ||
+            v.offset + static_cast<int64_t>(v.stride) * (c - 1) >= v.total) {
+          throw InputError(fmt::format(
+              "detailed simulation: layer {}: its {} channel view lies outside {} channels", op,
+              what, v.total));
         }
         c = v.total;
       }
       if (t.n() != L.get(Reg::kBatch) || t.c() != c || t.h() != h || t.w() != w) {
         throw InputError(fmt::format(
-            "detailed simulation: layer {}: its {} registers say {}x{}x{}x{}, the tensor '{}' is {}x{}x{}x{}", op, what,
-            L.get(Reg::kBatch), c, h, w, info.tensors[static_cast<size_t>(it->second)].name, t.n(), t.c(), t.h(),
-            t.w()));
+            "detailed simulation: layer {}: its {} registers say {}x{}x{}x{}, the tensor '{}' is "
+            "{}x{}x{}x{}",
+            op, what, L.get(Reg::kBatch), c, h, w,
+            info.tensors[static_cast<size_t>(it->second)].name, t.n(), t.c(), t.h(), t.w()));
       }
     };
-    check_tensor(Reg::kInAddr, "input", L.get(Reg::kInC), L.get(Reg::kInH), L.get(Reg::kInW), in_view(L));
-    check_tensor(Reg::kOutAddr, "output", L.get(Reg::kOutC), L.get(Reg::kOutH), L.get(Reg::kOutW), out_view(L));
+    check_tensor(Reg::kInAddr, "input", L.get(Reg::kInC), L.get(Reg::kInH), L.get(Reg::kInW),
+                 in_view(L));
+    check_tensor(Reg::kOutAddr, "output", L.get(Reg::kOutC), L.get(Reg::kOutH), L.get(Reg::kOutW),
+                 out_view(L));
     if (L.get(Reg::kFlags) & isa::kFlagResidual) {
-      check_tensor(Reg::kResAddr, "residual", L.get(Reg::kOutC), L.get(Reg::kOutH), L.get(Reg::kOutW), res_view(L));
+      check_tensor(Reg::kResAddr, "residual", L.get(Reg::kOutC), L.get(Reg::kOutH),
+                   L.get(Reg::kOutW), res_view(L));
     }
     if (L.kind == isa::LayerKind::kConv) {
       const kernels::IntTensor& w = model_.ops[op].weights;
       const int64_t groups = std::max<int64_t>(1, L.get(Reg::kGroups));
-      if (w.n() != L.get(Reg::kOutC) || w.c() != L.get(Reg::kInC) / groups || w.h() != L.get(Reg::kKernelH) ||
-          w.w() != L.get(Reg::kKernelW)) {
-        throw InputError(fmt::format("detailed simulation: layer {}: the model's weights are {}x{}x{}x{}, the "
-                                     "registers say {}x{}x{}x{}",
-                                     op, w.n(), w.c(), w.h(), w.w(), L.get(Reg::kOutC), L.get(Reg::kInC) / groups,
-                                     L.get(Reg::kKernelH), L.get(Reg::kKernelW)));
+      if (w.n() != L.get(Reg::kOutC) || w.c() != L.get(Reg::kInC) / groups ||
+          w.h() != L.get(Reg::kKernelH) || w.w() != L.get(Reg::kKernelW)) {
+        throw InputError(
+            fmt::format("detailed simulation: layer {}: the model's weights are {}x{}x{}x{}, the "
+                        "registers say {}x{}x{}x{}",
+                        op, w.n(), w.c(), w.h(), w.w(), L.get(Reg::kOutC),
+                        L.get(Reg::kInC) / groups, L.get(Reg::kKernelH), L.get(Reg::kKernelW)));
       }
     }
   }
@@ -133,7 +148,8 @@ void FunctionalState::check_layers() const {
 
 int FunctionalState::tensor_at(int64_t dram_bit) const {
   auto it = tensor_by_addr_.find(dram_bit);
-  if (it == tensor_by_addr_.end()) throw InternalError(fmt::format("no tensor at DRAM bit {}", dram_bit));
+  if (it == tensor_by_addr_.end())
+    throw InternalError(fmt::format("no tensor at DRAM bit {}", dram_bit));
   return it->second;
 }
 
@@ -145,7 +161,8 @@ kernels::IntTensor FunctionalState::tensor(int id) const {
   for (int n = 0; n < v.n(); ++n)
     for (int c = 0; c < v.c(); ++c)
       for (int y = 0; y < v.h(); ++y)
-        for (int x = 0; x < v.w(); ++x) v.at(n, c, y, x) = owner.at(n, ti.view_offset + ti.view_stride * c, y, x);
+        for (int x = 0; x < v.w(); ++x)
+          v.at(n, c, y, x) = owner.at(n, ti.view_offset + ti.view_stride * c, y, x);
   return v;
 }
 
@@ -226,7 +243,8 @@ void FunctionalState::load(const Job& j) {
             tile.asum[k++] = asum[((static_cast<size_t>(n) * C + b.c0) * H + y) * W + x];
       return;
     }
-    default: throw InternalError("load of a store transfer");
+    default:
+      throw InternalError("load of a store transfer");
   }
 }
 
@@ -240,7 +258,8 @@ void FunctionalState::store(const Job& j) {
     const int channels = static_cast<int>(L.get(Reg::kOutC));
     const ChannelView view = out_view(L);
     if (!same_box(tile.box, b) || tile.result.size() != static_cast<size_t>(b.elements())) {
-      throw InternalError(fmt::format("op {}: store of an output tile the OBUF slot does not hold", j.op));
+      throw InternalError(
+          fmt::format("op {}: store of an output tile the OBUF slot does not hold", j.op));
     }
     size_t k = 0;
     for (int n = b.n0; n < b.n0 + b.n; ++n)
@@ -256,7 +275,8 @@ void FunctionalState::store(const Job& j) {
             W = static_cast<int>(L.get(Reg::kOutW));
   const int N = static_cast<int>(L.get(Reg::kBatch));
   if (!same_box(tile.box, b) || tile.acc.size() != static_cast<size_t>(b.elements())) {
-    throw InternalError(fmt::format("op {}: partial-sum store of a tile the OBUF slot does not hold", j.op));
+    throw InternalError(
+        fmt::format("op {}: partial-sum store of a tile the OBUF slot does not hold", j.op));
   }
   auto& acc = psum_acc_.at(static_cast<size_t>(j.op));
   auto& asum = psum_asum_.at(static_cast<size_t>(j.op));
@@ -268,11 +288,13 @@ void FunctionalState::store(const Job& j) {
   for (int n = b.n0; n < b.n0 + b.n; ++n)
     for (int c = b.c0; c < b.c0 + b.c; ++c)
       for (int y = b.h0; y < b.h0 + b.h; ++y)
-        for (int x = b.w0; x < b.w0 + b.w; ++x) acc[((static_cast<size_t>(n) * C + c) * H + y) * W + x] = tile.acc[k++];
+        for (int x = b.w0; x < b.w0 + b.w; ++x)
+          acc[((static_cast<size_t>(n) * C + c) * H + y) * W + x] = tile.acc[k++];
   k = 0;
   for (int n = b.n0; n < b.n0 + b.n; ++n)
     for (int y = b.h0; y < b.h0 + b.h; ++y)
-      for (int x = b.w0; x < b.w0 + b.w; ++x) asum[((static_cast<size_t>(n) * C + b.c0) * H + y) * W + x] = tile.asum[k++];
+      for (int x = b.w0; x < b.w0 + b.w; ++x)
+        asum[((static_cast<size_t>(n) * C + b.c0) * H + y) * W + x] = tile.asum[k++];
 }
 
 void FunctionalState::open_accumulators(const Job& j) {
@@ -289,14 +311,16 @@ void FunctionalState::open_accumulators(const Job& j) {
     return;
   }
   if (!same_box(tile.box, run) || tile.acc.size() != static_cast<size_t>(run.elements())) {
-    throw InternalError(fmt::format("op {}: accumulating into an OBUF slot that holds another tile", j.op));
+    throw InternalError(
+        fmt::format("op {}: accumulating into an OBUF slot that holds another tile", j.op));
   }
 }
 
 const ActTile& FunctionalState::input_tile(const Job& j) const {
   if (j.region >= 0) {
     auto it = regions_.find(j.region);
-    if (it == regions_.end()) throw InternalError(fmt::format("op {}: on-chip region not written yet", j.op));
+    if (it == regions_.end())
+      throw InternalError(fmt::format("op {}: on-chip region not written yet", j.op));
     return it->second;
   }
   return ibuf_in_.at(static_cast<size_t>(j.in_slot));
@@ -308,13 +332,15 @@ int32_t FunctionalState::activation(const Job& j, int n, int c, int y, int x) co
   const ActTile* tile = nullptr;
   if (j.region >= 0) {
     auto it = regions_.find(j.region);
-    if (it == regions_.end()) throw InternalError(fmt::format("op {}: on-chip region not written yet", j.op));
+    if (it == regions_.end())
+      throw InternalError(fmt::format("op {}: on-chip region not written yet", j.op));
     tile = &it->second;
   } else {
     tile = &ibuf_in_.at(static_cast<size_t>(j.in_slot));
   }
   if (!tile->covers(n, c, y, x)) {
-    throw InternalError(fmt::format("op {}: the IBUF tile does not hold input ({}, {}, {}, {})", j.op, n, c, y, x));
+    throw InternalError(
+        fmt::format("op {}: the IBUF tile does not hold input ({}, {}, {}, {})", j.op, n, c, y, x));
   }
   return tile->at(n, c, y, x);
 }
@@ -326,8 +352,10 @@ void FunctionalState::post_process(const Job& j) {
   AccTile& out = obuf_.at(static_cast<size_t>(j.o_slot));
   if (L.kind != isa::LayerKind::kConv) {
     const ActTile& in = ibuf_in_.at(static_cast<size_t>(j.in_slot));
-    const int kh = static_cast<int>(L.get(Reg::kKernelH)), kw = static_cast<int>(L.get(Reg::kKernelW));
-    const int sh = static_cast<int>(L.get(Reg::kStrideH)), sw = static_cast<int>(L.get(Reg::kStrideW));
+    const int kh = static_cast<int>(L.get(Reg::kKernelH)),
+              kw = static_cast<int>(L.get(Reg::kKernelW));
+    const int sh = static_cast<int>(L.get(Reg::kStrideH)),
+              sw = static_cast<int>(L.get(Reg::kStrideW));
     const int ph = static_cast<int>(L.get(Reg::kPadH)), pw = static_cast<int>(L.get(Reg::kPadW));
     const int H = static_cast<int>(L.get(Reg::kInH)), W = static_cast<int>(L.get(Reg::kInW));
     if (j.opens_tile) {
@@ -336,9 +364,10 @@ void FunctionalState::post_process(const Job& j) {
       out.asum.clear();
       out.result.assign(static_cast<size_t>(j.acc_box.elements()), 0);
     }
-    if (!same_box(out.box, j.acc_box) || out.result.size() != static_cast<size_t>(out.box.elements()) ||
-        !inside(b, out.box)) {
-      throw InternalError(fmt::format("op {}: pool results for an output tile the OBUF slot does not hold", j.op));
+    if (!same_box(out.box, j.acc_box) ||
+        out.result.size() != static_cast<size_t>(out.box.elements()) || !inside(b, out.box)) {
+      throw InternalError(
+          fmt::format("op {}: pool results for an output tile the OBUF slot does not hold", j.op));
     }
     for (int n = b.n0; n < b.n0 + b.n; ++n)
       for (int c = b.c0; c < b.c0 + b.c; ++c)
@@ -358,7 +387,8 @@ void FunctionalState::post_process(const Job& j) {
               }
             // A max pool keeps the largest value; a copy (a 1x1 window) the value itself.
             const bool keep = L.kind == isa::LayerKind::kMaxPool || L.kind == isa::LayerKind::kCopy;
-            out.result[out.index(n, c, y, x)] = keep ? best : kernels::requantize_element(sum, 0, c, rq);
+            out.result[out.index(n, c, y, x)] =
+                keep ? best : kernels::requantize_element(sum, 0, c, rq);
           }
     return;
   }
@@ -367,10 +397,12 @@ void FunctionalState::post_process(const Job& j) {
   const int w_bits = static_cast<int>(L.get(Reg::kWBits));
   const ActTile* res = residual ? &ibuf_res_.at(static_cast<size_t>(j.r_slot)) : nullptr;
   if (!same_box(out.box, b) || out.acc.size() != static_cast<size_t>(b.elements())) {
-    throw InternalError(fmt::format("op {}: post-processing of an output tile the OBUF slot does not hold", j.op));
+    throw InternalError(
+        fmt::format("op {}: post-processing of an output tile the OBUF slot does not hold", j.op));
   }
   if (res && !inside(b, res->box)) {
-    throw InternalError(fmt::format("op {}: the residual tile does not cover the output tile", j.op));
+    throw InternalError(
+        fmt::format("op {}: the residual tile does not cover the output tile", j.op));
   }
   std::vector<int32_t> result(static_cast<size_t>(b.elements()));
   size_t k = 0;
@@ -380,7 +412,8 @@ void FunctionalState::post_process(const Job& j) {
         for (int x = b.w0; x < b.w0 + b.w; ++x) {
           int64_t acc = out.acc[k];
           if (uniform) {
-            const size_t pix = (static_cast<size_t>(n - b.n0) * b.h + (y - b.h0)) * b.w + (x - b.w0);
+            const size_t pix =
+                (static_cast<size_t>(n - b.n0) * b.h + (y - b.h0)) * b.w + (x - b.w0);
             acc = kernels::palquant_correction(acc, out.asum[pix], w_bits);
           }
           const int32_t r = res ? res->at(n, c, y, x) : 0;
@@ -392,8 +425,14 @@ void FunctionalState::post_process(const Job& j) {
   }
   ActTile& region = regions_[j.region];
   const int cout_g = static_cast<int>(L.get(Reg::kOutC) / L.get(Reg::kGroups));
-  const Box whole{0, static_cast<int>(L.get(Reg::kBatch)), j.group * cout_g, cout_g, 0,
-                  static_cast<int>(L.get(Reg::kOutH)), 0, static_cast<int>(L.get(Reg::kOutW))};
+  const Box whole{0,
+                  static_cast<int>(L.get(Reg::kBatch)),
+                  j.group * cout_g,
+                  cout_g,
+                  0,
+                  static_cast<int>(L.get(Reg::kOutH)),
+                  0,
+                  static_cast<int>(L.get(Reg::kOutW))};
   if (region.box.c0 != whole.c0 || region.v.size() != static_cast<size_t>(whole.elements())) {
     region.box = whole;
     region.v.assign(static_cast<size_t>(whole.elements()), 0);
@@ -403,7 +442,8 @@ void FunctionalState::post_process(const Job& j) {
     for (int c = b.c0; c < b.c0 + b.c; ++c)
       for (int y = b.h0; y < b.h0 + b.h; ++y)
         for (int x = b.w0; x < b.w0 + b.w; ++x) {
-          region.v[((static_cast<size_t>(n) * whole.c + (c - whole.c0)) * whole.h + y) * whole.w + x] = result[k++];
+          region.v[((static_cast<size_t>(n) * whole.c + (c - whole.c0)) * whole.h + y) * whole.w +
+                   x] = result[k++];
         }
 }
 

@@ -21,7 +21,9 @@ struct ActTile {
   Box box;
   std::vector<int32_t> v;
   int32_t at(int n, int c, int h, int w) const {
-    return v[((static_cast<size_t>(n - box.n0) * box.c + (c - box.c0)) * box.h + (h - box.h0)) * box.w + (w - box.w0)];
+    return v[((static_cast<size_t>(n - box.n0) * box.c + (c - box.c0)) * box.h + (h - box.h0)) *
+                 box.w +
+             (w - box.w0)];
   }
   bool covers(int n, int c, int h, int w) const {
     return n >= box.n0 && n < box.n0 + box.n && c >= box.c0 && c < box.c0 + box.c && h >= box.h0 &&
@@ -42,12 +44,14 @@ struct WeightTile {
 // activation sums, and the post-processed results.
 struct AccTile {
   Box box;
-  std::vector<int64_t> acc;   // (n, c, h, w) of the box
-  std::vector<int64_t> asum;  // (n, h, w) of the box
+  std::vector<int64_t> acc;     // (n, c, h, w) of the box
+  std::vector<int64_t> asum;    // (n, h, w) of the box
   std::vector<int32_t> result;  // (n, c, h, w) of the box
   // Indices of absolute coordinates into acc / result and into asum.
   size_t index(int n, int c, int h, int w) const {
-    return ((static_cast<size_t>(n - box.n0) * box.c + (c - box.c0)) * box.h + (h - box.h0)) * box.w + (w - box.w0);
+    return ((static_cast<size_t>(n - box.n0) * box.c + (c - box.c0)) * box.h + (h - box.h0)) *
+               box.w +
+           (w - box.w0);
   }
   size_t position(int n, int h, int w) const {
     return (static_cast<size_t>(n - box.n0) * box.h + (h - box.h0)) * box.w + (w - box.w0);
@@ -56,7 +60,8 @@ struct AccTile {
 
 class FunctionalState {
  public:
-  FunctionalState(const frontend::HwConfig& hw, const isa::Program& program, const frontend::IntegerModel& model);
+  FunctionalState(const frontend::HwConfig& hw, const isa::Program& program,
+                  const frontend::IntegerModel& model);
 
   // DMA: DRAM -> buffer slot and back.
   void load(const Job& j);

@@ -50,8 +50,9 @@ struct DetailedTop {
   PostProcessor ppu;
   Controller controller;
 
-  DetailedTop(const frontend::HwConfig& hw, JobList& jobs, Scoreboard& sb, OffchipMemory& memory, DmaCore& dma_core,
-              ArrayCore& array_core, PpuCore& ppu_core, std::vector<JobRecord>& records, int ops, bool progress)
+  DetailedTop(const frontend::HwConfig& hw, JobList& jobs, Scoreboard& sb, OffchipMemory& memory,
+              DmaCore& dma_core, ArrayCore& array_core, PpuCore& ppu_core,
+              std::vector<JobRecord>& records, int ops, bool progress)
       : period(1000.0 / hw.clock_mhz, sc_core::SC_NS),
         clk("clk", period),
         dma_busy("dma_busy"),
@@ -86,21 +87,24 @@ struct DetailedTop {
 
 std::string describe_mismatch(const frontend::HwGraph& g, int t, const kernels::IntTensor& sim,
                               const kernels::IntTensor& ref) {
-  if (!sim.same_shape(ref)) return fmt::format("tensor '{}': shapes differ", g.tensors[static_cast<size_t>(t)].name);
+  if (!sim.same_shape(ref))
+    return fmt::format("tensor '{}': shapes differ", g.tensors[static_cast<size_t>(t)].name);
   for (int n = 0; n < ref.n(); ++n)
     for (int c = 0; c < ref.c(); ++c)
       for (int h = 0; h < ref.h(); ++h)
         for (int w = 0; w < ref.w(); ++w) {
           if (sim.at(n, c, h, w) != ref.at(n, c, h, w)) {
-            return fmt::format("tensor '{}' at (n {}, c {}, h {}, w {}): simulator {} vs kernels {}",
-                               g.tensors[static_cast<size_t>(t)].name, n, c, h, w, sim.at(n, c, h, w),
-                               ref.at(n, c, h, w));
+            return fmt::format(
+                "tensor '{}' at (n {}, c {}, h {}, w {}): simulator {} vs kernels {}",
+                g.tensors[static_cast<size_t>(t)].name, n, c, h, w, sim.at(n, c, h, w),
+                ref.at(n, c, h, w));
           }
         }
   return "";
 }
 
-ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program, const SimOptions& o) {
+ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program,
+                      const SimOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   // The program first: a malformed one is reported as such, whatever else.
   JobList jobs = expand_program(hw, program);
@@ -123,12 +127,13 @@ ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program,
   DmaCore dma(jobs, sb, state, records);
   ArrayCore array(hw, state, o.exact_arithmetic);
   PpuCore ppu(hw, jobs, sb, state, records);
-  DetailedTop top(hw, jobs, sb, *memory, dma, array, ppu, records, static_cast<int>(program.info.ops.size()),
-                  o.progress);
+  DetailedTop top(hw, jobs, sb, *memory, dma, array, ppu, records,
+                  static_cast<int>(program.info.ops.size()), o.progress);
   sc_core::sc_trace_file* trace = nullptr;
   if (!o.vcd_trace.empty()) {
     std::string base = o.vcd_trace;
-    if (base.size() > 4 && base.substr(base.size() - 4) == ".vcd") base = base.substr(0, base.size() - 4);
+    if (base.size() > 4 && base.substr(base.size() - 4) == ".vcd")
+      base = base.substr(0, base.size() - 4);
     trace = sc_core::sc_create_vcd_trace_file(base.c_str());
     sc_core::sc_trace(trace, top.clk, "clk");
     sc_core::sc_trace(trace, top.dma_busy, "dma_busy");
@@ -139,7 +144,8 @@ ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program,
   if (trace) sc_core::sc_close_vcd_trace_file(trace);
   ChildResult r;
   for (const auto& rec : records) r.cycles = std::max(r.cycles, rec.done);
-  if (sb.completed() != jobs.jobs.size()) throw InternalError("detailed simulation stopped with jobs left");
+  if (sb.completed() != jobs.jobs.size())
+    throw InternalError("detailed simulation stopped with jobs left");
   r.dram = memory->stats();
   r.memory = memory->describe();
   r.unit_cycles = array.unit_cycles();
@@ -175,7 +181,9 @@ ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program,
 }
 
 // --- the pipe between child and parent -------------------------------------
-void put(std::string& out, const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
+void put(std::string& out, const void* p, size_t n) {
+  out.append(static_cast<const char*>(p), n);
+}
 template <typename T>
 void put(std::string& out, const T& v) {
   put(out, &v, sizeof v);
@@ -189,7 +197,8 @@ class Reader {
  public:
   explicit Reader(const std::string& s) : s_(s) {}
   void get(void* p, size_t n) {
-    if (pos_ + n > s_.size()) throw InternalError("detailed simulation: truncated result from the child process");
+    if (pos_ + n > s_.size())
+      throw InternalError("detailed simulation: truncated result from the child process");
     std::memcpy(p, s_.data() + pos_, n);
     pos_ += n;
   }
@@ -230,7 +239,8 @@ std::string serialize(const ChildResult& r) {
 
 }  // namespace
 
-RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& program, const SimOptions& options) {
+RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& program,
+                           const SimOptions& options) {
   int fds[2];
   if (::pipe(fds) != 0) throw InternalError("detailed simulation: cannot create a pipe");
   std::fflush(stdout);
@@ -285,8 +295,9 @@ RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& pro
   ::waitpid(pid, &status, 0);
   if (data.size() < 4) {
     throw InternalError(fmt::format("detailed simulation: the child process died ({})",
-                                    WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
-                                                        : fmt::format("exit {}", WEXITSTATUS(status))));
+                                    WIFSIGNALED(status)
+                                        ? fmt::format("signal {}", WTERMSIG(status))
+                                        : fmt::format("exit {}", WEXITSTATUS(status))));
   }
   Reader in(data);
   const uint32_t kind = in.get<uint32_t>();
@@ -306,7 +317,8 @@ RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& pro
   in.get(r.buffer_bits, sizeof r.buffer_bits);
 
   JobList jobs = expand_program(hw, program);
-  if (jobs.jobs.size() != r.records.size()) throw InternalError("detailed simulation: job count mismatch");
+  if (jobs.jobs.size() != r.records.size())
+    throw InternalError("detailed simulation: job count mismatch");
   std::vector<Counts> counts(jobs.jobs.size());
   for (size_t k = 0; k < jobs.jobs.size(); ++k) {
     jobs.jobs[k].start = r.records[k].start;
@@ -317,7 +329,8 @@ RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& pro
     if (jobs.jobs[k].engine == Engine::kArray) {
       const auto cost = frontend::compute_tile_cost(hw, jobs.jobs[k].mode, jobs.jobs[k].tile);
       jobs.jobs[k].end = jobs.jobs[k].start + static_cast<uint64_t>(cost.cycles);
-      counts[k].engine_busy[static_cast<size_t>(Engine::kArray)] = static_cast<uint64_t>(cost.cycles);
+      counts[k].engine_busy[static_cast<size_t>(Engine::kArray)] =
+          static_cast<uint64_t>(cost.cycles);
     }
   }
   RunStats s = collect_stats(hw, program, jobs, r.cycles, counts);

@@ -15,15 +15,24 @@ void BufferPorts::account(const Counts& c) const {
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const sc_core::sc_time& period, DmaCore& core,
                      std::vector<JobRecord>& records)
-    : sc_module(name), Clocked(period), clk("clk"), dram("dram"), ibuf("ibuf"), wbuf("wbuf"), obuf("obuf"),
-      busy("busy"), core_(core), records_(records) {
+    : sc_module(name),
+      Clocked(period),
+      clk("clk"),
+      dram("dram"),
+      ibuf("ibuf"),
+      wbuf("wbuf"),
+      obuf("obuf"),
+      busy("busy"),
+      core_(core),
+      records_(records) {
   SC_METHOD(tick);
   sensitive << clk.pos();
   dont_initialize();
 }
 
 void DmaEngine::tick() {
-  core_.tick(cycle(), [this](uint64_t start, const DramAccess& a) { return dram->serve(start, a); });
+  core_.tick(cycle(),
+             [this](uint64_t start, const DramAccess& a) { return dram->serve(start, a); });
   if (was_busy_ && (!core_.busy() || core_.current() != last_)) {
     BufferPorts{&ibuf, &wbuf, &obuf}.account(records_[last_].counts);
   }
@@ -32,10 +41,20 @@ void DmaEngine::tick() {
   busy.write(core_.busy());
 }
 
-SystolicArray::SystolicArray(sc_core::sc_module_name name, const sc_core::sc_time& period, ArrayCore& core,
-                             JobList& jobs, Scoreboard& sb, std::vector<JobRecord>& records)
-    : sc_module(name), Clocked(period), clk("clk"), ibuf("ibuf"), wbuf("wbuf"), obuf("obuf"), busy("busy"),
-      core_(core), jobs_(jobs), sb_(sb), records_(records) {
+SystolicArray::SystolicArray(sc_core::sc_module_name name, const sc_core::sc_time& period,
+                             ArrayCore& core, JobList& jobs, Scoreboard& sb,
+                             std::vector<JobRecord>& records)
+    : sc_module(name),
+      Clocked(period),
+      clk("clk"),
+      ibuf("ibuf"),
+      wbuf("wbuf"),
+      obuf("obuf"),
+      busy("busy"),
+      core_(core),
+      jobs_(jobs),
+      sb_(sb),
+      records_(records) {
   SC_METHOD(tick);
   sensitive << clk.pos();
   dont_initialize();
@@ -65,10 +84,17 @@ void SystolicArray::tick() {
   busy.write(!core_.idle());
 }
 
-PostProcessor::PostProcessor(sc_core::sc_module_name name, const sc_core::sc_time& period, PpuCore& core,
-                             std::vector<JobRecord>& records, JobList& jobs)
-    : sc_module(name), Clocked(period), clk("clk"), ibuf("ibuf"), obuf("obuf"), busy("busy"), core_(core),
-      records_(records), jobs_(jobs) {
+PostProcessor::PostProcessor(sc_core::sc_module_name name, const sc_core::sc_time& period,
+                             PpuCore& core, std::vector<JobRecord>& records, JobList& jobs)
+    : sc_module(name),
+      Clocked(period),
+      clk("clk"),
+      ibuf("ibuf"),
+      obuf("obuf"),
+      busy("busy"),
+      core_(core),
+      records_(records),
+      jobs_(jobs) {
   SC_METHOD(tick);
   sensitive << clk.pos();
   dont_initialize();
@@ -85,12 +111,17 @@ void PostProcessor::tick() {
   busy.write(core_.busy());
 }
 
-Controller::Controller(sc_core::sc_module_name name, const sc_core::sc_time& period, const JobList& jobs,
-                       const Scoreboard& sb, int ops, bool progress)
-    : sc_module(name), Clocked(period), clk("clk"), jobs_(jobs), sb_(sb),
+Controller::Controller(sc_core::sc_module_name name, const sc_core::sc_time& period,
+                       const JobList& jobs, const Scoreboard& sb, int ops, bool progress)
+    : sc_module(name),
+      Clocked(period),
+      clk("clk"),
+      jobs_(jobs),
+      sb_(sb),
       progress_("simulate (detailed)", "layers", ops, progress) {
   last_job_of_op_.assign(static_cast<size_t>(ops), 0);
-  for (uint32_t i = 0; i < jobs.jobs.size(); ++i) last_job_of_op_[static_cast<size_t>(jobs.jobs[i].op)] = i;
+  for (uint32_t i = 0; i < jobs.jobs.size(); ++i)
+    last_job_of_op_[static_cast<size_t>(jobs.jobs[i].op)] = i;
   SC_METHOD(tick);
   sensitive << clk.pos();
   dont_initialize();
@@ -100,10 +131,11 @@ void Controller::tick() {
   const uint64_t t = cycle();
   if ((t & 0xffff) == 0) {
     // Layers whose last job (in program order) has completed.
-    while (ops_done_ < last_job_of_op_.size() && sb_.completed() > last_job_of_op_[ops_done_]) ++ops_done_;
+    while (ops_done_ < last_job_of_op_.size() && sb_.completed() > last_job_of_op_[ops_done_])
+      ++ops_done_;
     const double secs = progress_.elapsed_seconds();
-    progress_.update(static_cast<int64_t>(ops_done_),
-                     fmt::format("{} cycles, {:.2f} M cycles/s", t, secs > 0 ? t / secs / 1e6 : 0.0));
+    progress_.update(static_cast<int64_t>(ops_done_), fmt::format("{} cycles, {:.2f} M cycles/s", t,
+                                                                  secs > 0 ? t / secs / 1e6 : 0.0));
   }
   if (sb_.completed() == jobs_.jobs.size()) {
     finished_at_ = t;

@@ -15,8 +15,11 @@ namespace palsim::sim {
 // DDR4 or bandwidth model behind offchip_if.
 class OffchipChannel : public sc_core::sc_module, public offchip_if {
  public:
-  OffchipChannel(sc_core::sc_module_name name, OffchipMemory& memory) : sc_module(name), memory_(memory) {}
-  uint64_t serve(uint64_t start_cycle, const DramAccess& access) override { return memory_.serve(start_cycle, access); }
+  OffchipChannel(sc_core::sc_module_name name, OffchipMemory& memory)
+      : sc_module(name), memory_(memory) {}
+  uint64_t serve(uint64_t start_cycle, const DramAccess& access) override {
+    return memory_.serve(start_cycle, access);
+  }
 
  private:
   OffchipMemory& memory_;
@@ -73,8 +76,8 @@ class SystolicArray : public sc_core::sc_module, Clocked {
   sc_core::sc_port<buffer_if> ibuf, wbuf, obuf;
   sc_core::sc_out<bool> busy;
   SC_HAS_PROCESS(SystolicArray);
-  SystolicArray(sc_core::sc_module_name name, const sc_core::sc_time& period, ArrayCore& core, JobList& jobs,
-                Scoreboard& sb, std::vector<JobRecord>& records);
+  SystolicArray(sc_core::sc_module_name name, const sc_core::sc_time& period, ArrayCore& core,
+                JobList& jobs, Scoreboard& sb, std::vector<JobRecord>& records);
 
  private:
   void tick();
@@ -110,8 +113,8 @@ class Controller : public sc_core::sc_module, Clocked {
  public:
   sc_core::sc_in<bool> clk;
   SC_HAS_PROCESS(Controller);
-  Controller(sc_core::sc_module_name name, const sc_core::sc_time& period, const JobList& jobs, const Scoreboard& sb,
-             int ops, bool progress);
+  Controller(sc_core::sc_module_name name, const sc_core::sc_time& period, const JobList& jobs,
+             const Scoreboard& sb, int ops, bool progress);
   uint64_t finished_at() const { return finished_at_; }
 
  private:

@@ -2,10 +2,10 @@
 // (0 success, 1 a failed run or bad input file, 2 a bad command line).
 #include <gtest/gtest.h>
 
-#include "cli_test_util.h"
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cli_test_util.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -18,7 +18,6 @@
 namespace {
 
 using namespace palsim_test;
-
 
 // ---- help ----
 

@@ -382,7 +382,8 @@ TEST(BuilderResNet, PlainKeepsOnlyTheProjectionShortcuts) {
   ResNetOptions o = resnet_options_for_depth(18);
   o.plain = true;  // kKeep is the default
   const Network net = build_resnet("plain18", o, quantized(Method::kLsq, 4, 4));
-  EXPECT_EQ(names_of_kind(net, "add"), (std::set<std::string>{"layer2.0.add", "layer3.0.add", "layer4.0.add"}));
+  EXPECT_EQ(names_of_kind(net, "add"),
+            (std::set<std::string>{"layer2.0.add", "layer3.0.add", "layer4.0.add"}));
   EXPECT_GE(net.find("layer2.0.downsample.0"), 0);
   EXPECT_EQ(net.find("layer1.0.add"), -1);
   EXPECT_EQ(net.find("layer2.1.add"), -1);
@@ -514,7 +515,8 @@ TEST(BuilderMethod, ParseAndLabels) {
 }
 
 TEST(BuilderRegistry, BuiltinsAndFiles) {
-  EXPECT_EQ(builtin_networks(), (std::vector<std::string>{"resnet18", "resnet34", "plain18", "shufflenetv2"}));
+  EXPECT_EQ(builtin_networks(),
+            (std::vector<std::string>{"resnet18", "resnet34", "plain18", "shufflenetv2"}));
   EXPECT_TRUE(is_builtin_network("resnet34"));
   EXPECT_FALSE(is_builtin_network("resnet50"));
   NetworkRequest r;

@@ -86,7 +86,8 @@ TEST(BitExactNegative, ProgramWithAnotherChannelView) {
   const RunStats r = run_detailed(cc->hw, p, g, cc->model);
   EXPECT_TRUE(r.values_checked);
   EXPECT_FALSE(r.bit_exact);
-  EXPECT_NE(r.first_mismatch.find("tensor 'stage3.1.branch2.2'"), std::string::npos) << r.first_mismatch;
+  EXPECT_NE(r.first_mismatch.find("tensor 'stage3.1.branch2.2'"), std::string::npos)
+      << r.first_mismatch;
 }
 
 TEST(BitExactNegative, ReferenceGraphWithoutTheChannelShuffle) {

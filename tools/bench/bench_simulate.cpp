@@ -29,7 +29,8 @@ frontend::Network network(const std::string& method, int g_or_bits, int input) {
 }
 
 const frontend::HwConfig& bitfusion() {
-  static const frontend::HwConfig hw = frontend::load_hw_config(PALSIM_SOURCE_DIR "/configs/bitfusion.yaml");
+  static const frontend::HwConfig hw =
+      frontend::load_hw_config(PALSIM_SOURCE_DIR "/configs/bitfusion.yaml");
   return hw;
 }
 
@@ -51,19 +52,21 @@ void BM_FastResNet18(benchmark::State& state, const std::string& method, int arg
 
 // The simulation alone (program compiled once).
 void BM_FastResNet18SimOnly(benchmark::State& state, const std::string& method, int arg) {
-  const frontend::Compiled c = frontend::compile_network(bitfusion(), network(method, arg, 224), frontend::LoweringOptions{});
+  const frontend::Compiled c = frontend::compile_network(bitfusion(), network(method, arg, 224),
+                                                         frontend::LoweringOptions{});
   uint64_t cycles = 0;
   for (auto _ : state) {
     cycles = sim::simulate(bitfusion(), c.program, sim::SimOptions{}).cycles;
     benchmark::DoNotOptimize(cycles);
   }
-  state.counters["cycles_per_second"] =
-      benchmark::Counter(static_cast<double>(cycles), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["cycles_per_second"] = benchmark::Counter(
+      static_cast<double>(cycles), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // Detailed mode: every Fusion Unit stepped each cycle, values computed.
 void BM_Detailed(benchmark::State& state, const std::string& method, int arg, int input) {
-  const frontend::Compiled c = frontend::compile_network(bitfusion(), network(method, arg, input), frontend::LoweringOptions{});
+  const frontend::Compiled c = frontend::compile_network(bitfusion(), network(method, arg, input),
+                                                         frontend::LoweringOptions{});
   sim::SimOptions o;
   o.mode = sim::SimMode::kDetailed;
   o.graph = &c.plan.graph;
@@ -84,14 +87,20 @@ void BM_Detailed(benchmark::State& state, const std::string& method, int arg, in
 }  // namespace
 
 // Argument: mapping candidates simulated per layer (1: the estimate alone).
-BENCHMARK_CAPTURE(BM_FastResNet18, lsq_a4w4, std::string("lsq"), 4)->Arg(1)->Arg(4)->Arg(8)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FastResNet18, lsq_a4w4, std::string("lsq"), 4)
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(8)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FastResNet18, palquant_g2, std::string("palquant"), 2)
     ->Arg(1)
     ->Arg(4)
     ->Arg(8)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_FastResNet18SimOnly, lsq_a4w4, std::string("lsq"), 4)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_FastResNet18SimOnly, palquant_g2, std::string("palquant"), 2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FastResNet18SimOnly, lsq_a4w4, std::string("lsq"), 4)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FastResNet18SimOnly, palquant_g2, std::string("palquant"), 2)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Detailed, resnet18_palquant_g2_224, std::string("palquant"), 2, 224)
     ->Unit(benchmark::kSecond)
     ->UseRealTime()
