@@ -602,6 +602,28 @@ SweepSpec load_sweep(const std::string& path) {
       p.model_label = e.label;
       add_parameters(p);
     }
+    // The values each parameter takes over all points, so that a filter value
+    // no point has (a typo such as `method: lsqq`) is refused like an unknown key.
+    std::map<std::string, std::set<std::string>> values;
+    for (const auto& p : points) {
+      const nlohmann::json pj = p.params();
+      for (const auto& [k, v] : pj.items()) {
+        if (k == "overrides") {
+          for (const auto& [ok, ov] : v.items()) values["overrides." + ok].insert(ov.dump());
+        } else {
+          values[k].insert(v.dump());
+        }
+      }
+    }
+    auto require_value = [&](const YAML::Node& at, const std::string& field, const std::string& key,
+                             const nlohmann::json& v) {
+      const auto& seen = values[key];
+      if (seen.count(v.dump())) return;
+      fail_at(path, at, field,
+              seen.empty() ? std::string("no point has this parameter")
+                           : fmt::format("no point has {} = {} (the points have: {})", key,
+                                         v.dump(), fmt::join(seen, ", ")));
+    };
     std::vector<nlohmann::json> filters;
     for (size_t i = 0; i < ex.size(); ++i) {
       const YAML::Node& f = ex[i];
@@ -621,6 +643,15 @@ SweepSpec load_sweep(const std::string& path) {
                   "expected a mapping of configuration keys to values");
       }
       nlohmann::json jf = yaml_to_json(f);
+      // Written as the points hold them: override values as their text, a
+      // network file by its path beside the sweep.
+      if (jf.contains("overrides")) {
+        for (auto o = f["overrides"].begin(); o != f["overrides"].end(); ++o)
+          jf["overrides"][o->first.Scalar()] = o->second.Scalar();
+      }
+      if (jf.contains("network") && f["network"].IsScalar() &&
+          !frontend::is_builtin_network(f["network"].Scalar()))
+        jf["network"] = (dir / f["network"].Scalar()).string();
       if (jf.contains("hardware")) {
         // As written (a number-like file name reads as a number in jf).
         const std::string hw = f["hardware"].Scalar();
@@ -628,6 +659,17 @@ SweepSpec load_sweep(const std::string& path) {
         if (std::find(hardware.begin(), hardware.end(), jf["hardware"]) == hardware.end()) {
           fail_at(path, f["hardware"], fp + ".hardware",
                   fmt::format("'{}' is not one of the sweep's hardware configurations", hw));
+        }
+      }
+      for (auto it = f.begin(); it != f.end(); ++it) {
+        const std::string k = it->first.Scalar();
+        if (k == "hardware") continue;  // checked against the sweep's list above
+        if (k == "overrides") {
+          for (auto o = it->second.begin(); o != it->second.end(); ++o)
+            require_value(o->second, fp + ".overrides." + o->first.Scalar(),
+                          "overrides." + o->first.Scalar(), jf["overrides"][o->first.Scalar()]);
+        } else {
+          require_value(it->second, fp + "." + k, k, jf[k]);
         }
       }
       filters.push_back(jf);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_test_util.h"
 
@@ -122,6 +123,39 @@ TEST(SweepLabels, ANetworkFilePointHasNoMethodAndBuiltinsKeepTheirs) {
     }
   }
   EXPECT_EQ(files, 1);
+}
+
+// An exclude filter drops exactly the points it names, whatever the kind of
+// value: an override (held as its text), a network file (held by its path),
+// a method parameter. Override filters used to match nothing, silently.
+TEST(SweepLabels, ExcludeFiltersDropTheNamedPointsByOverrideAndNetworkFile) {
+  TempDir dir;
+  fs::copy_file(kTiny, dir.path() + "/tiny.yaml");
+  write(dir.path() + "/s.yaml",
+        "format: palsim-sweep-1\nname: f\nnetworks: [tiny.yaml, {name: resnet18, input_size: "
+        "16, base_width: 8, blocks: [1, 1, 1, 1], stem: small, classes: 10}]\n"
+        "methods:\n  - {method: lsq, bits: [2, 4]}\nhardware: [" +
+            kSource +
+            "/configs/bitfusion.yaml]\noverrides: {array.rows: [8, 16]}\nexclude:\n"
+            "  - {overrides: {array.rows: 8}, abits: 2}\n  - {network: tiny.yaml, overrides: "
+            "{array.rows: 16}}\n");
+  const Result r = palsim("sweep " + quoted(dir.path() + "/s.yaml") + " --db " +
+                          quoted(dir.path() + "/s.db") + " --list");
+  ASSERT_EQ(r.code, 0) << r.err;
+  int rows8_bits2 = 0, tiny16 = 0, points = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json p = nlohmann::json::parse(line);
+    ++points;
+    const bool rows8 = p["overrides"]["array.rows"] == "8";
+    if (rows8 && p.value("abits", 0) == 2) ++rows8_bits2;
+    if (!rows8 && p["network"].get<std::string>().find("tiny.yaml") != std::string::npos) ++tiny16;
+  }
+  // 2 networks x (2 methods for resnet18, 1 point for the file) x 2 rows = 6,
+  // less resnet18 at 2 bits on 8 rows and the file on 16 rows.
+  EXPECT_EQ(points, 4);
+  EXPECT_EQ(rows8_bits2, 0);
+  EXPECT_EQ(tiny16, 0);
 }
 
 // Two shapes of one network are two rows that can be told apart in every
