@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <memory>
+#include <unordered_map>
 
 #include "frontend/util/progress.h"
 
@@ -13,19 +15,58 @@
 
 namespace palsim::sim {
 
+namespace {
+
+// The graph of just `ops`: the tensors they read and write (and the owners of
+// those that are views), renumbered, at their own addresses. Only these
+// enter the candidate's program, so that evaluating a candidate costs the
+// size of its ops, not of the network (a copy of every tensor made compiling
+// a 10,000-layer network quadratic).
+frontend::HwGraph subgraph(const frontend::HwGraph& graph, const std::vector<int>& ops) {
+  frontend::HwGraph sub;
+  sub.network = graph.network;
+  sub.options = graph.options;
+  sub.dram_bits = graph.dram_bits;
+  std::unordered_map<int, int> renumbered;
+  // An owner is never a view itself, so one level of recursion suffices.
+  std::function<int(int)> keep = [&](int t) {
+    if (t < 0) return -1;
+    if (auto it = renumbered.find(t); it != renumbered.end()) return it->second;
+    frontend::HwTensor x = graph.tensors.at(static_cast<size_t>(t));
+    if (x.is_view()) x.view_of = keep(x.view_of);
+    x.id = static_cast<int>(sub.tensors.size());
+    sub.tensors.push_back(x);
+    renumbered[t] = x.id;
+    return x.id;
+  };
+  for (int i : ops) {
+    frontend::HwOp op = graph.ops.at(static_cast<size_t>(i));
+    op.input = keep(op.input);
+    op.output = keep(op.output);
+    op.residual = keep(op.residual);
+    sub.ops.push_back(std::move(op));
+  }
+  if (auto it = renumbered.find(graph.input_tensor); it != renumbered.end())
+    sub.input_tensor = it->second;
+  if (auto it = renumbered.find(graph.output_tensor); it != renumbered.end())
+    sub.output_tensor = it->second;
+  return sub;
+}
+
+}  // namespace
+
 frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw) {
-  return [&hw](const frontend::HwGraph& graph, const std::vector<int>& ops,
-               const std::vector<frontend::OpPlan>& plans) {
-    // A program of just these ops: the same tensors and addresses, the ops'
-    // own plans, partial-sum scratch beyond the graph's address space.
+  return [&hw, fingerprint = hw.fingerprint()](const frontend::HwGraph& graph,
+                                               const std::vector<int>& ops,
+                                               const std::vector<frontend::OpPlan>& plans) {
+    // A program of just these ops: their tensors at the same addresses, the
+    // ops' own plans, partial-sum scratch beyond the graph's address space.
     frontend::Plan sub;
-    sub.graph = graph;
-    sub.graph.ops.clear();
-    sub.hw_fingerprint = hw.fingerprint();
+    sub.graph = subgraph(graph, ops);
+    sub.hw_fingerprint = fingerprint;
     uint64_t scratch = graph.dram_bits;
     for (size_t k = 0; k < ops.size(); ++k) {
-      const frontend::HwOp& op = graph.ops[static_cast<size_t>(ops[k])];
-      sub.graph.ops.push_back(op);
+      const frontend::HwOp& op = sub.graph.ops[k];
       frontend::OpPlan p = plans[k];
       p.psum_dram_bit = scratch;
       scratch +=

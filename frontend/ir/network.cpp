@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "frontend/util/error.h"
 
 namespace palsim::frontend {
@@ -19,6 +21,14 @@ int Network::add(Layer layer) {
   }
   const int index = size();
   index_[layer.name] = index;
+  consumers_.emplace_back();
+  for (size_t k = 0; k < layer.inputs.size(); ++k) {
+    const int in = layer.inputs[k];
+    // A layer reading one input twice is one consumer of it.
+    if (std::find(layer.inputs.begin(), layer.inputs.begin() + static_cast<long>(k), in) ==
+        layer.inputs.begin() + static_cast<long>(k))
+      consumers_[static_cast<size_t>(in)].push_back(index);
+  }
   layers_.push_back(std::move(layer));
   return index;
 }
@@ -38,17 +48,8 @@ int Network::find(const std::string& name) const {
   return it == index_.end() ? -1 : it->second;
 }
 
-std::vector<int> Network::consumers(int index) const {
-  std::vector<int> out;
-  for (int i = index + 1; i < size(); ++i) {
-    for (int in : layers_[static_cast<size_t>(i)].inputs) {
-      if (in == index) {
-        out.push_back(i);
-        break;
-      }
-    }
-  }
-  return out;
+const std::vector<int>& Network::consumers(int index) const {
+  return consumers_.at(static_cast<size_t>(index));
 }
 
 namespace {

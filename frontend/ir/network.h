@@ -25,13 +25,15 @@ class Network {
           LayerRole role = LayerRole::kBody);
 
   const std::vector<Layer>& layers() const { return layers_; }
+  // For changing layers' attributes; a layer's inputs are fixed once added
+  // (consumers() is kept as layers are added).
   std::vector<Layer>& mutable_layers() { return layers_; }
   const Layer& layer(int index) const { return layers_.at(static_cast<size_t>(index)); }
   int size() const { return static_cast<int>(layers_.size()); }
   // Index of the layer called `name`, or -1.
   int find(const std::string& name) const;
-  // Indices of the layers that read layer `index`.
-  std::vector<int> consumers(int index) const;
+  // Indices of the layers that read layer `index`, in order.
+  const std::vector<int>& consumers(int index) const;
   // The last layer (the network output).
   int output() const { return size() - 1; }
 
@@ -43,6 +45,7 @@ class Network {
   std::string name_;
   std::vector<Layer> layers_;
   std::map<std::string, int> index_;
+  std::vector<std::vector<int>> consumers_;  // by layer index
 };
 
 }  // namespace palsim::frontend

@@ -132,10 +132,24 @@ Mapping refined_mapping(const HwConfig& hw, const std::string& fingerprint, cons
   return best;
 }
 
+// How many ops read each tensor's storage as their input, and as their
+// residual (counted once for the whole graph: asking per op made planning a
+// network quadratic in its depth).
+struct StorageReaders {
+  std::vector<int> as_input, as_residual;
+  explicit StorageReaders(const HwGraph& g)
+      : as_input(g.tensors.size(), 0), as_residual(g.tensors.size(), 0) {
+    for (const HwOp& op : g.ops) {
+      if (op.input >= 0) ++as_input[static_cast<size_t>(g.storage_of(op.input))];
+      if (op.residual >= 0) ++as_residual[static_cast<size_t>(g.storage_of(op.residual))];
+    }
+  }
+};
+
 // An op's output can stay on chip for the next op when the next op is its
 // only reader (of the whole tensor: not a view), reads it as its input group by group with the same
 // groups and no rotation, and the producer writes it unpermuted.
-bool fusable(const HwGraph& g, size_t i) {
+bool fusable(const HwGraph& g, const StorageReaders& readers, size_t i) {
   if (i + 1 >= g.ops.size()) return false;
   const HwOp& a = g.ops[i];
   const HwOp& b = g.ops[i + 1];
@@ -145,14 +159,12 @@ bool fusable(const HwGraph& g, size_t i) {
     return false;
   // A channel view (a place in a concatenation) is part of a larger tensor in DRAM.
   if (g.tensors[static_cast<size_t>(a.output)].is_view()) return false;
-  for (size_t j = 0; j < g.ops.size(); ++j) {
-    // No other reader, of the tensor or of a view of it (a split); nor the
-    // consumer reading it a second time as its residual (a cyclic shuffle
-    // module without its permutation: Z = X + f(X) reads X twice, and the
-    // residual comes from DRAM).
-    if (j != i + 1 && g.storage_of(g.ops[j].input) == a.output) return false;
-    if (g.ops[j].residual >= 0 && g.storage_of(g.ops[j].residual) == a.output) return false;
-  }
+  // No other reader, of the tensor or of a view of it (a split); nor the
+  // consumer reading it a second time as its residual (a cyclic shuffle
+  // module without its permutation: Z = X + f(X) reads X twice, and the
+  // residual comes from DRAM).
+  const size_t t = static_cast<size_t>(a.output);
+  if (readers.as_input[t] != 1 || readers.as_residual[t] != 0) return false;
   return a.output != g.output_tensor;
 }
 
@@ -180,8 +192,9 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& o
     if (options.progress) options.progress(static_cast<int>(i) + 1, static_cast<int>(ops.size()));
   }
   if (graph.options.onchip_intermediates) {
+    const StorageReaders readers(plan.graph);
     for (size_t i = 0; i + 1 < ops.size(); ++i) {
-      if (plan.ops[i].onchip_consumer || !fusable(plan.graph, i)) continue;
+      if (plan.ops[i].onchip_consumer || !fusable(plan.graph, readers, i)) continue;
       ++plan.fusion_candidates;
       const HwTensor& t = plan.graph.tensors[static_cast<size_t>(ops[i].output)];
       const int64_t region = static_cast<int64_t>(t.size_bits()) / ops[i].groups;
