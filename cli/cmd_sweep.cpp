@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/external_command.h"
 #include "cli/options.h"
 #include "cli/sweep_export.h"
 #include "cli/sweep_runner.h"
@@ -17,10 +18,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// `word` as one word of a POSIX shell script: single-quoted, a quote inside
+// written as '\'' (close, escaped quote, reopen).
+std::string shell_word(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 // A Slurm job array in which each task runs one shard of the points into its
 // own database; `palsim results --merge` combines them.
 std::string slurm_script(const std::string& spec, const std::string& dir, int tasks,
                          const std::string& binary) {
+  // A newline in a path would end the line it is on and start a command.
+  for (const std::string* p : {&spec, &dir, &binary}) {
+    if (p->find('\n') != std::string::npos)
+      throw InputError(fmt::format("--slurm: the path '{}' holds a newline", *p));
+  }
   return fmt::format(
       "#!/bin/sh\n"
       "#SBATCH --job-name=palsim-sweep\n"
@@ -30,10 +44,10 @@ std::string slurm_script(const std::string& spec, const std::string& dir, int ta
       "# Written by palsim sweep --slurm. Each task runs shard $SLURM_ARRAY_TASK_ID of {2} into "
       "its own database;\n"
       "# combine them with: palsim results --merge {1}/shard_*.db -o merged.db\n"
-      "exec '{3}' sweep '{4}' --shard \"$SLURM_ARRAY_TASK_ID/{2}\" --db "
-      "'{1}/shard_'\"$SLURM_ARRAY_TASK_ID\"'.db' "
+      "exec {3} sweep {4} --shard \"$SLURM_ARRAY_TASK_ID/{2}\" --db "
+      "{5}\"$SLURM_ARRAY_TASK_ID\"'.db' "
       "--resume -j 1 --quiet\n",
-      tasks - 1, dir, tasks, binary, spec);
+      tasks - 1, dir, tasks, shell_word(binary), shell_word(spec), shell_word(dir + "/shard_"));
 }
 
 std::string self_binary() {
@@ -95,7 +109,7 @@ int run_sweep(const std::vector<std::string>& args) {
                              tasks, self_binary()));
     fmt::print("wrote {} ({} points in {} tasks)\n", script, spec.points.size(), tasks);
     if (submit) {
-      const int rc = std::system(fmt::format("sbatch '{}'", script).c_str());
+      const int rc = run_external({"sbatch", script});
       if (rc != 0)
         throw InputError(
             "--submit: sbatch failed (is Slurm running? see tools/slurm_integration_test)");

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/gnuplot.h"
 #include "cli/options.h"
 #include "cli/provenance.h"
 #include "cli/table2.h"
@@ -238,22 +239,24 @@ void write_breakdown(const Table2Row& row, const std::string& dir,
       "set boxwidth 0.8\nset xtics rotate by -60 font ',7'\nset key top right\nset ylabel 'energy "
       "(uJ)'\n"
       "set yrange [0:{:.3f}]\n"
-      "set multiplot layout 2,1 title '{} {} G={}: per-layer energy, baseline (top) vs PalQuant "
-      "(bottom)'\n"
-      "plot '{}_layers.csv' using 4:xtic(1) title 'baseline core', '' using 5 title 'baseline "
+      "set multiplot layout 2,1 title {}\n"
+      "plot {} using 4:xtic(1) title 'baseline core', '' using 5 title 'baseline "
       "SRAM', '' using 6 "
       "title 'baseline DRAM'\n"
-      "plot '{}_layers.csv' using 7:xtic(1) title 'PalQuant core', '' using 8 title 'PalQuant "
+      "plot {} using 7:xtic(1) title 'PalQuant core', '' using 8 title 'PalQuant "
       "SRAM', '' using 9 "
       "title 'PalQuant DRAM'\nunset multiplot\n",
-      ymax * 1.05, row.accelerator, row.network, row.G, stem, stem);
+      ymax * 1.05,
+      gnuplot_string(
+          fmt::format("{} {} G={}: per-layer energy, baseline (top) vs PalQuant (bottom)",
+                      row.accelerator, row.network, row.G)),
+      gnuplot_string(stem + "_layers.csv"), gnuplot_string(stem + "_layers.csv"));
   for (const char* term : {"png", "svg"}) {
     const std::string out = stem + "_energy." + term;
-    const std::string full =
-        fmt::format("set terminal {} size 1400,900\nset output '{}.tmp'\n{}", term, out, script);
+    const std::string full = fmt::format("set terminal {} size 1400,900\nset output {}\n{}", term,
+                                         gnuplot_string(out + ".tmp"), script);
     write_file_atomically(stem + "_plot.gp", full);
-    const int rc = std::system(fmt::format("gnuplot '{}_plot.gp' 2>/dev/null", stem).c_str());
-    if (rc == 0) {
+    if (run_gnuplot(stem + "_plot.gp")) {
       std::filesystem::rename(out + ".tmp", out);
     } else {
       std::filesystem::remove(out + ".tmp");

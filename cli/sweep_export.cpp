@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "cli/gnuplot.h"
 #include "cli/provenance.h"
 #include "frontend/arch/energy_model.h"
 #include "frontend/arch/hw_config_json.h"
@@ -258,11 +259,11 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
   auto gnuplot = [&](const std::string& stem, const std::string& body) {
     for (const char* term : {"png", "svg"}) {
       const std::string out = fmt::format("{}/{}.{}", dir, stem, term);
-      const std::string script =
-          fmt::format("set terminal {} size 1000,600\nset output '{}.tmp'\n{}", term, out, body);
+      const std::string script = fmt::format("set terminal {} size 1000,600\nset output {}\n{}",
+                                             term, gnuplot_string(out + ".tmp"), body);
       const std::string gp = fmt::format("{}/{}.gp", dir, stem);
       write_file_atomically(gp, script);
-      if (std::system(fmt::format("gnuplot '{}' 2>/dev/null", gp).c_str()) == 0) {
+      if (run_gnuplot(gp)) {
         fs::rename(out + ".tmp", out);
         written.push_back(out);
       } else {
@@ -285,10 +286,10 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
         data += fmt::format("{},{},{:.4f},{:.4f}\n", csv_field(name), v[0], v[1], v[2]);
       }
       write_file_atomically(file, d);
-      plot_s +=
-          fmt::format("{}'{}' using 1:2 with linespoints title '{}'", idx ? ", " : "", file, name);
-      plot_e +=
-          fmt::format("{}'{}' using 1:3 with linespoints title '{}'", idx ? ", " : "", file, name);
+      plot_s += fmt::format("{}{} using 1:2 with linespoints title {}", idx ? ", " : "",
+                            gnuplot_string(file), gnuplot_string(name));
+      plot_e += fmt::format("{}{} using 1:3 with linespoints title {}", idx ? ", " : "",
+                            gnuplot_string(file), gnuplot_string(name));
       ++idx;
     }
     write_file_atomically(dir + "/speedup_vs_G.csv", data);
@@ -329,9 +330,9 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
       const std::string file = fmt::format("{}/accuracy_series{}.dat", dir, idx);
       write_file_atomically(file, d);
       plot += fmt::format(
-          "{}'{}' using 1:2 with points pt 7 ps 1.5 title '{}', '' using 1:2:3 with labels "
+          "{}{} using 1:2 with points pt 7 ps 1.5 title {}, '' using 1:2:3 with labels "
           "offset char 1,0.6 font ',8' notitle",
-          idx ? ", " : "", file, name);
+          idx ? ", " : "", gnuplot_string(file), gnuplot_string(name));
       ++idx;
     }
     gnuplot("accuracy_vs_energy",

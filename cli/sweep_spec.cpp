@@ -14,6 +14,7 @@
 #include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
 #include "frontend/util/fnv1a.h"
+#include "frontend/util/input_file.h"
 #include "frontend/util/yaml_reader.h"
 #include "training/model_file.h"
 
@@ -112,11 +113,11 @@ std::vector<YAML::Node> values_of(const YAML::Node& n) {
   return out;
 }
 
-// Whether `p` names a file: a directory (an empty name resolves to the sweep's
-// own) or a name the OS refuses (too long) does not.
-bool is_file(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec);
+// Why `p` cannot be an input named by the sweep ("" when it can): missing, a
+// directory (an empty name resolves to the sweep's own), a FIFO, a device,
+// or a name the OS refuses (too long).
+std::string entry_problem(const fs::path& p) {
+  return input_file_problem(p.string());
 }
 
 [[noreturn]] void fail_at(const std::string& file, const YAML::Node& n, const std::string& key,
@@ -130,10 +131,10 @@ bool is_file(const fs::path& p) {
 std::string hardware_path(const std::string& file, const fs::path& dir, const YAML::Node& n,
                           const std::string& key, const std::string& name) {
   const fs::path p = dir / name;
-  if (!is_file(p)) {
+  if (const std::string why = entry_problem(p); !why.empty()) {
     fail_at(
         file, n, key,
-        fmt::format("configuration '{}' not found (paths are relative to the sweep file)", name));
+        fmt::format("configuration '{}': {} (paths are relative to the sweep file)", name, why));
   }
   return p.lexically_normal().string();
 }
@@ -144,10 +145,10 @@ std::string network_path(const std::string& file, const fs::path& dir, const YAM
                          const std::string& key, const std::string& name) {
   if (frontend::is_builtin_network(name)) return name;
   const fs::path p = dir / name;
-  if (!is_file(p)) {
+  if (const std::string why = entry_problem(p); !why.empty()) {
     fail_at(file, n, key,
-            fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep",
-                        name, fmt::join(frontend::builtin_networks(), ", ")));
+            fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep: {}",
+                        name, fmt::join(frontend::builtin_networks(), ", "), why));
   }
   return p.string();
 }
@@ -433,10 +434,10 @@ SweepSpec load_sweep(const std::string& path) {
       const YAML::Node where = as_map ? ms[i]["file"] : ms[i];
       const std::string where_key = as_map ? mp + ".file" : mp;
       const fs::path f = (dir / e.file).lexically_normal();
-      if (!is_file(f)) {
-        fail_at(path, where, where_key,
-                fmt::format("model file '{}' not found (paths are relative to the sweep file)",
-                            e.file));
+      if (const std::string why = entry_problem(f); !why.empty()) {
+        fail_at(
+            path, where, where_key,
+            fmt::format("model file '{}': {} (paths are relative to the sweep file)", e.file, why));
       }
       if (e.label.empty()) {
         // runs/NAME/model.palsim -> NAME; other files: their stem.

@@ -183,6 +183,8 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& o
   plan.hw_fingerprint = hw.fingerprint();
   const auto& ops = plan.graph.ops;
   plan.ops.resize(ops.size());
+  // From the start: the first op alone may take long.
+  if (options.progress) options.progress(0, static_cast<int>(ops.size()));
   for (size_t i = 0; i < ops.size(); ++i) {
     OpPlan& op = plan.ops[i];
     op.problem = make_problem(plan.graph, ops[i]);

@@ -30,7 +30,11 @@ void Progress::update(int64_t done, const std::string& detail) {
   done_ = done;
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_print_ < std::chrono::milliseconds(500)) return;
+  // Nothing done yet is shown at once (work whose first item is long is seen
+  // to have started); later lines at most twice a second.
+  const bool start = done == 0 && !started_shown_;
+  if (!start && now - last_print_ < std::chrono::milliseconds(500)) return;
+  started_shown_ = started_shown_ || start;
   last_print_ = now;
   print(done, detail, Line::kRunning);
 }

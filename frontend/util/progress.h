@@ -14,7 +14,7 @@ class Progress {
   // `what` names the work ("simulate resnet18"), `unit` the items ("layers").
   Progress(std::string what, std::string unit, int64_t total, bool enabled);
   // Marks `done` items finished; `detail` is extra text (e.g. a rate of
-  // simulated cycles) appended to the line.
+  // simulated cycles) appended to the line. update(0) prints at once.
   void update(int64_t done, const std::string& detail = "");
   // Prints the final line (always, when enabled).
   void finish(const std::string& detail = "");
@@ -34,6 +34,7 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_print_;
   int64_t done_ = 0;
+  bool started_shown_ = false;
 };
 
 std::string format_duration(double seconds);

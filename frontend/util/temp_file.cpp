@@ -74,7 +74,7 @@ void remove_stale_temps(const std::string& target) {
     if (!parse_suffix(name.substr(prefix.size()), pid, host) || host != host_name()) continue;
     if (pid <= 0 || pid == ::getpid() || process_exists(pid)) continue;
     std::error_code rm;
-    fs::remove(it->path(), rm);
+    fs::remove_all(it->path(), rm);  // a staging directory (a VCD trace) too
   }
 }
 

@@ -4,6 +4,7 @@
 // fast mode does from them.
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,10 +13,14 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <systemc>
 
+#include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
+#include "frontend/util/input_file.h"
+#include "frontend/util/temp_file.h"
 #include "sim/core/controller.h"
 #include "sim/functional/functional_state.h"
 #include "sim/functional/program_graph.h"
@@ -103,6 +108,32 @@ std::string describe_mismatch(const frontend::HwGraph& g, int t, const kernels::
   return "";
 }
 
+// The private directory a VCD trace is written into before it is published.
+class TraceStaging {
+ public:
+  explicit TraceStaging(const std::string& destination)
+      : destination_(destination), dir_(temp_path_for(resolve_output_links(destination))) {
+    if (::mkdir(dir_.c_str(), 0700) != 0)
+      throw InputError(fmt::format("cannot write '{}': cannot create a temporary directory: {}",
+                                   destination, std::strerror(errno)));
+  }
+  ~TraceStaging() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  TraceStaging(const TraceStaging&) = delete;
+  TraceStaging& operator=(const TraceStaging&) = delete;
+  // The name SystemC is given (it appends ".vcd").
+  std::string base() const { return dir_ + "/trace"; }
+  void publish() const {
+    write_file_atomically(destination_, read_file(base() + ".vcd", kMaxBinaryInputBytes));
+  }
+
+ private:
+  std::string destination_;
+  std::string dir_;
+};
+
 ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program,
                       const SimOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -130,18 +161,24 @@ ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program,
   DetailedTop top(hw, jobs, sb, *memory, dma, array, ppu, records,
                   static_cast<int>(program.info.ops.size()), o.progress);
   sc_core::sc_trace_file* trace = nullptr;
+  // SystemC writes the trace as it runs, under a name it derives itself: it
+  // goes to a private directory beside the destination and reaches the
+  // destination only when complete, written like every other output (a kill
+  // or an error leaves the previous file; a device or FIFO is streamed to).
+  std::unique_ptr<TraceStaging> staging;
   if (!o.vcd_trace.empty()) {
-    std::string base = o.vcd_trace;
-    if (base.size() > 4 && base.substr(base.size() - 4) == ".vcd")
-      base = base.substr(0, base.size() - 4);
-    trace = sc_core::sc_create_vcd_trace_file(base.c_str());
+    staging = std::make_unique<TraceStaging>(o.vcd_trace);
+    trace = sc_core::sc_create_vcd_trace_file(staging->base().c_str());
     sc_core::sc_trace(trace, top.clk, "clk");
     sc_core::sc_trace(trace, top.dma_busy, "dma_busy");
     sc_core::sc_trace(trace, top.array_busy, "array_busy");
     sc_core::sc_trace(trace, top.ppu_busy, "ppu_busy");
   }
   sc_core::sc_start();
-  if (trace) sc_core::sc_close_vcd_trace_file(trace);
+  if (trace) {
+    sc_core::sc_close_vcd_trace_file(trace);
+    staging->publish();
+  }
   ChildResult r;
   for (const auto& rec : records) r.cycles = std::max(r.cycles, rec.done);
   if (sb.completed() != jobs.jobs.size())

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -191,6 +192,41 @@ TEST(CliSweep, SlurmScriptIsWritten) {
   const std::string script = slurp(dir.path() + "/array/sweep.sbatch");
   EXPECT_CONTAINS(script, "#SBATCH --array=0-3");
   EXPECT_CONTAINS(script, "--shard \"$SLURM_ARRAY_TASK_ID/4\"");
+}
+
+// sbatch runs without a shell and with default signal dispositions (palsim
+// ignores SIGPIPE for itself), and the job script it is given quotes every
+// path: a directory with a quote in its name is one word, and the script's
+// task runs its shard into the right database.
+TEST(CliSweep, SubmitRunsSbatchDirectlyWithDefaultSignalsAndAScriptThatQuotesPaths) {
+  TempDir dir;
+  const std::string bin = dir.path() + "/bin";
+  fs::create_directories(bin);
+  {
+    std::ofstream f(bin + "/sbatch");
+    f << "#!/bin/sh\ngrep '^SigIgn' /proc/self/status > \"$(dirname \"$0\")/sigign\"\n"
+         "printf '%s\\n' \"$@\" > \"$(dirname \"$0\")/args\"\n";
+  }
+  fs::permissions(bin + "/sbatch", fs::perms::owner_all);
+  const std::string array = dir.path() + "/it's an array";
+  const std::string old_path = ::getenv("PATH") ? ::getenv("PATH") : "";
+  ::setenv("PATH", (bin + ":" + old_path).c_str(), 1);
+  const Result r =
+      palsim("sweep " + quoted(kSmall) + " --slurm \"" + array + "\" --tasks 4 --submit");
+  ::setenv("PATH", old_path.c_str(), 1);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(bin + "/args"), array + "/sweep.sbatch\n");
+  const std::string sigign = slurp(bin + "/sigign");
+  ASSERT_EQ(sigign.rfind("SigIgn:", 0), 0u) << sigign;
+  const unsigned long long ignored = std::stoull(sigign.substr(7), nullptr, 16);
+  EXPECT_EQ(ignored & (1ull << (SIGPIPE - 1)), 0u) << "sbatch started with SIGPIPE ignored";
+  // Task 0 of the script, as Slurm would run it.
+  std::string word = "'";
+  for (char c : array + "/sweep.sbatch")
+    word += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  word += "'";
+  ASSERT_EQ(std::system(("SLURM_ARRAY_TASK_ID=0 sh " + word + " 2>/dev/null").c_str()), 0);
+  EXPECT_TRUE(fs::exists(array + "/shard_0.db"));
 }
 
 TEST(CliSweep, BadUsage) {

@@ -68,6 +68,23 @@ TEST(OutputPaths, ASymlinkStaysALinkAndItsTargetIsWritten) {
             (std::set<std::string>{"real.json", "out.json", "dangling.json", "missing.json"}));
 }
 
+// A VCD trace is an output like any other: written under exactly the name
+// given (SystemC would add ".vcd" to it), through a symbolic link, complete
+// or not at all, with no staging file left beside it.
+TEST(OutputPaths, AVcdTraceGoesToTheNameGivenThroughALinkAndLeavesNothingElse) {
+  Scratch s;
+  std::ofstream(s / "real.trace") << "previous\n";
+  fs::create_symlink("real.trace", s / "run.trace");
+  const RunResult r = s.run({"simulate", kTiny, "--mode", "detailed", "--trace", "run.trace",
+                             "--json-file", "out.json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(s / "run.trace"));
+  const std::string vcd = read_text(s / "real.trace");
+  EXPECT_NE(vcd.find("$enddefinitions"), std::string::npos) << vcd.substr(0, 200);
+  EXPECT_NE(vcd.find("array_busy"), std::string::npos);
+  EXPECT_EQ(s.names(), (std::set<std::string>{"real.trace", "run.trace", "out.json"}));
+}
+
 TEST(OutputPaths, AFifoIsWrittenAsAStreamAndStaysAFifo) {
   Scratch s;
   ASSERT_EQ(::mkfifo((s / "out.json").c_str(), 0644), 0);
