@@ -62,6 +62,8 @@ ResultDb::ResultDb(const std::string& path, DbAccess access) : path_(path) {
 
 void ResultDb::create_if_new() {
   if (db_) return;
+  std::error_code ec;
+  created_ = !fs::exists(path_, ec);
   open(DbAccess::kReadWrite);
   check_identity(false);
 }
@@ -110,6 +112,12 @@ void ResultDb::check_identity(bool read_only) {
   auto refuse = [&](const std::string& why) {
     sqlite3_close(db_);
     db_ = nullptr;
+    // A database this run created and could not set up (a full disk) is
+    // removed, side files included: a failed run leaves nothing behind.
+    if (created_) {
+      std::error_code rm;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path_ + suffix, rm);
+    }
     throw InputError(fmt::format("{}: {}", path_, why));
   };
   sqlite3_stmt* probe = nullptr;
@@ -147,8 +155,11 @@ void ResultDb::check_identity(bool read_only) {
       exec(fmt::format("INSERT INTO meta VALUES('schema', '{}'), ('simulator_version', '{}')",
                        kSchema, simulator_version()));
     }
-  } catch (const InputError&) {
-    refuse("not a palsim sweep database (or not writable)");
+  } catch (const InputError& e) {
+    std::string why = e.what();  // "PATH: SQLite's reason"
+    if (why.rfind(path_ + ": ", 0) == 0) why = why.substr(path_.size() + 2);
+    refuse(objects == 0 ? fmt::format("cannot create the sweep database: {}", why)
+                        : fmt::format("not a palsim sweep database (or not writable): {}", why));
   }
 }
 

@@ -68,7 +68,8 @@ class ResultDb {
   sqlite3_stmt* prepare(const char* sql);
   void release_claim();
   std::string path_;
-  std::string claim_;  // our 'running' record while claimed
+  bool created_ = false;  // this object made the file (removed again if setting it up fails)
+  std::string claim_;     // our 'running' record while claimed
   sqlite3* db_ = nullptr;
   std::mutex mutex_;
 };

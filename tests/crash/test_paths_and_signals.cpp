@@ -8,12 +8,14 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <climits>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -83,6 +85,35 @@ TEST(OutputPaths, AVcdTraceGoesToTheNameGivenThroughALinkAndLeavesNothingElse) {
   EXPECT_NE(vcd.find("$enddefinitions"), std::string::npos) << vcd.substr(0, 200);
   EXPECT_NE(vcd.find("array_busy"), std::string::npos);
   EXPECT_EQ(s.names(), (std::set<std::string>{"real.trace", "run.trace", "out.json"}));
+}
+
+// A sweep database on a full file system: the run says the disk is full
+// (not "not writable") and leaves no empty database behind. Needs a tmpfs
+// mount (root); skipped where the test may not mount one.
+TEST(OutputPaths, ASweepDatabaseOnAFullDiskSaysSoAndLeavesNothing) {
+  Scratch s;
+  const std::string full = s / "full";
+  fs::create_directories(full);
+  if (::mount("tmpfs", full.c_str(), "tmpfs", 0, "size=64k") != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs here: " << std::strerror(errno);
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{full};
+  {
+    std::ofstream fill(full + "/fill", std::ios::binary);
+    const std::string block(4096, '\0');
+    while (fill.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  const RunResult r =
+      s.run({"sweep", kSrc + "/tests/data/sweeps/small.yaml", "--db", "full/s.db", "-q"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("full/s.db"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("disk is full"), std::string::npos) << r.err;
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(full)) left.insert(e.path().filename().string());
+  EXPECT_EQ(left, std::set<std::string>{"fill"});
 }
 
 TEST(OutputPaths, AFifoIsWrittenAsAStreamAndStaysAFifo) {
