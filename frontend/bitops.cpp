@@ -14,7 +14,7 @@ int64_t layer_macs(const Network& net, int index) {
   const auto in = [&](size_t k) { return net.layer(l.inputs[k]).out; };
   if (l.is<ConvAttrs>()) {
     const auto& a = l.as<ConvAttrs>();
-    // method.md s.4: C_out x H_out x W_out x (C_in / groups) x k^2, no bias term.
+    // docs/method.md §4: C_out x H_out x W_out x (C_in / groups) x k^2, no bias term.
     const int64_t per_output = static_cast<int64_t>(in(0).c / a.groups) * a.kernel_h * a.kernel_w;
     return l.out.elements() * per_output;
   }

@@ -1,5 +1,5 @@
 #pragma once
-// BitOps with the counting rule of method.md section 4: MACs counted the way
+// BitOps with the counting rule of docs/method.md §4: MACs counted the way
 // the common PyTorch op counter (thop) does over the whole network, rounded to
 // 3 decimals in units of 1e9, times b_w x b_a, printed with 2 decimals.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Bit decomposition (method.md Eq. 4): an M-bit operand is split into
+// Bit decomposition (docs/method.md §1, Eq. 4): an M-bit operand is split into
 // G = ceil(M/B) slices of B bits, slice 0 least significant. Only the most
 // significant slice of a signed operand is signed (sign-extended); the others
 // are unsigned. Then

@@ -1,5 +1,5 @@
 #pragma once
-// Quantizers of method.md section 2 in integer form, for b in 2..8.
+// Quantizers of docs/method.md §2 in integer form, for b in 2..8.
 //
 // The float arithmetic follows the reference code operation by operation in
 // single precision (subtract, divide, clamp, scale, round half to even), so

@@ -41,7 +41,7 @@ int32_t requantize_element(int64_t acc, int32_t residual, int channel, const Req
 IntTensor requantize(const AccTensor& acc, const RequantParams& p,
                      const IntTensor* residual = nullptr);
 
-// The PalQuant identity (method.md section 2): with unsigned weight levels
+// The PalQuant identity (docs/method.md §2.1): with unsigned weight levels
 // q_w in {0..L_w-1} and activations q_a,
 //   sum (2 q_w - (L_w - 1)) q_a = 2 sum(q_w q_a) - (L_w - 1) sum(q_a).
 // Given the unsigned product sum and the activation sum, returns the signed sum.

@@ -1,5 +1,5 @@
 #pragma once
-// The quantizers of method.md s.2 as torch functions with custom backward
+// The quantizers of docs/method.md §2 as torch functions with custom backward
 // passes (internal to the training module: includes torch).
 //
 // Forward (float32) performs the single-precision operations of

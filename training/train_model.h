@@ -49,7 +49,7 @@ class TrainModel {
 
   // images: (N, C, H, W) float, pixel / 255. Returns logits (N, classes).
   torch::Tensor forward(const torch::Tensor& images, bool training);
-  // The reference initialization on one batch (method.md s.2): weight bounds
+  // The reference initialization on one batch (docs/method.md §2): weight bounds
   // +-3 std(w), activation bounds min(a) and 3 std(a) / sqrt(1 - 2/pi), LSQ
   // steps 2 mean|v| / sqrt(Q_P), alpha = mean|conv(x, W)| / mean|conv(x_hat,
   // w_hat)|, each set as the forward pass reaches it (training-mode BN, which

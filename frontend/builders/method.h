@@ -1,5 +1,5 @@
 #pragma once
-// The forms a network can take (method.md section 1 and 3).
+// The forms a network can take (docs/method.md §1 and §3).
 #include <string>
 
 #include "frontend/ir/layer.h"
@@ -16,7 +16,7 @@ enum class Method {
 std::string to_string(Method m);
 Method parse_method(const std::string& name);  // throws InputError
 
-// Where the PalQuant channel shuffle sits (method.md section 3).
+// Where the PalQuant channel shuffle sits (docs/method.md §3.2).
 enum class ShuffleMode { kNone, kPerStage, kPerBlock };
 std::string to_string(ShuffleMode m);
 ShuffleMode parse_shuffle_mode(const std::string& name);

@@ -1,5 +1,5 @@
 #pragma once
-// ResNet builders (basic blocks) in every form of method.md section 3:
+// ResNet builders (basic blocks) in every form of docs/method.md §3:
 // fp, lsq / ewgs (M-bit), bitdecomposed, and PalQuant (B, G) with its channel
 // and cyclic shuffles and their ablations. `plain` drops the residual
 // additions (Plain-18, see PlainProjections).

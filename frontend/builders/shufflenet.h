@@ -1,6 +1,6 @@
 #pragma once
 // ShuffleNet v2 (Ma et al., ECCV 2018) with torchvision's channel tables, in
-// the forms of method.md section 1 that apply to it (fp, lsq, ewgs,
+// the forms of docs/method.md §1 that apply to it (fp, lsq, ewgs,
 // bitdecomposed: every conv but the stem quantized, the classifier full
 // precision), optionally with the PalQuant supplementary's cyclic shuffle
 // module at the beginning of stages 3 and 4.
@@ -16,7 +16,7 @@
 // Every unit ends with the concatenation of its branches and a channel
 // shuffle over 2 groups.
 //
-// Cyclic shuffle module (method.md s.3): Z = X + ReLU(BN(Conv1x1_g(P(X)))),
+// Cyclic shuffle module (docs/method.md §3.2): Z = X + ReLU(BN(Conv1x1_g(P(X)))),
 // Conv1x1_g a C -> C group conv with `cyclic_groups` groups and P the cyclic
 // permutation of those groups (paper direction, Eq. 8).
 #include <string>

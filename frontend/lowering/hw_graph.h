@@ -32,7 +32,7 @@
 namespace palsim::frontend {
 
 // How the full-precision stem and classifier run on a 2-bit machine: the paper
-// does not say (hardware.md s.1), so it is an explicit option.
+// does not say (docs/hardware.md §1), so it is an explicit option.
 enum class FpLayerTreatment {
   kExclude,  // not simulated: the body starts from the stem's output in DRAM
   kInt8,     // quantized to 8-bit (LSQ-style) and bit-decomposed like any layer

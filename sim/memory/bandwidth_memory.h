@@ -1,5 +1,5 @@
 #pragma once
-// The first-step off-chip model (hardware.md section 4): a channel with a
+// The first-step off-chip model (docs/hardware.md §4): a channel with a
 // fixed latency and a fixed width. It is what Bit Fusion's public simulator
 // charges (bits / if_width cycles), plus an optional per-transfer latency, and
 // it is the free baseline against which the DDR4 model shows what banks, rows

@@ -1,4 +1,4 @@
-// BitOps with the counting rule of method.md section 4.
+// BitOps with the counting rule of docs/method.md §4.
 #include "frontend/bitops.h"
 
 #include <fmt/format.h>
@@ -36,7 +36,7 @@ BitOpsReport bitops_of(int depth, const MethodOptions& m) {
 }
 
 // thop's MACs of an ImageNet ResNet (basic blocks), counted straight from the
-// architecture of method.md s.3 without the IR: conv C_out*H*W*(C_in/g)*k^2,
+// architecture of docs/method.md §3 without the IR: conv C_out*H*W*(C_in/g)*k^2,
 // BN 2 per element, global pool (h*w + 1) per output, FC in*out.
 int64_t thop_resnet_macs(const std::vector<int>& blocks, int G, bool cyclic_modules) {
   int64_t macs = 0;
@@ -221,7 +221,7 @@ TEST(BitOpsLayers, AvgPoolConvBiasAndUnflattenedFc) {
   fc.out_features = 5;
   net.add("fc", fc, {2});  // reads a 4x4x4 tensor directly
   net.infer_shapes();
-  EXPECT_EQ(layer_macs(net, 1), 4LL * 8 * 8 * 8 * 9);  // no bias term (method.md s.4)
+  EXPECT_EQ(layer_macs(net, 1), 4LL * 8 * 8 * 8 * 9);  // no bias term (docs/method.md §4)
   EXPECT_EQ(layer_macs(net, 2), 4LL * 4 * 4);          // thop: one op per output
   EXPECT_EQ(layer_macs(net, 3), 64LL * 5);
 }

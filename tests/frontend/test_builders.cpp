@@ -1,4 +1,4 @@
-// ResNet builders in every form of method.md section 3.
+// ResNet builders in every form of docs/method.md §3.
 #include <gtest/gtest.h>
 
 #include <set>

@@ -337,7 +337,7 @@ TEST(BitOpsPlain18, KeepingTheProjectionsGivesResNet18sBitOps) {
     EXPECT_GT(projections, 0);
     EXPECT_EQ(drop.macs, resnet.macs - projections);
   }
-  // The figures the rule gives (method.md s.4 and the supplementary's Table 2).
+  // The figures the rule gives (docs/method.md §4 and the supplementary's Table 2).
   EXPECT_DOUBLE_EQ(bitops("plain18", Method::kLsq, "keep").first.bitops_g, 29.10);
   EXPECT_DOUBLE_EQ(bitops("plain18", Method::kPalQuant, "keep").first.bitops_g, 14.87);
   EXPECT_DOUBLE_EQ(bitops("plain18", Method::kLsq, "drop").first.bitops_g, 28.78);
