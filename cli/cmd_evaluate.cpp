@@ -57,6 +57,8 @@ int run_evaluate(const std::vector<std::string>& args) {
   add("limit", po::value(&limit)->default_value(0),
       "accuracy over the first N test images (0: all)");
   add("quiet,q", po::bool_switch(&quiet), "no progress on stderr");
+  // The trained model's stem and classifier are 8-bit layers: they run as such.
+  hw.fp_layers = "int8";
   hw.add_to(desc);
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -70,12 +72,10 @@ int run_evaluate(const std::vector<std::string>& args) {
   }
   if (model_path.empty()) throw UsageError("missing MODEL");
   if (limit < 0) throw UsageError("--limit: must not be negative");
-  // The trained model's stem and classifier are 8-bit layers: they run as such.
-  if (!vm["fp-layers"].defaulted() && hw.fp_layers != "int8") {
+  if (hw.fp_layers != "int8") {
     throw UsageError(
         "--fp-layers: a trained model's stem and classifier are 8-bit layers; only int8 applies");
   }
-  hw.fp_layers = "int8";
   if (hw.batch != 1) throw UsageError("--batch: a trained model is evaluated at batch 1");
   const frontend::LoweringOptions lowering = hw.lowering();  // checks --refine, --cycle-tolerance
 

@@ -304,11 +304,11 @@ int run_table2(const std::vector<std::string>& args) {
       "strict)")("quiet,q", po::bool_switch(&quiet), "no progress on stderr");
   po::positional_options_description pos;
   po::variables_map vm;
-  if (!parse_command_line(
-          args, desc, pos, vm, "usage: palsim table2 [options]",
-          "  palsim table2\n  palsim table2 --json > table2.json\n"
-          "  palsim table2 --markdown table2.md --breakdown out/ -j 2\n"
-          "  palsim table2 --fp-layers int8 --hw-bitfusion configs/bitfusion_small.yaml")) {
+  if (!parse_command_line(args, desc, pos, vm, "usage: palsim table2 [options]",
+                          "  palsim table2\n  palsim table2 --json > table2.json\n"
+                          "  palsim table2 --markdown table2.md --breakdown out/ -j 2\n"
+                          "  palsim table2 --fp-layers int8 --hw-bitfusion "
+                          "configs/bitfusion_public_accounting.yaml")) {
     return kExitOk;
   }
   if (o.jobs < 1 || o.jobs > 256) throw UsageError("--jobs: must be between 1 and 256");

@@ -200,7 +200,7 @@ void HardwareOptions::add_to(po::options_description& desc) {
                     "hardware configuration YAML (configs/bitfusion.yaml, configs/bpvec.yaml)")(
       "set", po::value(&overrides)->composing(),
       "override a configuration value, e.g. --set buffers.ibuf.size_bytes=16384 (repeatable)")(
-      "fp-layers", po::value(&fp_layers)->default_value("exclude"),
+      "fp-layers", po::value(&fp_layers)->default_value(fp_layers),
       "the full-precision stem and classifier: exclude (not simulated) or int8 (8-bit, "
       "bit-decomposed)")("batch", po::value(&batch)->default_value(1), "images per inference")(
       "no-onchip", po::bool_switch(&no_onchip),

@@ -49,7 +49,7 @@ struct NetworkOptions {
 struct HardwareOptions {
   std::string hw = PALSIM_SOURCE_DIR "/configs/bitfusion.yaml";
   std::vector<std::string> overrides;
-  std::string fp_layers = "exclude";
+  std::string fp_layers = "exclude";  // the default --help shows (a command may set another)
   int batch = 1;
   bool no_onchip = false;
   int refine = 8;
