@@ -2,27 +2,22 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <nlohmann/json.hpp>
 
+#include "cli/bitops_run.h"
 #include "cli/command.h"
 #include "cli/options.h"
-#include "frontend/bitops.h"
 
 namespace palsim::cli {
 
 int run_bitops(const std::vector<std::string>& args) {
-  NetworkOptions net;
+  BitopsOptions options;
   bool per_layer = false, json = false;
-  int wbits_override = 0, abits_override = 0;
   po::options_description desc("palsim bitops options");
-  net.add_to(desc);
+  options.add_to(desc);
   desc.add_options()("per-layer", po::bool_switch(&per_layer),
                      "also print a table of every counted layer")(
       "json", po::bool_switch(&json),
-      "print one JSON object (bitops in units of 1e9, macs exact, layers)")(
-      "count-wbits", po::value(&wbits_override),
-      "YAML networks: b_w of the rule (default: the first quantized conv)")(
-      "count-abits", po::value(&abits_override), "YAML networks: b_a of the rule");
+      "print one JSON object (bitops in units of 1e9, macs exact, layers)");
   po::positional_options_description pos;
   pos.add("network", 1);
   po::variables_map vm;
@@ -36,58 +31,21 @@ int run_bitops(const std::vector<std::string>& args) {
           "  palsim bitops workloads/examples/tiny.yaml --json")) {
     return kExitOk;
   }
-  for (const char* o : {"count-wbits", "count-abits"}) {
-    if (vm.count(o) && (vm[o].as<int>() < 1 || vm[o].as<int>() > 32)) {
-      throw UsageError(fmt::format("--{}: must be between 1 and 32, got {}", o, vm[o].as<int>()));
-    }
-  }
-  const frontend::NetworkRequest req = net.request(vm);
-  const frontend::Network network = frontend::resolve_network(req);
-
-  int wb = req.method.bitops_w_bits(), ab = req.method.bitops_a_bits();
-  if (!frontend::is_builtin_network(req.network)) {
-    // A YAML network: use the widths of its first quantized convolution.
-    wb = ab = 32;
-    for (const auto& l : network.layers()) {
-      if (l.is<frontend::ConvAttrs>() && l.as<frontend::ConvAttrs>().quant.quantized()) {
-        wb = l.as<frontend::ConvAttrs>().quant.w_bits;
-        ab = l.as<frontend::ConvAttrs>().quant.a_bits;
-        break;
-      }
-    }
-  }
-  if (vm.count("count-wbits")) wb = wbits_override;
-  if (vm.count("count-abits")) ab = abits_override;
-  const frontend::BitOpsReport r = frontend::count_bitops(network, wb, ab);
-
+  const BitopsOutcome out = bitops_run(options, vm);
+  const frontend::BitOpsReport& r = out.report;
   if (json) {
-    nlohmann::json j;
-    j["network"] = network.name();
-    j["w_bits"] = r.w_bits;
-    j["a_bits"] = r.a_bits;
-    j["macs"] = r.macs;
-    j["macs_g"] = r.macs_g_rounded;
-    j["bitops"] = r.bitops_g;
-    j["layers"] = nlohmann::json::array();
-    for (const auto& l : r.layers) {
-      j["layers"].push_back({{"name", l.name},
-                             {"op", l.op},
-                             {"macs", l.macs},
-                             {"slice_products", l.slice_products},
-                             {"bitops", static_cast<double>(l.macs) * r.w_bits * r.a_bits / 1e9}});
-    }
-    std::cout << j.dump(2) << "\n";
+    std::cout << out.record.dump(2) << "\n";
     return kExitOk;
   }
   if (per_layer) {
     fmt::print("{:<28} {:<15} {:>15} {:>12}\n", "layer", "op", "MACs", "BitOps (G)");
-    for (const auto& l : r.layers) {
-      fmt::print("{:<28} {:<15} {:>15} {:>12.4f}\n", l.name, l.op, l.macs,
-                 static_cast<double>(l.macs) * r.w_bits * r.a_bits / 1e9);
+    for (const auto& l : out.record["layers"]) {
+      fmt::print("{:<28} {:<15} {:>15} {:>12.4f}\n", l["name"].get<std::string>(),
+                 l["op"].get<std::string>(), l["macs"].get<int64_t>(), l["bitops"].get<double>());
     }
     fmt::print("\n");
   }
-  fmt::print("network  {}\n", network.name());
+  fmt::print("network  {}\n", out.network);
   fmt::print("MACs     {} ({:.3f}G, thop rule: conv, BN 2/element, FC, global pool)\n", r.macs,
              r.macs_g_rounded);
   fmt::print("BitOps   {} x {} x {:.3f}G = {:.2f}G\n", r.w_bits, r.a_bits, r.macs_g_rounded,

@@ -4,20 +4,17 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/compile_run.h"
 #include "cli/options.h"
-#include "frontend/lowering/compile.h"
 #include "frontend/util/atomic_file.h"
-#include "sim/compile.h"
 
 namespace palsim::cli {
 
 int run_compile(const std::vector<std::string>& args) {
-  NetworkOptions net;
-  HardwareOptions hw;
+  CompileOptions options;
   std::string output, listing;
   po::options_description desc("palsim compile options");
-  net.add_to(desc);
-  hw.add_to(desc);
+  options.add_to(desc);
   desc.add_options()("output,o", po::value(&output), "write the program binary here")(
       "listing", po::value(&listing), "also write the readable listing here (- for stdout)");
   po::positional_options_description pos;
@@ -34,10 +31,8 @@ int run_compile(const std::vector<std::string>& args) {
   if (output.empty() && listing.empty()) throw UsageError("give -o FILE and/or --listing FILE");
   if (!output.empty()) check_output_path(output, "-o");
   if (!listing.empty() && listing != "-") check_output_path(listing, "--listing");
-  const frontend::HwConfig cfg = hw.load();
-  const frontend::Network network = frontend::resolve_network(net.request(vm));
-  const frontend::Compiled c =
-      sim::compile(cfg, network, hw.lowering(), static_cast<size_t>(hw.refine), hw.cycle_tolerance);
+  const CompileOutcome out = compile_run(options, vm);
+  const frontend::Compiled& c = out.compiled;
   if (!output.empty()) {
     isa::save_program(c.program, output);
     fmt::print(stderr,

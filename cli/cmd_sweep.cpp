@@ -133,7 +133,7 @@ int run_sweep(const std::vector<std::string>& args) {
       throw UsageError(fmt::format("--shard: need 0 <= I < N, got '{}'", shard));
     }
   }
-  if (db_file.empty()) db_file = (fs::path(spec_file).parent_path() / (spec.name + ".db")).string();
+  if (db_file.empty()) db_file = default_sweep_db(spec);
   check_output_path(db_file, "--db");
   ResultDb db(db_file);
   const SweepSummary s = cli::run_sweep(spec, db, o);
@@ -182,8 +182,7 @@ int run_results(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (inputs.size() != 1) throw UsageError("give one DB (or --merge several)");
-  if (!fs::exists(inputs[0])) throw InputError(fmt::format("{}: no such database", inputs[0]));
-  ResultDb db(inputs[0], DbAccess::kReadOnly);
+  ResultDb db(existing_sweep_db(inputs[0]), DbAccess::kReadOnly);
   const auto records = db.all();
   if (!csv.empty() && csv != "-") check_output_path(csv, "--csv");
   if (!markdown.empty() && markdown != "-") check_output_path(markdown, "--markdown");
@@ -212,8 +211,7 @@ int run_plot(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (db_file.empty()) throw UsageError("missing DB");
-  if (!fs::exists(db_file)) throw InputError(fmt::format("{}: no such database", db_file));
-  ResultDb db(db_file, DbAccess::kReadOnly);
+  ResultDb db(existing_sweep_db(db_file), DbAccess::kReadOnly);
   if (dir.empty()) dir = fs::path(db_file).replace_extension("").string() + "_plots";
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "cli/provenance.h"
 #include "cli/table2.h"
+#include "cli/table2_run.h"
 #include "frontend/arch/energy_model.h"
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/util/atomic_file.h"
@@ -81,73 +82,6 @@ std::string table_text(const Table2Result& r) {
        "on-chip = PalQuant "
        "without / with block intermediates kept on chip.\n";
   return s;
-}
-
-nlohmann::json side_json(const Table2Side& s) {
-  return {{"method", s.method},
-          {"cycles", s.cycles},
-          {"energy_pj", s.energy_pj},
-          {"energy_breakdown_pj", sim::energy_to_json(s.stats.energy)}};
-}
-
-// What produced the table: both configurations as resolved, the networks and
-// forms run, and the lowering and search settings.
-nlohmann::json table_provenance(const Table2Result& r) {
-  nlohmann::json hardware = nlohmann::json::object();
-  for (const auto& [acc, hw] : r.hardware) hardware[acc] = frontend::hw_config_json(hw);
-  nlohmann::json run =
-      lowering_json(r.options.lowering, r.options.refine, r.options.cycle_tolerance);
-  run["mode"] = "fast";
-  run["networks"] = r.options.networks;
-  run["bits"] = r.options.bits;
-  run["onchip_effect"] = r.options.onchip_effect;
-  run["paper_file"] = r.options.paper_file;
-  nlohmann::json networks = nlohmann::json::object();
-  for (const auto& row : r.rows) {
-    for (const Table2Side* side : {&row.baseline, &row.palquant}) {
-      networks[row.network + "/" + side->method] = side->layers_hash;
-    }
-  }
-  run["layers_hash"] = networks;
-  nlohmann::json origin = nlohmann::json::object();
-  for (const auto& [acc, hw] : r.hardware) origin[acc] = hardware_origin(hw);
-  nlohmann::json j = provenance_json(nullptr, nullptr, run);
-  j["hardware"] = hardware;
-  j["hardware_origin"] = origin;
-  return j;
-}
-
-nlohmann::json table_json(const Table2Result& r) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& row : r.rows) {
-    nlohmann::json j = {{"accelerator", row.accelerator},
-                        {"hardware", row.hardware},
-                        {"network", row.network},
-                        {"M", row.M},
-                        {"G", row.G},
-                        {"speedup", row.speedup},
-                        {"energy_efficiency", row.energy_efficiency},
-                        {"baseline", side_json(row.baseline)},
-                        {"palquant", side_json(row.palquant)},
-                        {"baseline_cycles", row.baseline.cycles},
-                        {"baseline_energy_pj", row.baseline.energy_pj},
-                        {"palquant_cycles", row.palquant.cycles},
-                        {"palquant_energy_pj", row.palquant.energy_pj},
-                        {"fp_layers", frontend::to_string(r.options.lowering.fp_layers)},
-                        {"batch", r.options.lowering.batch}};
-    if (r.options.onchip_effect) {
-      j["palquant_without_onchip"] = side_json(row.palquant_offchip);
-      j["onchip_speedup"] = row.onchip_speedup;
-      j["onchip_energy_efficiency"] = row.onchip_energy;
-    }
-    j["paper_speedup"] =
-        row.paper_speedup ? nlohmann::json(*row.paper_speedup) : nlohmann::json(nullptr);
-    j["paper_energy_efficiency"] = row.paper_energy_efficiency
-                                       ? nlohmann::json(*row.paper_energy_efficiency)
-                                       : nlohmann::json(nullptr);
-    rows.push_back(j);
-  }
-  return {{"provenance", table_provenance(r)}, {"rows", rows}};
 }
 
 std::string table_csv(const Table2Result& r) {
@@ -271,37 +205,18 @@ void write_breakdown(const Table2Row& row, const std::string& dir,
 }  // namespace
 
 int run_table2(const std::vector<std::string>& args) {
-  Table2Options o;
-  o.hw_bitfusion = PALSIM_SOURCE_DIR "/configs/bitfusion.yaml";
-  o.hw_bpvec = PALSIM_SOURCE_DIR "/configs/bpvec.yaml";
-  o.paper_file = PALSIM_SOURCE_DIR "/configs/paper/table2.yaml";
-  std::string fp_layers = "exclude", csv, markdown, breakdown;
-  bool json = false, quiet = false, no_onchip = false, no_onchip_effect = false;
-  int refine = 8;
-  o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  Table2RunOptions options;
+  std::string csv, markdown, breakdown;
+  bool json = false;
   po::options_description desc("palsim table2 options");
-  desc.add_options()("hw-bitfusion", po::value(&o.hw_bitfusion)->default_value(o.hw_bitfusion),
-                     "Bit Fusion configuration")(
-      "hw-bpvec", po::value(&o.hw_bpvec)->default_value(o.hw_bpvec), "BPVeC configuration")(
-      "fp-layers", po::value(&fp_layers)->default_value(fp_layers),
-      "stem and classifier: exclude or int8")(
-      "batch", po::value(&o.lowering.batch)->default_value(1), "images per inference")(
-      "no-onchip", po::bool_switch(&no_onchip), "never keep block intermediates on chip")(
-      "no-onchip-effect", po::bool_switch(&no_onchip_effect),
-      "skip the extra PalQuant runs without on-chip intermediates")(
-      "paper", po::value(&o.paper_file)->default_value(o.paper_file), "the paper's figures (YAML)")(
-      "json", po::bool_switch(&json),
-      "print one JSON object: provenance and rows (one object per row)")(
+  options.add_to(desc);
+  desc.add_options()("json", po::bool_switch(&json),
+                     "print one JSON object: provenance and rows (one object per row)")(
       "csv", po::value(&csv), "write the table as CSV")("markdown", po::value(&markdown),
                                                         "write the table as Markdown")(
       "breakdown", po::value(&breakdown),
       "write per-layer CSVs and stacked-bar plots (PNG, SVG) of baseline vs PalQuant into this "
-      "directory")("jobs,j", po::value(&o.jobs)->default_value(o.jobs), "parallel runs")(
-      "refine", po::value(&refine)->default_value(8),
-      "simulate the mapper's best K mappings of every layer and keep the best (1: estimate alone)")(
-      "cycle-tolerance", po::value(&o.cycle_tolerance)->default_value(0.01),
-      "objective: among mappings within this fraction of the fewest cycles, the least energy (0: "
-      "strict)")("quiet,q", po::bool_switch(&quiet), "no progress on stderr");
+      "directory");
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse_command_line(args, desc, pos, vm, "usage: palsim table2 [options]",
@@ -311,17 +226,7 @@ int run_table2(const std::vector<std::string>& args) {
                           "configs/bitfusion_public_accounting.yaml")) {
     return kExitOk;
   }
-  if (o.jobs < 1 || o.jobs > 256) throw UsageError("--jobs: must be between 1 and 256");
-  if (refine < 1 || refine > 256) throw UsageError("--refine: must be between 1 and 256");
-  if (!(o.cycle_tolerance >= 0 && o.cycle_tolerance <= 1))
-    throw UsageError("--cycle-tolerance: must be in [0, 1]");
-  o.refine = static_cast<size_t>(refine);
-  if (o.lowering.batch < 1 || o.lowering.batch > 4096)
-    throw UsageError("--batch: must be between 1 and 4096");
-  o.lowering.fp_layers = frontend::parse_fp_layer_treatment(fp_layers);
-  o.lowering.onchip_intermediates = !no_onchip;
-  o.onchip_effect = !no_onchip_effect && !no_onchip;
-  o.progress = !quiet;
+  const Table2Options o = options.resolved();
   if (!csv.empty()) check_output_path(csv, "--csv");
   if (!markdown.empty()) check_output_path(markdown, "--markdown");
   if (!breakdown.empty()) {

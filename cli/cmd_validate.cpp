@@ -14,6 +14,7 @@
 #include "cli/model_data.h"
 #include "cli/options.h"
 #include "cli/provenance.h"
+#include "frontend/util/data_dir.h"
 #include "frontend/util/error.h"
 #include "sim/simulator.h"
 #include "training/integer_inference.h"
@@ -42,7 +43,7 @@ bool within_tolerance(double integer, double trained, double tolerance) {
 }  // namespace
 
 int run_validate(const std::vector<std::string>& args) {
-  std::string model_path, data_dir, hw_file = PALSIM_SOURCE_DIR "/configs/bitfusion.yaml";
+  std::string model_path, data_dir, hw_file = data_path("configs/bitfusion.yaml");
   int64_t limit = 0, sim_images = 1;
   bool json = false, quiet = false;
   po::options_description desc("palsim validate options");

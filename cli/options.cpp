@@ -197,7 +197,8 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
 void HardwareOptions::add_to(po::options_description& desc) {
   po::options_description hwd("Accelerator and lowering");
   hwd.add_options()("hw", po::value(&hw)->default_value(hw),
-                    "hardware configuration YAML (configs/bitfusion.yaml, configs/bpvec.yaml)")(
+                    "hardware configuration: a YAML file, or the name of one palsim ships "
+                    "(bitfusion, bpvec, ...: configs/NAME.yaml of its data directory)")(
       "set", po::value(&overrides)->composing(),
       "override a configuration value, e.g. --set buffers.ibuf.size_bytes=16384 (repeatable)")(
       "fp-layers", po::value(&fp_layers)->default_value(fp_layers),
@@ -213,8 +214,32 @@ void HardwareOptions::add_to(po::options_description& desc) {
   desc.add(hwd);
 }
 
+namespace {
+
+// A --hw without a directory or .yaml that is not a file names a shipped
+// configuration.
+std::string hw_config_file(const std::string& hw) {
+  namespace fs = std::filesystem;
+  const bool is_name =
+      hw.find('/') == std::string::npos && fs::path(hw).extension() != ".yaml" && !fs::exists(hw);
+  if (!is_name) return hw;
+  const fs::path shipped = fs::path(data_path("configs")) / (hw + ".yaml");
+  if (fs::is_regular_file(shipped)) return shipped.string();
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(data_path("configs"), ec)) {
+    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  throw UsageError(
+      fmt::format("--hw: '{}' is neither a file nor a shipped configuration (shipped: {}; in {})",
+                  hw, fmt::join(names, ", "), data_path("configs")));
+}
+
+}  // namespace
+
 frontend::HwConfig HardwareOptions::load() const {
-  frontend::HwConfig cfg = frontend::load_hw_config(hw);
+  frontend::HwConfig cfg = frontend::load_hw_config(hw_config_file(hw));
   for (const auto& o : overrides) frontend::apply_hw_override(cfg, o);
   return cfg;
 }

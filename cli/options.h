@@ -8,6 +8,7 @@
 #include "frontend/arch/hw_config.h"
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/hw_graph.h"
+#include "frontend/util/data_dir.h"
 
 namespace palsim::cli {
 
@@ -47,7 +48,7 @@ struct NetworkOptions {
 
 // The accelerator and how the network is lowered onto it.
 struct HardwareOptions {
-  std::string hw = PALSIM_SOURCE_DIR "/configs/bitfusion.yaml";
+  std::string hw = data_path("configs/bitfusion.yaml");
   std::vector<std::string> overrides;
   std::string fp_layers = "exclude";  // the default --help shows (a command may set another)
   int batch = 1;
@@ -56,6 +57,7 @@ struct HardwareOptions {
   double cycle_tolerance = 0.01;
 
   void add_to(po::options_description& desc);
+  // Throws UsageError for a --hw that is neither a file nor a shipped name.
   frontend::HwConfig load() const;
   frontend::LoweringOptions lowering() const;
 };

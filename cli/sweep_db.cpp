@@ -15,6 +15,11 @@
 
 namespace palsim::cli {
 
+const std::string& existing_sweep_db(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw InputError(fmt::format("{}: no such database", path));
+  return path;
+}
+
 namespace fs = std::filesystem;
 
 namespace {

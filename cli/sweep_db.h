@@ -32,6 +32,9 @@ struct PointRecord {
 // no WAL or shared-memory file is created (results, plot, merge inputs).
 enum class DbAccess { kReadWrite, kReadOnly };
 
+// `path`, which must exist (a database to read); throws InputError otherwise.
+const std::string& existing_sweep_db(const std::string& path);
+
 class ResultDb {
  public:
   // Throws InputError naming the file when it is not a regular file, not a

@@ -22,6 +22,10 @@ namespace palsim::cli {
 
 namespace fs = std::filesystem;
 
+std::string default_sweep_db(const SweepSpec& spec) {
+  return (fs::path(spec.file).parent_path() / (spec.name + ".db")).string();
+}
+
 std::string model_file_hash(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot read the file", path));

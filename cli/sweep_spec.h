@@ -87,6 +87,9 @@ struct SweepSpec {
 // Parses and expands a sweep file; errors name the file, line and key.
 SweepSpec load_sweep(const std::string& path);
 
+// Where a sweep's results go unless told: NAME.db beside the sweep file.
+std::string default_sweep_db(const SweepSpec& spec);
+
 // FNV-1a 64 of a file's bytes, in hex (model and network files of points).
 std::string model_file_hash(const std::string& path);
 

@@ -2,7 +2,7 @@
 # project's own folders, checked without changing it (clang-format --dry-run).
 #   cmake -DSOURCE_DIR=... -DCLANG_FORMAT=... -P check_format.cmake
 set(files)
-foreach(dir kernels frontend sim training cli tests tools)
+foreach(dir kernels frontend sim training cli python tests tools)
   file(GLOB_RECURSE found ${SOURCE_DIR}/${dir}/*.cpp ${SOURCE_DIR}/${dir}/*.h)
   list(APPEND files ${found})
 endforeach()

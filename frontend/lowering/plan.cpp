@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <map>
-#include <mutex>
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <set>
+#include <thread>
 
 #include "frontend/mapping/mapper.h"
 #include "frontend/util/error.h"
+#include "frontend/util/once_cache.h"
 
 namespace palsim::frontend {
 
@@ -40,31 +44,18 @@ MappingProblem make_problem(const HwGraph& g, const HwOp& op) {
 namespace {
 
 // Mappings depend only on the problem and the hardware: cache them across ops
-// and across the networks of one process (table2 compiles 24 variants).
-std::mutex& cache_mutex() {
-  static std::mutex m;
-  return m;
-}
-std::map<std::string, std::vector<Mapping>>& mapping_cache() {
-  static std::map<std::string, std::vector<Mapping>> c;
+// and across the networks of one process (table2 compiles 24 variants, in
+// parallel: a search another thread is running is waited for, not repeated).
+OnceCache<std::vector<Mapping>>& mapping_cache() {
+  static OnceCache<std::vector<Mapping>> c;
   return c;
 }
 
 std::vector<Mapping> cached_mappings(const HwConfig& hw, const std::string& fingerprint,
                                      const MappingProblem& p, const std::string& name,
                                      size_t count) {
-  std::mutex& mutex = cache_mutex();
-  auto& cache = mapping_cache();
   const std::string key = fingerprint + "#" + std::to_string(count) + "#" + p.key();
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-  }
-  std::vector<Mapping> m = find_mappings(hw, p, name, count);
-  std::lock_guard<std::mutex> lock(mutex);
-  cache.emplace(key, m);
-  return m;
+  return mapping_cache().get(key, [&] { return find_mappings(hw, p, name, count); });
 }
 
 Mapping cached_mapping(const HwConfig& hw, const std::string& fingerprint, const MappingProblem& p,
@@ -72,9 +63,33 @@ Mapping cached_mapping(const HwConfig& hw, const std::string& fingerprint, const
   return cached_mappings(hw, fingerprint, p, name, 1).front();
 }
 
-std::map<std::string, std::pair<Mapping, PlanEvaluation>>& refined_cache() {
-  static std::map<std::string, std::pair<Mapping, PlanEvaluation>> c;
+OnceCache<std::pair<Mapping, PlanEvaluation>>& refined_cache() {
+  static OnceCache<std::pair<Mapping, PlanEvaluation>> c;
   return c;
+}
+
+// Runs work(0..n-1) on every core, the calling thread included; after each
+// item the calling thread did, after_own(items done so far by all threads).
+// The work fills the caches; its exceptions are left to the caller's own
+// pass over the items (the caches hold them).
+void on_every_core(size_t n, const std::function<void(size_t)>& work,
+                   const std::function<void(size_t)>& after_own) {
+  std::atomic<size_t> next{0}, done{0};
+  auto run = [&](bool own) {
+    for (size_t i = next++; i < n; i = next++) {
+      try {
+        work(i);
+      } catch (...) {
+      }
+      const size_t finished = ++done;
+      if (own && after_own) after_own(finished);
+    }
+  };
+  const size_t threads = std::min<size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(run, false);
+  run(true);
+  for (auto& h : helpers) h.join();
 }
 
 }  // namespace
@@ -101,35 +116,25 @@ namespace {
 Mapping refined_mapping(const HwConfig& hw, const std::string& fingerprint, const HwGraph& g,
                         int index, const MappingProblem& p, const PlanOptions& o,
                         PlanEvaluation* evaluation) {
-  auto& chosen = refined_cache();
   const std::string key =
       fmt::format("{}#refined{}#{}#{}", fingerprint, o.candidates, o.cycle_tolerance, p.key());
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex());
-    auto it = chosen.find(key);
-    if (it != chosen.end()) {
-      if (evaluation) *evaluation = it->second.second;
-      return it->second.first;
+  const auto chosen = refined_cache().get(key, [&] {
+    const std::vector<Mapping> cands =
+        cached_mappings(hw, fingerprint, p, g.ops[static_cast<size_t>(index)].name, o.candidates);
+    std::vector<PlanEvaluation> evals;
+    for (const Mapping& m : cands) {
+      OpPlan op;
+      op.problem = p;
+      op.mapping = m;
+      op.onchip_producer = p.onchip_output;
+      op.onchip_consumer = p.onchip_input;
+      evals.push_back(o.evaluate(g, {index}, {op}));
     }
-  }
-  const std::vector<Mapping> cands =
-      cached_mappings(hw, fingerprint, p, g.ops[static_cast<size_t>(index)].name, o.candidates);
-  std::vector<PlanEvaluation> evals;
-  for (const Mapping& m : cands) {
-    OpPlan op;
-    op.problem = p;
-    op.mapping = m;
-    op.onchip_producer = p.onchip_output;
-    op.onchip_consumer = p.onchip_input;
-    evals.push_back(o.evaluate(g, {index}, {op}));
-  }
-  const size_t pick = choose_candidate(evals, o.cycle_tolerance);
-  const Mapping best = cands[pick];
-  const PlanEvaluation best_eval = evals[pick];
-  std::lock_guard<std::mutex> lock(cache_mutex());
-  chosen.emplace(key, std::make_pair(best, best_eval));
-  if (evaluation) *evaluation = best_eval;
-  return best;
+    const size_t pick = choose_candidate(evals, o.cycle_tolerance);
+    return std::make_pair(cands[pick], evals[pick]);
+  });
+  if (evaluation) *evaluation = chosen.second;
+  return chosen.first;
 }
 
 // How many ops read each tensor's storage as their input, and as their
@@ -171,7 +176,6 @@ bool fusable(const HwGraph& g, const StorageReaders& readers, size_t i) {
 }  // namespace
 
 void clear_mapping_cache() {
-  std::lock_guard<std::mutex> lock(cache_mutex());
   mapping_cache().clear();
   refined_cache().clear();
 }
@@ -183,40 +187,76 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& o
   plan.hw_fingerprint = hw.fingerprint();
   const auto& ops = plan.graph.ops;
   plan.ops.resize(ops.size());
+  auto map_op = [&](size_t i, const MappingProblem& p) {
+    return refine ? refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i), p,
+                                    options, nullptr)
+                  : cached_mapping(hw, plan.hw_fingerprint, p, ops[i].name);
+  };
+  for (size_t i = 0; i < ops.size(); ++i) plan.ops[i].problem = make_problem(plan.graph, ops[i]);
+  // The layers' searches are independent: they run on every core first, into
+  // the caches, and the plan is then built in order from them. A problem is
+  // searched (and its candidates evaluated) with the first op that has it,
+  // as in order.
+  const auto first_of_each = [&](const std::vector<std::pair<size_t, MappingProblem>>& work) {
+    std::vector<std::pair<size_t, MappingProblem>> unique;
+    std::set<std::string> seen;
+    for (const auto& w : work) {
+      if (seen.insert(w.second.key()).second) unique.push_back(w);
+    }
+    return unique;
+  };
+  std::vector<std::pair<size_t, MappingProblem>> layers;
+  for (size_t i = 0; i < ops.size(); ++i) layers.emplace_back(i, plan.ops[i].problem);
+  const auto layer_work = first_of_each(layers);
   // From the start: the first op alone may take long.
   if (options.progress) options.progress(0, static_cast<int>(ops.size()));
-  for (size_t i = 0; i < ops.size(); ++i) {
-    OpPlan& op = plan.ops[i];
-    op.problem = make_problem(plan.graph, ops[i]);
-    op.mapping = refine ? refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i),
-                                          op.problem, options, nullptr)
-                        : cached_mapping(hw, plan.hw_fingerprint, op.problem, ops[i].name);
-    if (options.progress) options.progress(static_cast<int>(i) + 1, static_cast<int>(ops.size()));
-  }
+  on_every_core(
+      layer_work.size(), [&](size_t k) { map_op(layer_work[k].first, layer_work[k].second); },
+      [&](size_t done) {
+        // The last report is the one after all are done, below.
+        if (options.progress && done < layer_work.size())
+          options.progress(static_cast<int>(done * ops.size() / layer_work.size()),
+                           static_cast<int>(ops.size()));
+      });
+  if (options.progress && !ops.empty())
+    options.progress(static_cast<int>(ops.size()), static_cast<int>(ops.size()));
+  for (size_t i = 0; i < ops.size(); ++i) plan.ops[i].mapping = map_op(i, plan.ops[i].problem);
   if (graph.options.onchip_intermediates) {
-    const StorageReaders readers(plan.graph);
-    for (size_t i = 0; i + 1 < ops.size(); ++i) {
-      if (plan.ops[i].onchip_consumer || !fusable(plan.graph, readers, i)) continue;
-      ++plan.fusion_candidates;
+    // The problems of op i and i + 1 with i's output kept on chip, if it fits.
+    auto fused_problems = [&](size_t i, MappingProblem& pa, MappingProblem& pb, int64_t& region) {
       const HwTensor& t = plan.graph.tensors[static_cast<size_t>(ops[i].output)];
-      const int64_t region = static_cast<int64_t>(t.size_bits()) / ops[i].groups;
-      if (region >= hw.ibuf.size_bytes * 8) continue;
-      MappingProblem pa = plan.ops[i].problem, pb = plan.ops[i + 1].problem;
+      region = static_cast<int64_t>(t.size_bits()) / ops[i].groups;
+      if (region >= hw.ibuf.size_bytes * 8) return false;
+      pa = plan.ops[i].problem;
+      pb = plan.ops[i + 1].problem;
       pa.onchip_output = true;
       pa.ibuf_reserved_bits = region;
       pb.onchip_input = true;
       pb.ibuf_reserved_bits = region;
+      return true;
+    };
+    const StorageReaders readers(plan.graph);
+    std::vector<std::pair<size_t, MappingProblem>> pairs;
+    for (size_t i = 0; i + 1 < ops.size(); ++i) {
+      MappingProblem pa, pb;
+      int64_t region = 0;
+      if (!fusable(plan.graph, readers, i) || !fused_problems(i, pa, pb, region)) continue;
+      pairs.emplace_back(i, pa);
+      pairs.emplace_back(i + 1, pb);
+    }
+    const auto pair_work = first_of_each(pairs);
+    on_every_core(pair_work.size(),
+                  [&](size_t k) { map_op(pair_work[k].first, pair_work[k].second); }, {});
+    for (size_t i = 0; i + 1 < ops.size(); ++i) {
+      if (plan.ops[i].onchip_consumer || !fusable(plan.graph, readers, i)) continue;
+      ++plan.fusion_candidates;
+      MappingProblem pa, pb;
+      int64_t region = 0;
+      if (!fused_problems(i, pa, pb, region)) continue;
       Mapping ma, mb;
       try {
-        if (refine) {
-          ma = refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i), pa,
-                               options, nullptr);
-          mb = refined_mapping(hw, plan.hw_fingerprint, plan.graph, static_cast<int>(i + 1), pb,
-                               options, nullptr);
-        } else {
-          ma = cached_mapping(hw, plan.hw_fingerprint, pa, ops[i].name);
-          mb = cached_mapping(hw, plan.hw_fingerprint, pb, ops[i + 1].name);
-        }
+        ma = map_op(i, pa);
+        mb = map_op(i + 1, pb);
       } catch (const InputError&) {
         continue;  // no tiling fits beside the region: keep the DRAM round trip
       }

@@ -66,7 +66,9 @@ struct RunStats {
   bool bit_exact = false;
   std::string first_mismatch;
   uint64_t unit_cycles = 0;  // array units stepped
-  double wall_seconds = 0;
+  double wall_seconds = 0;   // the detailed run's process, all of it
+  double model_seconds = 0;  // the SystemC model alone: the rate is unit_cycles / this
+  double check_seconds = 0;  // the kernels' reference, computed beside the model
   // Totals counted by the SRAM buffer modules (read, write bits).
   uint64_t buffer_bits[3][2] = {{0, 0}, {0, 0}, {0, 0}};
 };

@@ -77,8 +77,9 @@ void normalize(nlohmann::json& j) {
     j["provenance"].erase("command_line");
   }
   if (j.contains("detailed") && j["detailed"].is_object()) {
-    j["detailed"].erase("wall_seconds");
-    j["detailed"].erase("unit_cycles_per_second");
+    for (const char* machine :
+         {"wall_seconds", "model_seconds", "check_seconds", "unit_cycles_per_second"})
+      j["detailed"].erase(machine);
   }
   for (auto& [k, v] : j.items()) normalize(v);
 }
