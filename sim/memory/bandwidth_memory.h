@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "frontend/arch/access_cost.h"
 #include "frontend/arch/hw_config.h"
 #include "sim/memory/offchip_memory.h"
 
@@ -27,6 +28,7 @@ class BandwidthMemory final : public OffchipMemory {
   std::string describe() const override;
 
  private:
+  frontend::BandwidthCost cost_;  // the formula (and the range checks) live there
   uint64_t bits_per_cycle_;
   uint64_t latency_cycles_;
   uint64_t busy_until_ = 0;  // accelerator cycle at which the channel is free again
