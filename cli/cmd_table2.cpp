@@ -45,11 +45,15 @@ std::string settings_text(const Table2Result& r) {
   for (const auto& [acc, hw] : r.hardware) {
     s += fmt::format(
         "{} ({}): {}x{} units, {} 2-bit multipliers, {} MHz, IBUF {} KB, WBUF {} KB, OBUF {} KB{}, "
-        "off-chip {} ({} bits/cycle, {} pJ/bit)\n",
+        "off-chip {}{} ({} pJ/bit)\n",
         acc, hw.file, hw.array.rows, hw.array.cols, hw.multipliers(), hw.clock_mhz,
         hw.ibuf.size_bytes / 1024, hw.wbuf.size_bytes / 1024, hw.obuf.size_bytes / 1024,
         hw.ibuf.double_buffered ? " (double-buffered)" : "", hw.offchip.model,
-        hw.offchip.bits_per_cycle, hw.offchip.pj_per_bit);
+        hw.offchip.model == "ddr4"
+            ? std::string(" (one DDR4 channel, banks, rows and bursts modelled)")
+            : fmt::format(" ({} bits/cycle, {} cycles latency)", hw.offchip.bits_per_cycle,
+                          hw.offchip.latency_cycles),
+        hw.offchip.pj_per_bit);
   }
   return s;
 }
@@ -86,6 +90,7 @@ nlohmann::json side_json(const Table2Side& s) {
   return {{"method", s.method},
           {"cycles", s.cycles},
           {"energy_pj", s.energy_pj},
+          {"dram_efficiency", sim::dram_efficiency(s.stats.counts)},
           {"energy_breakdown_pj", sim::energy_to_json(s.stats.energy)}};
 }
 
@@ -99,6 +104,7 @@ nlohmann::json table_provenance(const Table2Result& r) {
   run["mode"] = "fast";
   run["networks"] = r.options.networks;
   run["bits"] = r.options.bits;
+  run["offchip"] = r.options.offchip.empty() ? "as configured" : r.options.offchip;
   run["onchip_effect"] = r.options.onchip_effect;
   run["paper_file"] = r.options.paper_file;
   nlohmann::json networks = nlohmann::json::object();
@@ -296,6 +302,10 @@ int run_table2(const std::vector<std::string>& args) {
       "directory")("jobs,j", po::value(&o.jobs)->default_value(o.jobs), "parallel runs")(
       "refine", po::value(&refine)->default_value(8),
       "simulate the mapper's best K mappings of every layer and keep the best (1: estimate alone)")(
+      "offchip", po::value(&o.offchip),
+      "off-chip memory of both machines: bandwidth, ddr4 (the bank/row/burst model), or "
+      "ddr4-ideal (a channel of DDR4's sustained bandwidth and latency that costs nothing for "
+      "banks, rows or bursts); default: as configured")(
       "cycle-tolerance", po::value(&o.cycle_tolerance)->default_value(0.01),
       "objective: among mappings within this fraction of the fewest cycles, the least energy (0: "
       "strict)")("quiet,q", po::bool_switch(&quiet), "no progress on stderr");
@@ -305,7 +315,8 @@ int run_table2(const std::vector<std::string>& args) {
           args, desc, pos, vm, "usage: palsim table2 [options]",
           "  palsim table2\n  palsim table2 --json > table2.json\n"
           "  palsim table2 --markdown table2.md --breakdown out/ -j 2\n"
-          "  palsim table2 --fp-layers int8 --hw-bitfusion configs/bitfusion_small.yaml")) {
+          "  palsim table2 --fp-layers int8 --hw-bitfusion configs/bitfusion_small.yaml\n"
+          "  palsim table2 --offchip ddr4 --no-onchip-effect")) {
     return kExitOk;
   }
   if (o.jobs < 1 || o.jobs > 256) throw UsageError("--jobs: must be between 1 and 256");

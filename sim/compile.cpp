@@ -11,6 +11,7 @@
 #include "sim/core/controller.h"
 #include "sim/core/fast_engine.h"
 #include "sim/core/stats.h"
+#include "sim/memory/priced_memory.h"
 
 namespace palsim::sim {
 
@@ -40,7 +41,7 @@ frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw) {
     frontend::choose_layouts(hw, sub);
     const isa::Program program = frontend::generate_program(hw, sub);
     JobList jobs = expand_program(hw, program);
-    auto memory = make_offchip_memory(hw.offchip, hw.clock_mhz);
+    auto memory = make_evaluation_memory(hw.offchip, hw.clock_mhz);
     const uint64_t cycles = run_fast(hw, jobs, *memory);
     Counts c;
     for (const Job& j : jobs.jobs) c += job_counts(hw, j);

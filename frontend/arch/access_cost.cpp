@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "frontend/util/error.h"
 
@@ -59,20 +60,60 @@ double Ddr4Cost::sequential_bits_per_cycle() const {
 TransferPrice Ddr4Cost::price(const DramAccess& access) const {
   TransferPrice p;
   if (access.total_bits() == 0) return p;
+  // A range of n bursts that does not continue the previous range opens a
+  // row: it takes at least the activate slot, max(n x burst, tFAW / 4).
+  auto row_wait = [&](uint64_t n) {
+    return std::max(0.0, activate_tck_ - static_cast<double>(n) * burst_tck_);
+  };
   uint64_t bursts = 0;
-  double tck = latency_tck_;
-  bool first_range = true;
-  uint64_t previous_last = 0;
-  for_each_burst_range(access, burst_bits_, [&](uint64_t first, uint64_t last) {
-    const uint64_t n = last - first + 1;
-    bursts += n;
-    const double data = static_cast<double>(n) * burst_tck_;
-    const bool continues = !first_range && first == previous_last + 1;
-    tck += (first_range || continues) ? data : std::max(data, activate_tck_);
-    first_range = false;
-    previous_last = last;
-  });
-  p.moved_bits = bursts * burst_bits_;
+  double waits = 0;
+  const DramAccess a = fold_contiguous_runs(access);
+  const uint64_t b = burst_bits_;
+  // Runs whose strides are whole bursts all start at the same offset in a
+  // burst: closed form (tiles of blocked tensors, mostly), no run shares a
+  // burst with the previous one when the strides clear each run.
+  const uint64_t per_run = (a.base_bit % b + a.run_bits - 1) / b + 1;
+  const uint64_t is = a.inner_stride_bits / b, os = a.outer_stride_bits / b;
+  const uint64_t inner_span = (a.inner_count - 1) * is + per_run;
+  if (a.inner_stride_bits % b == 0 && a.outer_stride_bits % b == 0 &&
+      (a.inner_count == 1 || is >= per_run) && (a.outer_count == 1 || os >= inner_span)) {
+    const uint64_t runs = uint64_t{a.inner_count} * a.outer_count;
+    bursts = runs * per_run;
+    const uint64_t continuing =
+        (a.inner_count > 1 && is == per_run ? (a.inner_count - 1) * a.outer_count : 0) +
+        (a.outer_count > 1 && os == inner_span ? a.outer_count - 1 : 0);
+    waits = static_cast<double>(runs - 1 - continuing) * row_wait(per_run);
+  } else {
+    // Irregular runs: walked one by one, the first kSampledRuns of them;
+    // beyond that the rest repeats their alignments and is extrapolated
+    // (moved bits rounded to whole bursts).
+    DramAccess sample = a;
+    const uint64_t runs = uint64_t{a.inner_count} * a.outer_count;
+    if (runs > kSampledRuns) {
+      if (a.inner_count >= kSampledRuns) {
+        sample.inner_count = static_cast<uint32_t>(kSampledRuns);
+        sample.outer_count = 1;
+      } else {
+        sample.outer_count = static_cast<uint32_t>(kSampledRuns / a.inner_count);
+      }
+    }
+    bool first_range = true;
+    uint64_t previous_last = 0;
+    for_each_burst_range(sample, b, [&](uint64_t first, uint64_t last) {
+      bursts += last - first + 1;
+      if (!first_range && first != previous_last + 1) waits += row_wait(last - first + 1);
+      first_range = false;
+      previous_last = last;
+    });
+    const uint64_t sampled = uint64_t{sample.inner_count} * sample.outer_count;
+    if (sampled < runs) {
+      const double scale = static_cast<double>(runs) / static_cast<double>(sampled);
+      bursts = static_cast<uint64_t>(std::llround(static_cast<double>(bursts) * scale));
+      waits *= scale;
+    }
+  }
+  const double tck = latency_tck_ + static_cast<double>(bursts) * burst_tck_ + waits;
+  p.moved_bits = bursts * b;
   p.cycles = tck * refresh_stretch_ * accel_cycles_per_tck_;
   return p;
 }

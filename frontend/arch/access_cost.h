@@ -61,9 +61,14 @@ class BandwidthCost final : public AccessCost {
 // range of consecutive bursts at the data rate (BL/2 tCK per burst, bank
 // groups alternating so tCCD_S paces it), a range that does not continue the
 // previous one opening a row, of which the rank allows four per tFAW; the
-// total is stretched by the refresh duty (tRFC of every tREFI).
+// total is stretched by the refresh duty (tRFC of every tREFI). Exact in
+// its burst count up to kSampledRuns runs (closed form when every run is
+// aligned alike), extrapolated beyond.
 class Ddr4Cost final : public AccessCost {
  public:
+  // Runs priced one by one in a transfer whose runs are not all aligned
+  // alike; the rest is extrapolated from them.
+  static constexpr uint64_t kSampledRuns = 256;
   Ddr4Cost(const Ddr4Config& config, double clock_mhz);
   TransferPrice price(const DramAccess& access) const override;
   uint64_t granularity_bits() const override { return burst_bits_; }
