@@ -50,6 +50,23 @@ class OffchipMemory {
   virtual std::string describe() const = 0;
 };
 
+// The bookkeeping of a channel that serves one transfer at a time (the
+// bandwidth model and PricedMemory): a transfer starts when the channel
+// frees, the wait is part of its duration, and busy time is the channel's
+// own serving time (a wait was already counted as the earlier transfer's).
+class SerialChannel {
+ public:
+  // Serves a non-empty `access` that takes `cycles` once it starts; returns
+  // the cycles from `start_cycle` to its completion.
+  uint64_t serve(uint64_t start_cycle, uint64_t cycles, const DramAccess& access);
+  uint64_t busy_until() const { return busy_until_; }
+  const DramStats& stats() const { return stats_; }
+
+ private:
+  uint64_t busy_until_ = 0;  // accelerator cycle at which the channel is free again
+  DramStats stats_;
+};
+
 // Bandwidth + latency model: a transfer of n bits takes latency + ceil(n / bits_per_cycle) cycles.
 // DDR4 model: bank/row/refresh timing (see ddr4_memory.h).
 std::unique_ptr<OffchipMemory> make_offchip_memory(const frontend::OffchipConfig& config,

@@ -8,21 +8,16 @@ namespace palsim::sim {
 PricedMemory::PricedMemory(std::unique_ptr<frontend::AccessCost> cost) : cost_(std::move(cost)) {}
 
 uint64_t PricedMemory::serve(uint64_t start_cycle, const DramAccess& access) {
-  const uint64_t bits = access.total_bits();
-  if (bits == 0) return 0;
+  if (access.total_bits() == 0) return 0;
   const frontend::TransferPrice p = cost_->price(access);
   // A transfer requested while the channel is still busy (or the moment it
   // frees) was queued behind it: its row opening and CAS latency overlap
   // the earlier data, as the DDR4 controller's queue overlaps them.
-  const bool queued = busy_until_ > 0 && start_cycle <= busy_until_;
+  const uint64_t busy_until = channel_.busy_until();
+  const bool queued = busy_until > 0 && start_cycle <= busy_until;
   const double cycles = queued ? std::max(1.0, p.cycles - cost_->latency_cycles()) : p.cycles;
-  const uint64_t begin = std::max(start_cycle, busy_until_);
-  const uint64_t end = begin + std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(cycles)));
-  busy_until_ = end;
-  (access.write ? stats_.write_bits : stats_.read_bits) += bits;
-  ++stats_.transfers;
-  stats_.busy_cycles += end - begin;
-  return end - start_cycle;
+  return channel_.serve(start_cycle,
+                        std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(cycles))), access);
 }
 
 std::string PricedMemory::describe() const {

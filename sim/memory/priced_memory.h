@@ -17,13 +17,12 @@ class PricedMemory final : public OffchipMemory {
  public:
   explicit PricedMemory(std::unique_ptr<frontend::AccessCost> cost);
   uint64_t serve(uint64_t start_cycle, const DramAccess& access) override;
-  const DramStats& stats() const override { return stats_; }
+  const DramStats& stats() const override { return channel_.stats(); }
   std::string describe() const override;
 
  private:
   std::unique_ptr<frontend::AccessCost> cost_;
-  uint64_t busy_until_ = 0;
-  DramStats stats_;
+  SerialChannel channel_;
 };
 
 // The memory a candidate mapping is evaluated on: the configured model when
