@@ -47,11 +47,15 @@ std::string settings_text(const Table2Result& r) {
   for (const auto& [acc, hw] : r.hardware) {
     s += fmt::format(
         "{} ({}): {}x{} units, {} 2-bit multipliers, {} MHz, IBUF {} KB, WBUF {} KB, OBUF {} KB{}, "
-        "off-chip {} ({} bits/cycle, {} pJ/bit)\n",
+        "off-chip {}{} ({} pJ/bit)\n",
         acc, hw.file, hw.array.rows, hw.array.cols, hw.multipliers(), hw.clock_mhz,
         hw.ibuf.size_bytes / 1024, hw.wbuf.size_bytes / 1024, hw.obuf.size_bytes / 1024,
         hw.ibuf.double_buffered ? " (double-buffered)" : "", hw.offchip.model,
-        hw.offchip.bits_per_cycle, hw.offchip.pj_per_bit);
+        hw.offchip.model == "ddr4"
+            ? std::string(" (one DDR4 channel, banks, rows and bursts modelled)")
+            : fmt::format(" ({} bits/cycle, {} cycles latency)", hw.offchip.bits_per_cycle,
+                          hw.offchip.latency_cycles),
+        hw.offchip.pj_per_bit);
   }
   return s;
 }
@@ -223,7 +227,8 @@ int run_table2(const std::vector<std::string>& args) {
                           "  palsim table2\n  palsim table2 --json > table2.json\n"
                           "  palsim table2 --markdown table2.md --breakdown out/ -j 2\n"
                           "  palsim table2 --fp-layers int8 --hw-bitfusion "
-                          "configs/bitfusion_public_accounting.yaml")) {
+                          "configs/bitfusion_public_accounting.yaml\n"
+                          "  palsim table2 --offchip ddr4 --no-onchip-effect")) {
     return kExitOk;
   }
   const Table2Options o = options.resolved();

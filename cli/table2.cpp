@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 #include <thread>
 
+#include "cli/options.h"
+#include "frontend/arch/access_cost.h"
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/registry.h"
 #include "frontend/builders/request_json.h"
@@ -54,6 +57,25 @@ struct Task {
 
 }  // namespace
 
+void apply_offchip_choice(frontend::HwConfig& hw, const std::string& choice) {
+  if (choice.empty()) return;
+  if (choice == "bandwidth" || choice == "ddr4") {
+    frontend::apply_hw_override(hw, "offchip.model=" + choice);
+    return;
+  }
+  if (choice == "ddr4-ideal") {
+    const frontend::Ddr4Cost ddr4(hw.offchip.ddr4, hw.clock_mhz);
+    const auto bits = static_cast<int64_t>(std::floor(ddr4.sequential_bits_per_cycle()));
+    const auto latency = static_cast<int64_t>(std::lround(ddr4.latency_cycles()));
+    frontend::apply_hw_override(hw, "offchip.model=bandwidth");
+    frontend::apply_hw_override(hw, fmt::format("offchip.bits_per_cycle={}", bits));
+    frontend::apply_hw_override(hw, fmt::format("offchip.latency_cycles={}", latency));
+    return;
+  }
+  throw UsageError(
+      fmt::format("--offchip: must be bandwidth, ddr4 or ddr4-ideal, got '{}'", choice));
+}
+
 Table2Result run_table2(const Table2Options& o) {
   const auto t0 = std::chrono::steady_clock::now();
   Table2Result result;
@@ -67,6 +89,7 @@ Table2Result run_table2(const Table2Options& o) {
   if (result.hardware[1].second.kind != frontend::AcceleratorKind::kBpvec) {
     throw InputError(fmt::format("--hw-bpvec: '{}' is not a BPVeC configuration", o.hw_bpvec));
   }
+  for (auto& named : result.hardware) apply_offchip_choice(named.second, o.offchip);
   const std::vector<PaperRow> paper = load_paper_table2(o.paper_file);
 
   std::vector<Task> tasks;

@@ -32,7 +32,19 @@ struct Table2Options {
   double cycle_tolerance = 0.01;  // objective: cycles within this of the fewest, then energy
   bool progress = true;
   std::string paper_file;
+  // Off-chip memory of both machines: "" (as configured), "bandwidth",
+  // "ddr4", or "ddr4-ideal" (see apply_offchip_choice).
+  std::string offchip;
 };
+
+// Sets the off-chip memory of `hw` to `choice` through its overrides (so
+// reports name it): "bandwidth" or "ddr4" select the model of the
+// configuration's offchip section; "ddr4-ideal" is the bandwidth model at the
+// DDR4 channel's sustained sequential rate (frontend::Ddr4Cost, rounded down
+// to whole bits per cycle) with its access latency (tRCD + CL): the channel
+// DDR4 would be if banks, rows and bursts cost nothing. "": unchanged.
+// Throws UsageError for another value.
+void apply_offchip_choice(frontend::HwConfig& hw, const std::string& choice);
 
 struct Table2Side {
   std::string method;

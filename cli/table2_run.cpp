@@ -32,6 +32,10 @@ void Table2RunOptions::add_to(po::options_description& desc) {
       "jobs,j", po::value(&o.jobs)->default_value(o.jobs), "parallel runs")(
       "refine", po::value(&refine)->default_value(8),
       "simulate the mapper's best K mappings of every layer and keep the best (1: estimate alone)")(
+      "offchip", po::value(&o.offchip),
+      "off-chip memory of both machines: bandwidth, ddr4 (the bank/row/burst model), or "
+      "ddr4-ideal (a channel of DDR4's sustained bandwidth and latency that costs nothing for "
+      "banks, rows or bursts); default: as configured")(
       "cycle-tolerance", po::value(&o.cycle_tolerance)->default_value(0.01),
       "objective: among mappings within this fraction of the fewest cycles, the least energy (0: "
       "strict)")("quiet,q", po::bool_switch(&quiet), "no progress on stderr");
@@ -59,6 +63,7 @@ nlohmann::json side_json(const Table2Side& s) {
   return {{"method", s.method},
           {"cycles", s.cycles},
           {"energy_pj", s.energy_pj},
+          {"dram_efficiency", sim::dram_efficiency(s.stats.counts)},
           {"energy_breakdown_pj", sim::energy_to_json(s.stats.energy)}};
 }
 
@@ -72,6 +77,7 @@ nlohmann::json table_provenance(const Table2Result& r) {
   run["mode"] = "fast";
   run["networks"] = r.options.networks;
   run["bits"] = r.options.bits;
+  run["offchip"] = r.options.offchip.empty() ? "as configured" : r.options.offchip;
   run["onchip_effect"] = r.options.onchip_effect;
   run["paper_file"] = r.options.paper_file;
   nlohmann::json networks = nlohmann::json::object();

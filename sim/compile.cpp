@@ -9,9 +9,11 @@
 #include "frontend/util/progress.h"
 
 #include "frontend/lowering/codegen.h"
+#include "frontend/lowering/layout_plan.h"
 #include "sim/core/controller.h"
 #include "sim/core/fast_engine.h"
 #include "sim/core/stats.h"
+#include "sim/memory/priced_memory.h"
 
 namespace palsim::sim {
 
@@ -75,9 +77,12 @@ frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw) {
       sub.ops.push_back(p);
     }
     sub.graph.dram_bits = scratch;
+    // The layouts that suit these ops alone (the whole plan later chooses
+    // what all readers and writers of each tensor agree on).
+    frontend::choose_layouts(hw, sub);
     const isa::Program program = frontend::generate_program(hw, sub);
     JobList jobs = expand_program(hw, program);
-    auto memory = make_offchip_memory(hw.offchip, hw.clock_mhz);
+    auto memory = make_evaluation_memory(hw.offchip, hw.clock_mhz);
     const uint64_t cycles = run_fast(hw, jobs, *memory);
     Counts c;
     for (const Job& j : jobs.jobs) c += job_counts(hw, j);

@@ -3,7 +3,11 @@
 // for every layer (and every candidate on-chip pair) are run alone through
 // the fast engine and the best by simulated cycles, then energy, is kept. The
 // mapper still does the searching; the simulator only measures, so the
-// choice agrees with the timing the simulator will report.
+// choice agrees with the timing the simulator will report. The candidates
+// run on the configured memory's access-cost prices (PricedMemory): exactly
+// the bandwidth model, and for DDR4 its burst/row pricing, which the DDR4
+// timing model is tested to agree with per layer (a timing run per
+// candidate would cost minutes per network).
 #include "frontend/lowering/compile.h"
 
 namespace palsim::sim {

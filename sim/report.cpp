@@ -19,6 +19,8 @@ nlohmann::json counts_to_json(const Counts& c) {
   return {{"dram_read_bits", c.dram_read_bits},
           {"dram_write_bits", c.dram_write_bits},
           {"dram_transfers", c.dram_transfers},
+          {"dram_moved_bits", c.dram_moved_bits},
+          {"dram_efficiency", dram_efficiency(c)},
           {"ibuf_read_bits", c.ibuf_read_bits},
           {"ibuf_write_bits", c.ibuf_write_bits},
           {"wbuf_read_bits", c.wbuf_read_bits},
@@ -94,6 +96,8 @@ nlohmann::json run_to_json(const RunStats& r) {
                            {"mac_utilization", l.mac_utilization},
                            {"array_stall_cycles", stalls_to_json(l.stalls)},
                            {"counts", counts_to_json(l.counts)},
+                           {"input_layout", l.input_layout},
+                           {"output_layout", l.output_layout},
                            {"mapping", l.mapping}});
   }
   return j;
@@ -126,15 +130,17 @@ std::string layers_csv(const RunStats& r) {
 std::string run_text(const RunStats& r, bool per_layer) {
   std::string s;
   if (per_layer) {
-    s += fmt::format("{:<26} {:<8} {:>10} {:>6} {:>7} {:>12} {:>12} {:>10}\n", "layer", "kind",
-                     "cycles", "util", "MACutil", "DRAM bits", "energy uJ", "stalls");
+    s += fmt::format("{:<26} {:<8} {:>10} {:>6} {:>7} {:>12} {:>8} {:>12} {:>10}  {}\n", "layer",
+                     "kind", "cycles", "util", "MACutil", "DRAM bits", "DRAM eff", "energy uJ",
+                     "stalls", "layout in -> out");
     for (const auto& l : r.layers) {
       uint64_t st = 0;
       for (auto v : l.stalls) st += v;
-      s += fmt::format("{:<26} {:<8} {:>10} {:>5.1f}% {:>6.1f}% {:>12} {:>12.3f} {:>10}\n", l.name,
-                       l.kind, l.cycles, 100 * l.utilization, 100 * l.mac_utilization,
-                       l.counts.dram_read_bits + l.counts.dram_write_bits, l.energy.total() / 1e6,
-                       st);
+      s += fmt::format(
+          "{:<26} {:<8} {:>10} {:>5.1f}% {:>6.1f}% {:>12} {:>7.1f}% {:>12.3f} {:>10}  {} -> {}\n",
+          l.name, l.kind, l.cycles, 100 * l.utilization, 100 * l.mac_utilization,
+          l.counts.dram_read_bits + l.counts.dram_write_bits, 100 * dram_efficiency(l.counts),
+          l.energy.total() / 1e6, st, l.input_layout, l.output_layout);
     }
     s += "\n";
   }
@@ -151,8 +157,11 @@ std::string run_text(const RunStats& r, bool per_layer) {
     parts += fmt::format("{}{} {:.3f}", parts.empty() ? "" : ", ", c.label, e[c.id] / 1e6);
   }
   s += fmt::format("energy        {:.3f} uJ: {}\n", e.total() / 1e6, parts);
-  s += fmt::format("DRAM          {:.3f} Mbit read, {:.3f} Mbit written ({})\n",
-                   r.counts.dram_read_bits / 1e6, r.counts.dram_write_bits / 1e6, r.memory_model);
+  s += fmt::format(
+      "DRAM          {:.3f} Mbit read, {:.3f} Mbit written, {:.3f} Mbit moved ({:.1f}% efficiency) "
+      "({})\n",
+      r.counts.dram_read_bits / 1e6, r.counts.dram_write_bits / 1e6, r.counts.dram_moved_bits / 1e6,
+      100 * dram_efficiency(r.counts), r.memory_model);
   std::string stalls;
   for (int i = 0; i < kStallCauses; ++i) {
     if (r.stalls[static_cast<size_t>(i)])

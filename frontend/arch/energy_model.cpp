@@ -1,5 +1,7 @@
 #include "frontend/arch/energy_model.h"
 
+#include <algorithm>
+
 namespace palsim::frontend {
 
 const std::array<EnergyComponentInfo, kEnergyComponents>& energy_components() {
@@ -19,6 +21,7 @@ const std::array<EnergyComponentInfo, kEnergyComponents>& energy_components() {
 ActionCounts& ActionCounts::operator+=(const ActionCounts& o) {
   dram_read_bits += o.dram_read_bits;
   dram_write_bits += o.dram_write_bits;
+  dram_moved_bits += o.dram_moved_bits;
   ibuf_read_bits += o.ibuf_read_bits;
   ibuf_write_bits += o.ibuf_write_bits;
   wbuf_read_bits += o.wbuf_read_bits;
@@ -35,11 +38,12 @@ ActionCounts& ActionCounts::operator+=(const ActionCounts& o) {
 
 bool ActionCounts::operator==(const ActionCounts& o) const {
   return dram_read_bits == o.dram_read_bits && dram_write_bits == o.dram_write_bits &&
-         ibuf_read_bits == o.ibuf_read_bits && ibuf_write_bits == o.ibuf_write_bits &&
-         wbuf_read_bits == o.wbuf_read_bits && wbuf_write_bits == o.wbuf_write_bits &&
-         obuf_read_bits == o.obuf_read_bits && obuf_write_bits == o.obuf_write_bits &&
-         unit_busy_cycles == o.unit_busy_cycles && asu_busy_cycles == o.asu_busy_cycles &&
-         ppu_elements == o.ppu_elements && chunk_products == o.chunk_products &&
+         dram_moved_bits == o.dram_moved_bits && ibuf_read_bits == o.ibuf_read_bits &&
+         ibuf_write_bits == o.ibuf_write_bits && wbuf_read_bits == o.wbuf_read_bits &&
+         wbuf_write_bits == o.wbuf_write_bits && obuf_read_bits == o.obuf_read_bits &&
+         obuf_write_bits == o.obuf_write_bits && unit_busy_cycles == o.unit_busy_cycles &&
+         asu_busy_cycles == o.asu_busy_cycles && ppu_elements == o.ppu_elements &&
+         chunk_products == o.chunk_products &&
          chunk_product_input_bits == o.chunk_product_input_bits;
 }
 
@@ -78,7 +82,8 @@ Energy energy_of(const HwConfig& hw, const ActionCounts& c, uint64_t cycles) {
     e[EnergyComponent::kObuf] += d(c.chunk_products) * hw.accumulator_bits *
                                  (hw.obuf.read_pj_per_bit + hw.obuf.write_pj_per_bit);
   }
-  e[EnergyComponent::kDram] = d(c.dram_read_bits + c.dram_write_bits) * hw.offchip.pj_per_bit;
+  e[EnergyComponent::kDram] =
+      d(std::max(c.dram_moved_bits, c.dram_read_bits + c.dram_write_bits)) * hw.offchip.pj_per_bit;
   return e;
 }
 

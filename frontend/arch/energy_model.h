@@ -35,8 +35,13 @@ const std::array<EnergyComponentInfo, kEnergyComponents>& energy_components();
 // The actions energy is charged on. Cycles of the run are passed beside them
 // (leakage is charged on every array unit for every cycle).
 struct ActionCounts {
-  uint64_t dram_read_bits = 0;
-  uint64_t dram_write_bits = 0;
+  uint64_t dram_read_bits = 0;   // requested
+  uint64_t dram_write_bits = 0;  // requested
+  // Bits the transfers moved on the bus (DDR4: whole bursts, over-fetch
+  // included; the bandwidth model moves what is asked). Every bit moved costs
+  // offchip.pj_per_bit; counts that do not track the bus (0) are charged on
+  // the requested bits.
+  uint64_t dram_moved_bits = 0;
   uint64_t ibuf_read_bits = 0, ibuf_write_bits = 0;
   uint64_t wbuf_read_bits = 0, wbuf_write_bits = 0;
   uint64_t obuf_read_bits = 0, obuf_write_bits = 0;

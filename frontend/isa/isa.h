@@ -101,6 +101,17 @@ enum class Reg : uint8_t {
   kResCTotal,
   kResCOffset,
   kResCStride,
+  // DRAM layouts (frontend/mapping/tensor_layout.h): channels per block of
+  // the stored input, output, residual and partial-sum tensors; 0 = NCHW.
+  kInBlock,
+  kOutBlock,
+  kResBlock,
+  kPsumBlock,
+  // Group-major storage of the input, output and residual tensors: the
+  // shuffle groups of the tensor's writer (0: channels in place).
+  kInGroupMajor,
+  kOutGroupMajor,
+  kResGroupMajor,
   kCount  // number of registers
 };
 

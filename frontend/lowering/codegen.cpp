@@ -121,11 +121,28 @@ class Emitter {
     view_registers(op.output, Reg::kOutCTotal, Reg::kOutCOffset, Reg::kOutCStride);
     if (op.residual >= 0)
       view_registers(op.residual, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride);
+    layout_registers(op, pl);
     if (own_group_loop)
       code_.push_back(isa::loop(Dim::kG, static_cast<uint64_t>(op.groups / m.pack)));
     nest(op, p, m, 0);
     if (own_group_loop) code_.push_back(isa::end_loop());
     code_.push_back(isa::end_layer());
+  }
+
+  // Layouts other than planar (LAYER clears them to 0 = NCHW).
+  void layout_registers(const HwOp& op, const OpPlan& pl) {
+    auto put = [&](Reg r, int value) {
+      if (value != 0) set(r, value);
+    };
+    auto put_layout = [&](Reg block, Reg group_major, int tensor) {
+      const LayoutChoice l = plan_.layout_of(tensor);
+      put(block, l.block);
+      put(group_major, l.group_major);
+    };
+    put_layout(Reg::kInBlock, Reg::kInGroupMajor, op.input);
+    put_layout(Reg::kOutBlock, Reg::kOutGroupMajor, op.output);
+    if (op.residual >= 0) put_layout(Reg::kResBlock, Reg::kResGroupMajor, op.residual);
+    put(Reg::kPsumBlock, pl.psum_block);
   }
 
   // Only views set their registers (LAYER clears them).

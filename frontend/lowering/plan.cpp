@@ -8,11 +8,17 @@
 #include <set>
 #include <thread>
 
+#include "frontend/lowering/layout_plan.h"
 #include "frontend/mapping/mapper.h"
 #include "frontend/util/error.h"
 #include "frontend/util/once_cache.h"
 
 namespace palsim::frontend {
+
+LayoutChoice Plan::layout_of(int tensor) const {
+  const size_t owner = static_cast<size_t>(graph.storage_of(tensor));
+  return owner < tensor_layout.size() ? tensor_layout[owner] : LayoutChoice{};
+}
 
 MappingProblem make_problem(const HwGraph& g, const HwOp& op) {
   MappingProblem p;
@@ -310,6 +316,7 @@ Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& o
     addr = (addr + 511) / 512 * 512;
   }
   plan.graph.dram_bits = addr;
+  choose_layouts(hw, plan);
   return plan;
 }
 

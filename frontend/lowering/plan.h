@@ -10,6 +10,7 @@
 #include "frontend/arch/hw_config.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/mapping/mapping.h"
+#include "frontend/mapping/tensor_layout.h"
 
 namespace palsim::frontend {
 
@@ -22,11 +23,17 @@ struct OpPlan {
   bool onchip_consumer = false;
   int64_t region_bits = 0;     // bits of the region (one group's tensor)
   uint64_t psum_dram_bit = 0;  // scratch for spilled partial sums (if any)
+  int psum_block = 0;          // layout of that scratch (tensor_layout.h; private to the op)
 };
 
 struct Plan {
   HwGraph graph;
   std::vector<OpPlan> ops;  // parallel to graph.ops
+  // DRAM layout of every tensor, parallel to graph.tensors
+  // (frontend/mapping/tensor_layout.h; empty: all NCHW). A view is stored in
+  // its owner's layout.
+  std::vector<LayoutChoice> tensor_layout;
+  LayoutChoice layout_of(int tensor) const;
   int64_t fused_pairs = 0;
   int64_t fusion_candidates = 0;
   std::string hw_fingerprint;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 
 #include "frontend/util/error.h"
 
@@ -167,15 +168,123 @@ OperandVolume volume(const MappingProblem& p, const Mapping& m, const Tiling& t,
   return volume_outside(p, t, x, outside_dims(m, level));
 }
 
+// The box of operand x's tile at a DMA level with the loops `outside`
+// around it: along each loop outside, the second tile when there are several
+// (the first starts at the tensor's origin, more aligned than most), the
+// whole extent along the loops inside. Weights: c = output channels, h = the
+// reduction's input channels (as in the DMA jobs).
+Box operand_box(const MappingProblem& p, const Tiling& t, Operand x, uint32_t outside) {
+  auto range = [&](LoopDim d) -> std::pair<int, int> {
+    const int e = loop_extent(p, d);
+    if ((outside & (1u << static_cast<unsigned>(d))) == 0) return {0, e};
+    const DimInfo& di = t.d[static_cast<size_t>(d)];
+    const int start = di.trips > 1 ? static_cast<int>(di.tile) : 0;
+    return {start, std::min(static_cast<int>(di.tile), e - start)};
+  };
+  Box b;
+  std::tie(b.n0, b.n) = range(LoopDim::kN);
+  if (x == Operand::kWeight) {
+    std::tie(b.c0, b.c) = range(LoopDim::kM);
+    std::tie(b.h0, b.h) = range(LoopDim::kC);
+    b.n0 = 0;
+    b.n = 1;
+    return b;
+  }
+  auto [h0, h] = range(LoopDim::kH);
+  auto [w0, w] = range(LoopDim::kW);
+  if (x == Operand::kOutput) {
+    std::tie(b.c0, b.c) = range(LoopDim::kM);
+    b.h0 = h0, b.h = h, b.w0 = w0, b.w = w;
+    return b;
+  }
+  std::tie(b.c0, b.c) = range(p.pool ? LoopDim::kM : LoopDim::kC);
+  b.h0 = static_cast<int>(std::max<int64_t>(0, int64_t{h0} * p.sh - p.ph));
+  b.h = static_cast<int>(input_span(h0, h, p.sh, p.kh, p.ph, p.in_h));
+  b.w0 = static_cast<int>(std::max<int64_t>(0, int64_t{w0} * p.sw - p.pw));
+  b.w = static_cast<int>(input_span(w0, w, p.sw, p.kw, p.pw, p.in_w));
+  return b;
+}
+
+// The traffic of one operand (one group's share) at the DMA level with the
+// loops `outside` around it and the volume `v` there, with the tensors in
+// `tensors`; `best_layout`: try the layout candidates of each activation
+// tensor and keep the cheapest (the mapper's assumption, see mapper.h).
+DramTraffic operand_traffic(const HwConfig& hw, const AccessCost& cost, const MappingProblem& p,
+                            const Mapping& m, const Tiling& t, Operand x, uint32_t outside,
+                            const OperandVolume& v, const ProblemTensors& tensors,
+                            bool best_layout) {
+  const Box box = operand_box(p, t, x, outside);
+  // Prices a stream in `layout`, or in the cheapest of its candidates.
+  auto priced = [&](TensorLayout layout, int shuffle, bool write, int tile_channels,
+                    int group_channels, double bits, int64_t transfers) {
+    if (bits <= 0) return DramTraffic{};
+    if (!best_layout)
+      return stream_traffic(cost, box_accesses(layout, box, shuffle, write), bits, transfers);
+    DramTraffic best;
+    bool first = true;
+    for (int block : layout_candidates(layout.stored_channels(), tile_channels, group_channels)) {
+      layout.block = block;
+      const DramTraffic d =
+          stream_traffic(cost, box_accesses(layout, box, shuffle, write), bits, transfers);
+      if (first || d.cycles < best.cycles) best = d;
+      first = false;
+    }
+    return best;
+  };
+  const int64_t outputs = static_cast<int64_t>(p.batch) * p.out_h * p.out_w * p.cout_g;
+  switch (x) {
+    case Operand::kInput:
+      if (p.onchip_input) return {};
+      return priced(tensors.input, 0, false, box.c, p.pool ? p.cout_g : p.cin_g,
+                    static_cast<double>(v.total_elems) * p.in_bits, v.executions);
+    case Operand::kWeight: {
+      if (p.pool) return {};
+      // A packed tile holds whole groups: one contiguous run of their weights.
+      const int cin = p.pack > 1 ? p.cin_g / p.pack : p.cin_g;
+      const int c0 = p.pack > 1 ? 0 : box.h0, c = p.pack > 1 ? cin : box.h;
+      return stream_traffic(cost,
+                            weight_accesses(0, p.w_bits, cin, p.kh, p.kw, box.c0, box.c, c0, c),
+                            static_cast<double>(v.total_elems) * p.w_bits / p.pack, v.executions);
+    }
+    case Operand::kOutput: {
+      const int64_t visits = std::max<int64_t>(1, v.spill_factor);
+      const int64_t finals = v.executions / visits;
+      DramTraffic d;
+      if (!p.onchip_output) {
+        d += priced(tensors.output, tensors.out_shuffle, true, box.c, p.cout_g,
+                    static_cast<double>(outputs) * p.out_bits, finals);
+      }
+      if (visits > 1) {
+        TensorLayout psum{0, hw.accumulator_bits, p.cout_g * p.groups, p.out_h, p.out_w};
+        psum.block = psum_block(p, m);
+        d += stream_traffic(cost, box_accesses(psum, box, 0, true),
+                            static_cast<double>((visits - 1) * outputs) * hw.accumulator_bits * 2,
+                            2 * (visits - 1) * finals);
+      }
+      if (p.res_bits > 0) {
+        d += priced(tensors.residual, tensors.out_shuffle, false, box.c, p.cout_g,
+                    static_cast<double>(outputs) * p.res_bits, finals);
+      }
+      return d;
+    }
+  }
+  return {};
+}
+
 // The volumes of one tiling, each computed once: the loop orders of the
 // search share most of their sets of outer loops. One cache serves the whole
 // search (start() per tiling), so its 3 KB are not cleared for every tiling.
+// With a memory that prices transfers by their shape, the traffic of each
+// volume is cached beside it.
 class VolumeCache {
  public:
-  explicit VolumeCache(const MappingProblem& p) : p_(p) {}
-  void start(const Tiling& t) {
+  VolumeCache(const HwConfig& hw, const MappingProblem& p, const AccessCost& cost)
+      : hw_(hw), p_(p), cost_(cost), tensors_(plain_tensors(p)) {}
+  void start(const Tiling& t, const Mapping& m) {
     t_ = &t;
+    m_ = &m;
     known_ = {};
+    priced_ = {};
   }
   const OperandVolume& get(Operand x, uint32_t outside) {
     const size_t xi = static_cast<size_t>(x);
@@ -185,12 +294,26 @@ class VolumeCache {
     }
     return v_[xi][outside];
   }
+  const DramTraffic& traffic(Operand x, uint32_t outside) {
+    const size_t xi = static_cast<size_t>(x);
+    if (!(priced_[xi] & (uint64_t{1} << outside))) {
+      d_[xi][outside] =
+          operand_traffic(hw_, cost_, p_, *m_, *t_, x, outside, get(x, outside), tensors_, true);
+      priced_[xi] |= uint64_t{1} << outside;
+    }
+    return d_[xi][outside];
+  }
 
  private:
+  const HwConfig& hw_;
   const MappingProblem& p_;
+  const AccessCost& cost_;
+  const ProblemTensors tensors_;
   const Tiling* t_ = nullptr;
+  const Mapping* m_ = nullptr;
   std::array<std::array<OperandVolume, kDimSets>, 3> v_;
-  std::array<uint64_t, 3> known_{};
+  std::array<std::array<DramTraffic, kDimSets>, 3> d_;
+  std::array<uint64_t, 3> known_{}, priced_{};
 };
 
 }  // namespace
@@ -388,7 +511,8 @@ int64_t tiling_cycle_bound(const HwConfig& hw, const MappingProblem& p, const Ma
 // The estimate from the operand volumes and the footprint at the mapping's
 // levels (the search computes them once per level and operand).
 MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const TilingWork& w,
-                              const Volumes& v, const TileFootprint& f) {
+                              const Volumes& v, const TileFootprint& f, const AccessCost& cost,
+                              const std::array<DramTraffic, 3>& traffic) {
   MappingEstimate e;
   const OperandVolume& in = v.in;
   const OperandVolume& out = v.out;
@@ -402,18 +526,28 @@ MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const
   const int64_t spill_bits = (out.spill_factor - 1) * outputs * acc * 2;
   const int64_t res_bits = outputs * p.res_bits;
   e.dram_bits = in_bits + wt_bits + final_out_bits + spill_bits + res_bits;
-  const int64_t dma_count = (p.onchip_input ? 0 : in.executions) + (p.pool ? 0 : wt.executions) +
-                            out.executions * (p.res_bits ? 2 : 1) +
-                            (out.spill_factor - 1) * out.executions;
-  const double bw = hw.offchip.bits_per_cycle;
-  e.dram_cycles = static_cast<int64_t>(static_cast<double>(e.dram_bits) / bw) +
-                  dma_count * hw.offchip.latency_cycles;
+  const double bw = cost.sequential_bits_per_cycle();
+  const auto latency = static_cast<int64_t>(cost.latency_cycles());
+  if (cost.prices_by_shape()) {
+    double cycles = 0, moved = 0;
+    for (const DramTraffic& d : traffic) {
+      cycles += d.cycles;
+      moved += d.moved_bits;
+    }
+    e.dram_cycles = static_cast<int64_t>(cycles);
+    e.dram_moved_bits = static_cast<int64_t>(moved);
+  } else {
+    const int64_t dma_count = (p.onchip_input ? 0 : in.executions) + (p.pool ? 0 : wt.executions) +
+                              out.executions * (p.res_bits ? 2 : 1) +
+                              (out.spill_factor - 1) * out.executions;
+    e.dram_cycles =
+        static_cast<int64_t>(static_cast<double>(e.dram_bits) / bw) + dma_count * latency;
+    e.dram_moved_bits = e.dram_bits;
+  }
   e.compute_cycles = w.compute.cycles;
   const int64_t prologue =
-      static_cast<int64_t>(static_cast<double>(f.ibuf_bits + f.wbuf_bits) / bw) +
-      hw.offchip.latency_cycles;
-  const int64_t epilogue =
-      static_cast<int64_t>(static_cast<double>(f.obuf_bits) / bw) + hw.offchip.latency_cycles;
+      static_cast<int64_t>(static_cast<double>(f.ibuf_bits + f.wbuf_bits) / bw) + latency;
+  const int64_t epilogue = static_cast<int64_t>(static_cast<double>(f.obuf_bits) / bw) + latency;
   e.cycles = std::max({w.compute.cycles, e.dram_cycles, w.post.cycles}) + w.compute.latency +
              prologue + epilogue;
 
@@ -423,6 +557,7 @@ MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const
   ActionCounts c;
   c.dram_read_bits = static_cast<uint64_t>(in_bits + wt_bits + res_bits + spill_bits / 2);
   c.dram_write_bits = static_cast<uint64_t>(final_out_bits + spill_bits / 2);
+  c.dram_moved_bits = static_cast<uint64_t>(e.dram_moved_bits);
   c.ibuf_write_bits = static_cast<uint64_t>(in_bits + res_bits);
   c.ibuf_read_bits = static_cast<uint64_t>(w.compute.ibuf_read_bits + w.post.ibuf_read_bits);
   c.wbuf_write_bits = static_cast<uint64_t>(wt_bits);
@@ -443,17 +578,87 @@ MappingEstimate estimate_from(const HwConfig& hw, const MappingProblem& p, const
   e.compute_cycles *= g;
   e.dram_cycles *= g;
   e.dram_bits *= g;
+  e.dram_moved_bits *= g;
   e.energy_pj *= static_cast<double>(g);
   return e;
+}
+
+// Each operand's traffic at the mapping's levels (one group's share).
+std::array<DramTraffic, 3> traffic_of(const HwConfig& hw, const AccessCost& cost,
+                                      const MappingProblem& p, const Mapping& m, const Tiling& t,
+                                      const Volumes& v, const ProblemTensors& tensors,
+                                      bool best_layout) {
+  std::array<DramTraffic, 3> d;
+  if (!cost.prices_by_shape()) return d;
+  const OperandVolume* vols[3] = {&v.in, &v.wt, &v.out};
+  for (int x = 0; x < 3; ++x) {
+    const Operand op = static_cast<Operand>(x);
+    d[static_cast<size_t>(x)] =
+        operand_traffic(hw, cost, p, m, t, op, outside_dims(m, m.level[static_cast<size_t>(x)]),
+                        *vols[x], tensors, best_layout);
+  }
+  return d;
 }
 
 MappingEstimate finish_estimate(const HwConfig& hw, const MappingProblem& p, const Mapping& m,
                                 const TilingWork& w, const Tiling& t) {
   const Volumes v = volumes_of(p, m, t);
-  return estimate_from(hw, p, w, v, footprint_from(hw, p, m, t, v));
+  const auto cost = make_access_cost(hw.offchip, hw.clock_mhz);
+  return estimate_from(hw, p, w, v, footprint_from(hw, p, m, t, v), *cost,
+                       traffic_of(hw, *cost, p, m, t, v, plain_tensors(p), true));
 }
 
 }  // namespace
+
+ProblemTensors plain_tensors(const MappingProblem& p) {
+  ProblemTensors t;
+  const int cin = p.pool ? p.cout_g : p.cin_g;
+  t.input = TensorLayout{0, p.in_bits, cin * p.groups, p.in_h, p.in_w};
+  t.output = TensorLayout{0, p.out_bits, p.cout_g * p.groups, p.out_h, p.out_w};
+  t.residual = TensorLayout{0, std::max(1, p.res_bits), p.cout_g * p.groups, p.out_h, p.out_w};
+  return t;
+}
+
+std::vector<int> layout_candidates(int channels, int tile_channels, int group_channels) {
+  std::vector<int> out = {0};
+  for (int b : {tile_channels, group_channels, channels}) {
+    if (b > 0 && valid_block(b, channels) && std::find(out.begin(), out.end(), b) == out.end())
+      out.push_back(b);
+  }
+  return out;
+}
+
+int psum_block(const MappingProblem& p, const Mapping& m) {
+  const int channels = p.cout_g * p.groups;
+  const int b = std::min(m.m_t, p.cout_g);
+  return valid_block(b, channels) ? b : 0;
+}
+
+DramTraffic MappingTraffic::total() const {
+  DramTraffic t = input;
+  t += weight;
+  t += output;
+  return t;
+}
+
+MappingTraffic mapping_traffic(const HwConfig& hw, const AccessCost& cost, const MappingProblem& p,
+                               const Mapping& m, const ProblemTensors& tensors) {
+  const Tiling t = make_tiling(p, m);
+  const Volumes v = volumes_of(p, m, t);
+  MappingTraffic r;
+  const OperandVolume* vols[3] = {&v.in, &v.wt, &v.out};
+  DramTraffic* outs[3] = {&r.input, &r.weight, &r.output};
+  for (int x = 0; x < 3; ++x) {
+    *outs[x] =
+        operand_traffic(hw, cost, p, m, t, static_cast<Operand>(x),
+                        outside_dims(m, m.level[static_cast<size_t>(x)]), *vols[x], tensors, false);
+    const double g = p.groups;
+    outs[x]->requested_bits *= g;
+    outs[x]->moved_bits *= g;
+    outs[x]->cycles *= g;
+  }
+  return r;
+}
 
 MappingEstimate estimate_mapping(const HwConfig& hw, const MappingProblem& p, const Mapping& m) {
   return finish_estimate(hw, p, m, tiling_work(hw, p, m), make_tiling(p, m));
@@ -568,7 +773,9 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
     if (a.energy_pj != b.energy_pj) return a.energy_pj < b.energy_pj - 1e-9 * std::abs(b.energy_pj);
     return a.dram_bits < b.dram_bits;
   };
-  VolumeCache volumes(p);
+  const auto cost = make_access_cost(hw.offchip, hw.clock_mhz);
+  const bool shaped = cost->prices_by_shape();
+  VolumeCache volumes(hw, p, *cost);
   for (const ArrayMode& mode : modes) {
     for (int n : cn) {
       for (int h : ch) {
@@ -596,7 +803,7 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
               }
               const TilingWork work = tiling_work(hw, p, base);
               const Tiling t = make_tiling(p, base);
-              volumes.start(t);
+              volumes.start(t, base);
               for (const auto& order : kOrders) {
                 // Every DMA level of every operand: each operand's levels that
                 // fit its buffer, then every combination of them that fits.
@@ -607,6 +814,7 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                   OperandVolume v;
                   int64_t bits = 0;      // input: IBUF bits; weights: WBUF; output: OBUF
                   int64_t res_bits = 0;  // output: the residual tile's IBUF bits
+                  DramTraffic d;         // priced on a memory that prices by shape
                 };
                 std::array<std::array<Option, kLoopDims + 1>, 3> opts;
                 std::array<int, 3> n_opts = {0, 0, 0};
@@ -635,6 +843,7 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                       o.res_bits = residual_footprint(p, o.v);
                       if (o.bits > cap.obuf_bits || o.res_bits > cap.ibuf_bits) continue;
                     }
+                    if (shaped) o.d = volumes.traffic(op, outside_dims(m, level));
                     opts[static_cast<size_t>(x)]
                         [static_cast<size_t>(n_opts[static_cast<size_t>(x)]++)] = o;
                   }
@@ -647,7 +856,8 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                   auto components = [&](const Option& q) {
                     const int64_t moved =
                         op == Operand::kOutput ? q.v.spill_factor : q.v.total_elems;
-                    return std::array<int64_t, 4>{moved, q.v.executions, q.bits, q.res_bits};
+                    return std::array<int64_t, 5>{moved, q.v.executions, q.bits, q.res_bits,
+                                                  static_cast<int64_t>(q.d.cycles)};
                   };
                   int kept = 0;
                   for (int i = 0; i < nx; ++i) {
@@ -680,8 +890,11 @@ std::vector<Mapping> search_mappings(const HwConfig& hw, const MappingProblem& p
                       if (oi.bits + oo.res_bits > cap.ibuf_bits) continue;
                       ++fitting;
                       const TileFootprint f{oi.bits + oo.res_bits, ow.bits, oo.bits};
+                      const std::array<DramTraffic, 3> traffic =
+                          shaped ? std::array<DramTraffic, 3>{oi.d, ow.d, oo.d}
+                                 : std::array<DramTraffic, 3>{};
                       const MappingEstimate e =
-                          estimate_from(hw, p, work, Volumes{oi.v, ow.v, oo.v}, f);
+                          estimate_from(hw, p, work, Volumes{oi.v, ow.v, oo.v}, f, *cost, traffic);
                       const bool fast_enough =
                           top.empty() ||
                           static_cast<double>(e.cycles) <=

@@ -15,8 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "frontend/arch/access_cost.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/mapping/mapping.h"
+#include "frontend/mapping/tensor_layout.h"
+#include "frontend/mapping/tile_traffic.h"
 
 namespace palsim::frontend {
 
@@ -37,6 +40,34 @@ std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& pro
 
 // The analytic estimate of one mapping (the mapper's objective).
 MappingEstimate estimate_mapping(const HwConfig& hw, const MappingProblem& p, const Mapping& m);
+
+// Where a problem's tensors live in DRAM (geometry, channel view, layout,
+// base address) and how its output is permuted: what its transfers are
+// priced on. The mapper, which searches before tensors are placed, assumes
+// plain tensors at address 0, each in the layout that suits the tile best
+// among planar, blocks of the tile's channels and blocks of a group's
+// channels (mapping_layout_candidates); the planner then prices the layouts
+// every reader and writer of a tensor would agree on.
+struct ProblemTensors {
+  TensorLayout input, output, residual;
+  int out_shuffle = 0;
+};
+ProblemTensors plain_tensors(const MappingProblem& p);
+// Blocks worth trying for an operand tensor of `channels` channels whose
+// tiles hold `tile_channels` of a group's `group_channels` (valid ones only;
+// planar first).
+std::vector<int> layout_candidates(int channels, int tile_channels, int group_channels);
+// The partial-sum scratch of a mapping: blocks of the M tile (private to the op).
+int psum_block(const MappingProblem& p, const Mapping& m);
+
+// The DRAM traffic of a mapping's transfers, priced on `cost`: input loads,
+// weight loads, and output stores with partial-sum spills and residual loads.
+struct MappingTraffic {
+  DramTraffic input, weight, output;
+  DramTraffic total() const;
+};
+MappingTraffic mapping_traffic(const HwConfig& hw, const AccessCost& cost, const MappingProblem& p,
+                               const Mapping& m, const ProblemTensors& tensors);
 
 // Bits of each operand's tile at the mapping's levels (for capacity checks).
 struct TileFootprint {

@@ -49,7 +49,8 @@ struct MappingEstimate {
   int64_t cycles = 0;
   int64_t compute_cycles = 0;
   int64_t dram_cycles = 0;
-  int64_t dram_bits = 0;
+  int64_t dram_bits = 0;        // requested (what the energy per bit is charged on)
+  int64_t dram_moved_bits = 0;  // on the bus (whole bursts on DDR4)
   double energy_pj = 0;
 };
 

@@ -5,10 +5,14 @@
 #include <algorithm>
 #include <map>
 
+#include "frontend/mapping/tensor_layout.h"
 #include "frontend/util/error.h"
-#include "sim/core/dram_layout.h"
 
 namespace palsim::sim {
+
+using frontend::box_accesses;
+using frontend::TensorLayout;
+using frontend::weight_accesses;
 
 const char* engine_name(Engine e) {
   switch (e) {
@@ -133,10 +137,12 @@ class Expander {
           op_ = static_cast<int>(in.field("op"));
           run_open_ = false;
           pool_run_.clear();
-          // Channel views apply to one layer (isa.h).
+          // Channel views and layouts apply to one layer (isa.h).
           for (Reg r :
                {Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride, Reg::kOutCTotal, Reg::kOutCOffset,
-                Reg::kOutCStride, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride}) {
+                Reg::kOutCStride, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride,
+                Reg::kInBlock, Reg::kOutBlock, Reg::kResBlock, Reg::kPsumBlock, Reg::kInGroupMajor,
+                Reg::kOutGroupMajor, Reg::kResGroupMajor}) {
             regs_[static_cast<size_t>(r)] = 0;
           }
           // Operands are loaded again for every layer.
@@ -244,6 +250,26 @@ class Expander {
     need_view(Reg::kOutCTotal, Reg::kOutCOffset, Reg::kOutCStride, Reg::kOutC);
     if (flags() & isa::kFlagResidual)
       need_view(Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride, Reg::kOutC);
+    // A layout's block divides the channels of the tensor it stores.
+    auto need_block = [&](Reg block, int64_t stored) {
+      need(block, 0, stored);
+      if (!frontend::valid_block(static_cast<int>(reg(block)), static_cast<int>(stored))) {
+        bad(pc, fmt::format("{} = {} does not divide the {} stored channels", isa::reg_name(block),
+                            reg(block), stored));
+      }
+    };
+    auto stored = [&](Reg total, Reg channels) {
+      return reg(total) > 0 ? reg(total) : reg(channels);
+    };
+    need_block(Reg::kInBlock, stored(Reg::kInCTotal, Reg::kInC));
+    need_block(Reg::kOutBlock, stored(Reg::kOutCTotal, Reg::kOutC));
+    need_block(Reg::kInGroupMajor, stored(Reg::kInCTotal, Reg::kInC));
+    need_block(Reg::kOutGroupMajor, stored(Reg::kOutCTotal, Reg::kOutC));
+    if (flags() & isa::kFlagResidual) {
+      need_block(Reg::kResBlock, stored(Reg::kResCTotal, Reg::kOutC));
+      need_block(Reg::kResGroupMajor, stored(Reg::kResCTotal, Reg::kOutC));
+    }
+    need_block(Reg::kPsumBlock, reg(Reg::kOutC));
     const int64_t shuffle = reg(Reg::kOutShuffle);
     if (shuffle > 1 && reg(Reg::kOutC) % shuffle != 0) {
       bad(pc, fmt::format("OUT_SHUFFLE = {} does not divide OUT_C = {}", shuffle, reg(Reg::kOutC)));
@@ -389,25 +415,36 @@ class Expander {
     return b;
   }
 
-  TensorLayout layout(Reg addr, Reg bits, Reg c, Reg h, Reg w, Reg total, Reg offset,
-                      Reg stride) const {
-    return TensorLayout{static_cast<uint64_t>(reg(addr)), static_cast<int>(reg(bits)),
-                        static_cast<int>(reg(c)),         static_cast<int>(reg(h)),
-                        static_cast<int>(reg(w)),         static_cast<int>(reg(total)),
-                        static_cast<int>(reg(offset)),    static_cast<int>(reg(stride))};
+  TensorLayout layout(Reg addr, Reg bits, Reg c, Reg h, Reg w, Reg total, Reg offset, Reg stride,
+                      Reg block, Reg group_major) const {
+    TensorLayout t{static_cast<uint64_t>(reg(addr)), static_cast<int>(reg(bits)),
+                   static_cast<int>(reg(c)),         static_cast<int>(reg(h)),
+                   static_cast<int>(reg(w)),         static_cast<int>(reg(total)),
+                   static_cast<int>(reg(offset)),    static_cast<int>(reg(stride))};
+    t.block = static_cast<int>(reg(block));
+    t.group_major = static_cast<int>(reg(group_major));
+    return t;
   }
   TensorLayout in_layout() const {
     return layout(Reg::kInAddr, Reg::kInBits, Reg::kInC, Reg::kInH, Reg::kInW, Reg::kInCTotal,
-                  Reg::kInCOffset, Reg::kInCStride);
+                  Reg::kInCOffset, Reg::kInCStride, Reg::kInBlock, Reg::kInGroupMajor);
   }
   TensorLayout out_layout() const {
     return layout(Reg::kOutAddr, Reg::kOutBits, Reg::kOutC, Reg::kOutH, Reg::kOutW, Reg::kOutCTotal,
-                  Reg::kOutCOffset, Reg::kOutCStride);
+                  Reg::kOutCOffset, Reg::kOutCStride, Reg::kOutBlock, Reg::kOutGroupMajor);
   }
   // The residual has the output's logical shape, at its own address, width and view.
   TensorLayout res_layout() const {
     return layout(Reg::kResAddr, Reg::kResBits, Reg::kOutC, Reg::kOutH, Reg::kOutW, Reg::kResCTotal,
-                  Reg::kResCOffset, Reg::kResCStride);
+                  Reg::kResCOffset, Reg::kResCStride, Reg::kResBlock, Reg::kResGroupMajor);
+  }
+  // The op's partial-sum scratch: accumulators of its whole output.
+  TensorLayout psum_layout() const {
+    TensorLayout t{static_cast<uint64_t>(reg(Reg::kPsumAddr)), hw_.accumulator_bits,
+                   static_cast<int>(reg(Reg::kOutC)), static_cast<int>(reg(Reg::kOutH)),
+                   static_cast<int>(reg(Reg::kOutW))};
+    t.block = static_cast<int>(reg(Reg::kPsumBlock));
+    return t;
   }
 
   // Spilled partial sums of the uniform quantizer carry their activation
@@ -515,10 +552,7 @@ class Expander {
         j.transfer = Transfer::kPsumLoad;
         j.buffer = Buffer::kObuf;
         j.box = output_box();
-        TensorLayout psum{static_cast<uint64_t>(reg(Reg::kPsumAddr)), hw_.accumulator_bits,
-                          static_cast<int>(reg(Reg::kOutC)), static_cast<int>(reg(Reg::kOutH)),
-                          static_cast<int>(reg(Reg::kOutW))};
-        j.accesses = box_accesses(psum, j.box, 0, false);
+        j.accesses = box_accesses(psum_layout(), j.box, 0, false);
         append_asum_accesses(j.box, false, j.accesses);
         j.deps = {run_open_dep_, last_psum_store_};
         j.slot = obuf_.current();
@@ -695,9 +729,7 @@ class Expander {
     s.transfer = Transfer::kPsumStore;
     s.buffer = Buffer::kObuf;
     s.box = ob;
-    TensorLayout psum{static_cast<uint64_t>(reg(Reg::kPsumAddr)), hw_.accumulator_bits, out.c,
-                      out.h, out.w};
-    s.accesses = box_accesses(psum, ob, 0, true);
+    s.accesses = box_accesses(psum_layout(), ob, 0, true);
     append_asum_accesses(ob, true, s.accesses);
     s.bits = sum_bits(s.accesses);
     s.deps = {run_last_};

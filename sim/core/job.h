@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "frontend/mapping/array_model.h"
+#include "frontend/mapping/tensor_layout.h"
 #include "sim/memory/offchip_memory.h"
 
 namespace palsim::sim {
@@ -28,12 +29,8 @@ enum class Buffer : uint8_t { kIbuf = 0, kWbuf = 1, kObuf = 2 };
 enum class Transfer : uint8_t { kInput, kWeight, kPsumLoad, kResidual, kOutput, kPsumStore };
 const char* transfer_name(Transfer t);
 
-// A box of a tensor: batch, channels (logical, within the op's tensor),
-// rows and columns.
-struct Box {
-  int n0 = 0, n = 1, c0 = 0, c = 1, h0 = 0, h = 1, w0 = 0, w = 1;
-  int64_t elements() const { return static_cast<int64_t>(n) * c * h * w; }
-};
+// A box of a tensor (frontend/mapping/tensor_layout.h).
+using frontend::Box;
 
 struct Job {
   Engine engine = Engine::kLoad;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "frontend/arch/access_cost.h"
+
 namespace palsim::sim {
 
 Counts& Counts::operator+=(const Counts& o) {
@@ -39,6 +41,20 @@ const char* stall_name(Stall s) {
   return "?";
 }
 
+double dram_efficiency(const Counts& c) {
+  if (c.dram_moved_bits == 0) return 1.0;
+  return static_cast<double>(c.dram_read_bits + c.dram_write_bits) /
+         static_cast<double>(c.dram_moved_bits);
+}
+
+namespace {
+uint64_t moved_bits(const frontend::HwConfig& hw, const Job& j) {
+  uint64_t bits = 0;
+  for (const DramAccess& a : j.accesses) bits += frontend::transfer_moved_bits(hw.offchip, a);
+  return bits;
+}
+}  // namespace
+
 Counts job_counts(const frontend::HwConfig& hw, const Job& j) {
   Counts c;
   const uint64_t busy = j.end - j.start;
@@ -47,6 +63,7 @@ Counts job_counts(const frontend::HwConfig& hw, const Job& j) {
     case Engine::kLoad:
       c.dram_read_bits = j.bits;
       c.dram_transfers = j.accesses.size();
+      c.dram_moved_bits = moved_bits(hw, j);
       if (j.buffer == Buffer::kIbuf) c.ibuf_write_bits = j.bits;
       if (j.buffer == Buffer::kWbuf) c.wbuf_write_bits = j.bits;
       if (j.buffer == Buffer::kObuf) c.obuf_write_bits = j.bits;
@@ -54,6 +71,7 @@ Counts job_counts(const frontend::HwConfig& hw, const Job& j) {
     case Engine::kStore:
       c.dram_write_bits = j.bits;
       c.dram_transfers = j.accesses.size();
+      c.dram_moved_bits = moved_bits(hw, j);
       c.obuf_read_bits = j.bits;
       break;
     case Engine::kArray: {
@@ -171,6 +189,14 @@ RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program
     l.utilization = l.cycles ? static_cast<double>(l.counts.unit_busy_cycles) /
                                    (static_cast<double>(l.cycles) * units)
                              : 0;
+    if (k < regs.size()) {
+      auto layout = [&](isa::Reg block, isa::Reg group_major) {
+        return frontend::layout_name(
+            {static_cast<int>(regs[k].get(block)), static_cast<int>(regs[k].get(group_major))});
+      };
+      l.input_layout = layout(isa::Reg::kInBlock, isa::Reg::kInGroupMajor);
+      l.output_layout = layout(isa::Reg::kOutBlock, isa::Reg::kOutGroupMajor);
+    }
     if (k < regs.size() && regs[k].kind == isa::LayerKind::kConv) {
       const int64_t a = regs[k].get(isa::Reg::kABits), w = regs[k].get(isa::Reg::kWBits);
       const double useful =

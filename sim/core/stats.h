@@ -46,7 +46,12 @@ struct LayerStats {
   // attributed cycles x 2-bit multipliers: what busy units hide (zero weights
   // of packed depthwise groups, padded lanes).
   double mac_utilization = 0;
+  // Tensor layouts in DRAM of the op's input and output (frontend/mapping/tensor_layout.h).
+  std::string input_layout, output_layout;
 };
+
+// Requested bits over bits moved (1 when nothing moved).
+double dram_efficiency(const Counts& c);
 
 struct RunStats {
   std::string mode;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "frontend/arch/access_cost.h"
+
 namespace palsim::sim {
 
 void DmaCore::finish() {
@@ -19,6 +21,8 @@ void DmaCore::finish() {
   Counts& c = r.counts;
   c.engine_busy[static_cast<size_t>(j.engine)] = end_ - start_;
   c.dram_transfers = j.accesses.size();
+  for (const DramAccess& a : j.accesses)
+    c.dram_moved_bits += frontend::transfer_moved_bits(offchip_, a);
   if (j.engine == Engine::kLoad) {
     c.dram_read_bits = j.bits;
     if (j.buffer == Buffer::kIbuf) c.ibuf_write_bits = j.bits;

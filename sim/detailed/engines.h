@@ -43,8 +43,9 @@ struct JobRecord {
 
 class DmaCore {
  public:
-  DmaCore(JobList& jobs, Scoreboard& sb, FunctionalState& state, std::vector<JobRecord>& records)
-      : jobs_(jobs), sb_(sb), state_(state), records_(records) {}
+  DmaCore(const frontend::OffchipConfig& offchip, JobList& jobs, Scoreboard& sb,
+          FunctionalState& state, std::vector<JobRecord>& records)
+      : offchip_(offchip), jobs_(jobs), sb_(sb), state_(state), records_(records) {}
   // One cycle: finish the transfer ending now; start the next ready one
   // (store queue first). `serve` returns the transfer's duration.
   template <typename Serve>
@@ -73,6 +74,7 @@ class DmaCore {
 
  private:
   void finish();
+  const frontend::OffchipConfig& offchip_;
   JobList& jobs_;
   Scoreboard& sb_;
   FunctionalState& state_;

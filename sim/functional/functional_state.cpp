@@ -4,11 +4,13 @@
 
 #include <algorithm>
 
+#include "frontend/mapping/tensor_layout.h"
 #include "frontend/util/error.h"
 #include "kernels/requantize.h"
-#include "sim/core/dram_layout.h"
 
 namespace palsim::sim {
+
+using frontend::physical_channel;
 
 using isa::Reg;
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "frontend/arch/access_cost.h"
 #include "frontend/arch/hw_config.h"
 #include "sim/memory/offchip_memory.h"
 
@@ -23,14 +24,14 @@ class BandwidthMemory final : public OffchipMemory {
   // and the wait is part of the returned duration. An empty access takes 0
   // cycles and is not counted.
   uint64_t serve(uint64_t start_cycle, const DramAccess& access) override;
-  const DramStats& stats() const override { return stats_; }
+  const DramStats& stats() const override { return channel_.stats(); }
   std::string describe() const override;
 
  private:
+  frontend::BandwidthCost cost_;  // the formula (and the range checks) live there
   uint64_t bits_per_cycle_;
   uint64_t latency_cycles_;
-  uint64_t busy_until_ = 0;  // accelerator cycle at which the channel is free again
-  DramStats stats_;
+  SerialChannel channel_;
 };
 
 }  // namespace palsim::sim

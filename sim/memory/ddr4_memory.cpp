@@ -170,7 +170,6 @@ uint64_t Ddr4Memory::serve(uint64_t start_cycle, const DramAccess& access) {
   settle_background(floor());
 
   std::vector<Queued> bursts;
-  have_last_burst_ = false;
   collect(access, bursts);
   const DramCycle done =
       access.write ? serve_writes(bursts, arrival) : serve_reads(bursts, arrival);
@@ -192,43 +191,15 @@ uint64_t Ddr4Memory::serve(uint64_t start_cycle, const DramAccess& access) {
 }
 
 void Ddr4Memory::collect(const DramAccess& access, std::vector<Queued>& out) {
-  // A loop whose runs touch end to end is one longer run: fold it, so a
-  // contiguous tensor costs one run however the access was written.
-  uint64_t run_bits = access.run_bits;
-  uint64_t inner_count = access.inner_count;
-  uint64_t outer_count = access.outer_count;
-  if (inner_count > 1 && access.inner_stride_bits == run_bits) {
-    run_bits *= inner_count;
-    inner_count = 1;
-  }
-  if (inner_count == 1 && outer_count > 1 && access.outer_stride_bits == run_bits) {
-    run_bits *= outer_count;
-    outer_count = 1;
-  }
-  for (uint64_t o = 0; o < outer_count; ++o) {
-    const uint64_t outer_base = access.base_bit + o * access.outer_stride_bits;
-    for (uint64_t i = 0; i < inner_count; ++i) {
-      const uint64_t first_bit = outer_base + i * access.inner_stride_bits;
-      uint64_t first = first_bit / burst_bits_;
-      const uint64_t last = (first_bit + run_bits - 1) / burst_bits_;
-      // Runs narrower than a burst share bursts: the burst the previous run
-      // ended in has already been moved (read: its data is in the DMA engine;
-      // write: the engine merges the two under the data mask).
-      if (have_last_burst_ && first == last_burst_) {
-        if (first == last) continue;
-        ++first;
-      }
-      Cursor cur = cursor_at(first);
-      for (uint64_t b = first; b <= last; ++b) {
-        out.push_back(Queued{b, calendar_bank(cur), cur.row, 0});
-        step(cur);
-      }
-      stats_.bursts += last - first + 1;
-      stats_.burst_bytes += (last - first + 1) * (burst_bits_ / 8);
-      last_burst_ = last;
-      have_last_burst_ = true;
+  frontend::for_each_burst_range(access, burst_bits_, [&](uint64_t first, uint64_t last) {
+    Cursor cur = cursor_at(first);
+    for (uint64_t b = first; b <= last; ++b) {
+      out.push_back(Queued{b, calendar_bank(cur), cur.row, 0});
+      step(cur);
     }
-  }
+    stats_.bursts += last - first + 1;
+    stats_.burst_bytes += (last - first + 1) * (burst_bits_ / 8);
+  });
 }
 
 Ddr4Memory::Offer Ddr4Memory::pick(const std::vector<Queued>& queue, bool write,

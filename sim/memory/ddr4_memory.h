@@ -232,8 +232,6 @@ class Ddr4Memory final : public OffchipMemory {
   DramCycle last_data_ = 0;  // last data on the bus so far
   DramCycle next_refresh_due_ = 0;
   uint64_t busy_until_ = 0;  // accelerator cycle: the latest completion so far
-  uint64_t last_burst_ = 0;  // last burst collected for the current access
-  bool have_last_burst_ = false;
 
   // Background bookkeeping.
   std::vector<std::pair<DramCycle, int>> events_;         // (cycle, change of open banks)

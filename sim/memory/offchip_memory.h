@@ -8,24 +8,14 @@
 #include <memory>
 #include <string>
 
+#include "frontend/arch/dram_access.h"
 #include "frontend/arch/hw_config.h"
 
 namespace palsim::sim {
 
-// A DMA access: `outer_count` x `inner_count` contiguous runs of `run_bits`,
-// run k = (o, i) starting at base_bit + o * outer_stride_bits + i * inner_stride_bits.
-// Addresses are in bits of the off-chip address space (tensors of 2-bit
-// elements are packed).
-struct DramAccess {
-  bool write = false;
-  uint64_t base_bit = 0;
-  uint64_t run_bits = 0;
-  uint32_t inner_count = 1;
-  uint64_t inner_stride_bits = 0;
-  uint32_t outer_count = 1;
-  uint64_t outer_stride_bits = 0;
-  uint64_t total_bits() const { return run_bits * inner_count * outer_count; }
-};
+// A DMA access (frontend/arch/dram_access.h: the mapper prices the same
+// description with the same burst rule).
+using frontend::DramAccess;
 
 struct DramStats {
   uint64_t read_bits = 0;   // useful bits read (what the energy per bit is charged on)
@@ -48,12 +38,33 @@ class OffchipMemory {
  public:
   virtual ~OffchipMemory() = default;
   // Serves `access`, which may start at accelerator cycle `start_cycle`
-  // (calls come in order with non-decreasing start cycles; the channel serves
-  // one transfer at a time). Returns the number of accelerator cycles from
-  // `start_cycle` until the transfer is complete (>= 1 for a non-empty access).
+  // (calls come in order with non-decreasing start cycles). Returns the
+  // number of accelerator cycles from `start_cycle` until the transfer is
+  // complete (>= 1 for a non-empty access): until its data has arrived (a
+  // read) or has been accepted (a write; the DDR4 model posts writes and
+  // drains them later). How transfers share the channel is the model's: the
+  // bandwidth model serves one at a time; the DDR4 model lets a transfer's
+  // commands use bank and bus slots an earlier transfer left idle.
   virtual uint64_t serve(uint64_t start_cycle, const DramAccess& access) = 0;
   virtual const DramStats& stats() const = 0;
   virtual std::string describe() const = 0;
+};
+
+// The bookkeeping of a channel that serves one transfer at a time (the
+// bandwidth model and PricedMemory): a transfer starts when the channel
+// frees, the wait is part of its duration, and busy time is the channel's
+// own serving time (a wait was already counted as the earlier transfer's).
+class SerialChannel {
+ public:
+  // Serves a non-empty `access` that takes `cycles` once it starts; returns
+  // the cycles from `start_cycle` to its completion.
+  uint64_t serve(uint64_t start_cycle, uint64_t cycles, const DramAccess& access);
+  uint64_t busy_until() const { return busy_until_; }
+  const DramStats& stats() const { return stats_; }
+
+ private:
+  uint64_t busy_until_ = 0;  // accelerator cycle at which the channel is free again
+  DramStats stats_;
 };
 
 // Bandwidth + latency model: a transfer of n bits takes latency + ceil(n / bits_per_cycle) cycles.

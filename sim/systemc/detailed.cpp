@@ -163,7 +163,7 @@ ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program,
   Scoreboard sb(jobs.jobs.size());
   FunctionalState state(hw, program, *model);
   auto memory = make_offchip_memory(hw.offchip, hw.clock_mhz);
-  DmaCore dma(jobs, sb, state, records);
+  DmaCore dma(hw.offchip, jobs, sb, state, records);
   ArrayCore array(hw, state, o.exact_arithmetic);
   PpuCore ppu(hw, jobs, sb, state, records);
   DetailedTop top(hw, jobs, sb, *memory, dma, array, ppu, records,
