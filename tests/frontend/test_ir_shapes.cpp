@@ -173,11 +173,12 @@ TEST(IrNetwork, OpNamesFollowTheVariantOrder) {
       ReluAttrs{},          MaxPoolAttrs{}, AvgPoolAttrs{},
       GlobalAvgPoolAttrs{}, AddAttrs{},     ChannelShuffleAttrs{},
       CyclicPermuteAttrs{}, FcAttrs{},      FlattenAttrs{},
-      SplitAttrs{},         ConcatAttrs{}};
-  const std::vector<std::string> names = {
-      "input",          "conv",  "batchnorm",       "relu",           "maxpool", "avgpool",
-      "global_avgpool", "add",   "channel_shuffle", "cyclic_permute", "fc",      "flatten",
-      "split",          "concat"};
+      SplitAttrs{},         ConcatAttrs{},  ClipAttrs{}};
+  const std::vector<std::string> names = {"input",          "conv",    "batchnorm",
+                                          "relu",           "maxpool", "avgpool",
+                                          "global_avgpool", "add",     "channel_shuffle",
+                                          "cyclic_permute", "fc",      "flatten",
+                                          "split",          "concat",  "clip"};
   ASSERT_EQ(op_names(), names);
   for (size_t i = 0; i < attrs.size(); ++i) EXPECT_EQ(op_name(attrs[i]), names[i]);
   EXPECT_EQ(to_string(Quantizer::kLsq), "lsq");
