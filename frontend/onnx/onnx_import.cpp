@@ -21,41 +21,6 @@ namespace palsim::frontend {
 
 using namespace onnx_import;
 
-const std::vector<std::string>& supported_onnx_ops() {
-  static const std::vector<std::string> ops = {"Conv",
-                                               "BatchNormalization",
-                                               "Relu",
-                                               "Clip",
-                                               "Add",
-                                               "Concat",
-                                               "MaxPool",
-                                               "AveragePool",
-                                               "GlobalAveragePool",
-                                               "ReduceMean",
-                                               "Gemm",
-                                               "MatMul",
-                                               "Flatten",
-                                               "Reshape",
-                                               "Transpose",
-                                               "Split",
-                                               "Slice",
-                                               "Identity",
-                                               "Dropout",
-                                               "QuantizeLinear",
-                                               "DequantizeLinear",
-                                               "Quant",
-                                               "Constant",
-                                               "Shape",
-                                               "Gather",
-                                               "Unsqueeze",
-                                               "Squeeze",
-                                               "Cast",
-                                               "Sub",
-                                               "Mul",
-                                               "Div"};
-  return ops;
-}
-
 std::pair<std::string, LayerRole> parse_role_override(const std::string& text) {
   const size_t eq = text.rfind('=');
   if (eq == std::string::npos || eq == 0) {
@@ -563,91 +528,128 @@ class Converter {
   }
 
   // ---- operators ----------------------------------------------------------------
+ public:
+  using Handler = void (Converter::*)(const onnx::NodeProto&);
+  // The default-domain operators and what reads each: the one list of what
+  // palsim imports (supported_onnx_ops() prints it).
+  static const std::vector<std::pair<std::string, Handler>>& handlers() {
+    static const std::vector<std::pair<std::string, Handler>> table = {
+        {"Conv", &Converter::conv},
+        {"BatchNormalization", &Converter::batch_norm},
+        {"Relu", &Converter::relu},
+        {"Clip", &Converter::clip},
+        {"Add", &Converter::add},
+        {"Concat", &Converter::concat},
+        {"MaxPool", &Converter::pool},
+        {"AveragePool", &Converter::pool},
+        {"GlobalAveragePool", &Converter::global_pool},
+        {"ReduceMean", &Converter::reduce_mean},
+        {"Gemm", &Converter::fully_connected},
+        {"MatMul", &Converter::fully_connected},
+        {"Flatten", &Converter::flatten},
+        {"Reshape", &Converter::reshape},
+        {"Transpose", &Converter::transpose},
+        {"Split", &Converter::split},
+        {"Slice", &Converter::slice},
+        {"Identity", &Converter::pass_through},
+        {"Dropout", &Converter::pass_through},
+        {"QuantizeLinear", &Converter::quantize},
+        {"DequantizeLinear", &Converter::dequantize},
+        {"Constant", &Converter::constant_node},
+        {"Shape", &Converter::shape_of},
+        {"Gather", &Converter::gather},
+        {"Unsqueeze", &Converter::pass_ints},
+        {"Squeeze", &Converter::pass_ints},
+        {"Cast", &Converter::pass_ints},
+        {"Sub", &Converter::arithmetic},
+        {"Mul", &Converter::arithmetic},
+        {"Div", &Converter::arithmetic},
+    };
+    return table;
+  }
+
+ private:
   void node(const onnx::NodeProto& n) {
-    const std::string& op = n.op_type();
-    const bool default_domain = n.domain().empty() || n.domain() == "ai.onnx";
-    if (op == "Quant" && (n.domain() == kQonnxDomain || n.domain() == "finn.custom_op.general")) {
+    if (n.op_type() == "Quant" &&
+        (n.domain() == kQonnxDomain || n.domain() == "finn.custom_op.general")) {
       qonnx_quant(n);
       return;
     }
-    if (!default_domain) unsupported(n);
+    if (!n.domain().empty() && n.domain() != "ai.onnx") unsupported(n);
     if (n.output_size() < 1) fail(n, "has no output");
-    if (op == "Identity" || op == "Dropout") {
-      set(n.output(0), value(n, 0));
-    } else if (op == "Constant") {
-      constant_node(n);
-    } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
-      quantize_linear(n, op == "DequantizeLinear");
-    } else if (op == "Conv") {
-      conv(n);
-    } else if (op == "BatchNormalization") {
-      const Activation x = activation(n, 0);
-      if (n.output_size() > 1 && !n.output(1).empty())
-        fail(n, "training-mode batch norm (running statistics as outputs); export in eval mode");
-      const std::string param = present(n, 1) ? n.input(1) : "";
-      output_layer(n, add_layer(n, layer_name(n, param), BatchNormAttrs{}, {x.layer}), x.rank);
-    } else if (op == "Relu") {
-      const Activation x = activation(n, 0);
-      output_layer(n, add_layer(n, layer_name(n, ""), ReluAttrs{}, {x.layer}), x.rank);
-    } else if (op == "Clip") {
-      clip(n);
-    } else if (op == "MaxPool" || op == "AveragePool") {
-      pool(n);
-    } else if (op == "GlobalAveragePool") {
-      const Activation x = rank4(n);
-      output_layer(n, add_layer(n, layer_name(n, ""), GlobalAvgPoolAttrs{}, {x.layer}), 4);
-    } else if (op == "ReduceMean") {
-      reduce_mean(n);
-    } else if (op == "Flatten") {
-      const Activation x = activation(n, 0);
-      if (int_attribute(n, "axis", 1) != 1) fail(n, "only axis 1 (keep the batch) is supported");
-      if (x.rank == 2) {
-        set(n.output(0), x);
-      } else {
-        output_layer(n, add_layer(n, layer_name(n, ""), FlattenAttrs{}, {x.layer}), 2);
+    for (const auto& [op, handler] : handlers()) {
+      if (op == n.op_type()) {
+        (this->*handler)(n);
+        return;
       }
-    } else if (op == "Gemm" || op == "MatMul") {
-      fully_connected(n);
-    } else if (op == "Add") {
-      add(n);
-    } else if (op == "Concat") {
-      concat(n);
-    } else if (op == "Reshape") {
-      reshape(n);
-    } else if (op == "Transpose") {
-      transpose(n);
-    } else if (op == "Split") {
-      split(n);
-    } else if (op == "Slice") {
-      slice(n);
-    } else if (op == "Shape") {
-      const Value& v = value(n, 0);
-      if (!std::holds_alternative<Activation>(v)) fail(n, "Shape of a constant is not supported");
-      set(n.output(0), Ints{dims(std::get<Activation>(v))});
-    } else if (op == "Gather") {
-      const std::vector<int64_t> data = ints(n, 0), idx = ints(n, 1);
-      if (int_attribute(n, "axis", 0) != 0) fail(n, "only axis 0 of a shape vector is supported");
-      std::vector<int64_t> out;
-      for (int64_t i : idx) {
-        const int64_t j = i < 0 ? i + static_cast<int64_t>(data.size()) : i;
-        if (j < 0 || j >= static_cast<int64_t>(data.size())) fail(n, "index out of range");
-        out.push_back(data[static_cast<size_t>(j)]);
-      }
-      set(n.output(0), Ints{out});
-    } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Cast") {
-      if (std::holds_alternative<Activation>(value(n, 0))) unsupported(n);
-      set(n.output(0), Ints{ints(n, 0)});
-    } else if (op == "Sub" || op == "Mul" || op == "Div") {
-      // Only on integer shape values: arithmetic on activations is not a layer palsim has.
-      if (std::holds_alternative<Activation>(value(n, 0)) ||
-          std::holds_alternative<Activation>(value(n, 1)))
-        unsupported(n);
-      const auto r = integer_arithmetic(op, ints(n, 0), ints(n, 1));
-      if (!r) fail(n, "cannot evaluate this shape arithmetic");
-      set(n.output(0), Ints{*r});
-    } else {
-      unsupported(n);
     }
+    unsupported(n);
+  }
+
+  void pass_through(const onnx::NodeProto& n) { set(n.output(0), value(n, 0)); }
+  void quantize(const onnx::NodeProto& n) { quantize_linear(n, false); }
+  void dequantize(const onnx::NodeProto& n) { quantize_linear(n, true); }
+
+  void batch_norm(const onnx::NodeProto& n) {
+    const Activation x = activation(n, 0);
+    if (n.output_size() > 1 && !n.output(1).empty())
+      fail(n, "training-mode batch norm (running statistics as outputs); export in eval mode");
+    const std::string param = present(n, 1) ? n.input(1) : "";
+    output_layer(n, add_layer(n, layer_name(n, param), BatchNormAttrs{}, {x.layer}), x.rank);
+  }
+
+  void relu(const onnx::NodeProto& n) {
+    const Activation x = activation(n, 0);
+    output_layer(n, add_layer(n, layer_name(n, ""), ReluAttrs{}, {x.layer}), x.rank);
+  }
+
+  void global_pool(const onnx::NodeProto& n) {
+    const Activation x = rank4(n);
+    output_layer(n, add_layer(n, layer_name(n, ""), GlobalAvgPoolAttrs{}, {x.layer}), 4);
+  }
+
+  void flatten(const onnx::NodeProto& n) {
+    const Activation x = activation(n, 0);
+    if (int_attribute(n, "axis", 1) != 1) fail(n, "only axis 1 (keep the batch) is supported");
+    if (x.rank == 2) {
+      set(n.output(0), x);
+    } else {
+      output_layer(n, add_layer(n, layer_name(n, ""), FlattenAttrs{}, {x.layer}), 2);
+    }
+  }
+
+  // ---- integer shape values ---------------------------------------------------
+  void shape_of(const onnx::NodeProto& n) {
+    const Value& v = value(n, 0);
+    if (!std::holds_alternative<Activation>(v)) fail(n, "Shape of a constant is not supported");
+    set(n.output(0), Ints{dims(std::get<Activation>(v))});
+  }
+
+  void gather(const onnx::NodeProto& n) {
+    const std::vector<int64_t> data = ints(n, 0), idx = ints(n, 1);
+    if (int_attribute(n, "axis", 0) != 0) fail(n, "only axis 0 of a shape vector is supported");
+    std::vector<int64_t> out;
+    for (int64_t i : idx) {
+      const int64_t j = i < 0 ? i + static_cast<int64_t>(data.size()) : i;
+      if (j < 0 || j >= static_cast<int64_t>(data.size())) fail(n, "index out of range");
+      out.push_back(data[static_cast<size_t>(j)]);
+    }
+    set(n.output(0), Ints{out});
+  }
+
+  void pass_ints(const onnx::NodeProto& n) {
+    if (std::holds_alternative<Activation>(value(n, 0))) unsupported(n);
+    set(n.output(0), Ints{ints(n, 0)});
+  }
+
+  // Only on integer shape values: arithmetic on activations is not a layer palsim has.
+  void arithmetic(const onnx::NodeProto& n) {
+    if (std::holds_alternative<Activation>(value(n, 0)) ||
+        std::holds_alternative<Activation>(value(n, 1)))
+      unsupported(n);
+    const auto r = integer_arithmetic(n.op_type(), ints(n, 0), ints(n, 1));
+    if (!r) fail(n, "cannot evaluate this shape arithmetic");
+    set(n.output(0), Ints{*r});
   }
 
   [[noreturn]] void unsupported(const onnx::NodeProto& n) const {
@@ -1042,6 +1044,16 @@ class Converter {
 };
 
 }  // namespace
+
+const std::vector<std::string>& supported_onnx_ops() {
+  static const std::vector<std::string> ops = [] {
+    std::vector<std::string> names;
+    for (const auto& entry : Converter::handlers()) names.push_back(entry.first);
+    names.push_back("Quant (QONNX)");
+    return names;
+  }();
+  return ops;
+}
 
 OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& path,
                              const OnnxImportOptions& options) {

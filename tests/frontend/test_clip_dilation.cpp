@@ -3,11 +3,15 @@
 // ReLU, and what the accelerator cannot run is refused naming the layer.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "frontend/ir/network.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/lowering/int_model.h"
 #include "frontend/util/error.h"
 #include "kernels/requantize.h"
+#include "tests/common/input_error.h"
 #include "tests/common/test_util.h"
 
 namespace palsim::frontend {
@@ -23,16 +27,7 @@ ConvAttrs dilated(int out, int kernel, int pad, int dilation) {
   return a;
 }
 
-template <typename F>
-std::string input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
+using palsim_test::input_error_of;
 
 TEST(Dilation, OutputFollowsTheDilatedExtent) {
   Network net("d");

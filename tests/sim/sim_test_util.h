@@ -69,14 +69,7 @@ class NetBuilder {
 
   int conv(int in, int out_channels, int kernel, int stride, int pad, int groups,
            frontend::QuantSpec q) {
-    frontend::ConvAttrs a;
-    a.out_channels = out_channels;
-    a.kernel_h = a.kernel_w = kernel;
-    a.stride_h = a.stride_w = stride;
-    a.pad_h = a.pad_w = pad;
-    a.groups = groups;
-    a.quant = q;
-    return add("conv", a, {in});
+    return dilated_conv(in, out_channels, kernel, stride, pad, 1, groups, q);
   }
   // A conv whose taps are `dilation` input positions apart.
   int dilated_conv(int in, int out_channels, int kernel, int stride, int pad, int dilation,
