@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "frontend/builders/resnet.h"
 #include "frontend/builders/shufflenet.h"
@@ -31,6 +33,23 @@ bool is_onnx_network(const std::string& name) {
 bool looks_like_network_file(const std::string& name) {
   return name.find('/') != std::string::npos ||
          (name.size() > 5 && name.substr(name.size() - 5) == ".yaml") || is_onnx_network(name);
+}
+
+bool network_takes_method(const std::string& name) {
+  if (is_builtin_network(name)) return true;
+  if (!is_onnx_network(name)) return false;
+  // Sweeps ask for every point, from worker threads.
+  static std::mutex mutex;
+  static std::map<std::string, bool> float_models;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = float_models.find(name);
+    if (it != float_models.end()) return it->second;
+  }
+  const bool is_float = import_onnx(name, OnnxImportOptions{}).quantization == "float";
+  std::lock_guard<std::mutex> lock(mutex);
+  float_models[name] = is_float;
+  return is_float;
 }
 
 namespace {

@@ -38,6 +38,10 @@ bool is_builtin_network(const std::string& name);
 // directory part or a .yaml or .onnx extension.
 bool looks_like_network_file(const std::string& name);
 bool is_onnx_network(const std::string& name);
+// Whether --method gives NETWORK its form: a built-in, or a float ONNX model
+// (read once per process; throws InputError for an unreadable model). A YAML
+// file and a QDQ/QONNX model carry their own quantization.
+bool network_takes_method(const std::string& name);
 
 // Builds or loads the network. Throws InputError (unknown name, missing file,
 // options that do not apply to a YAML network, ...).

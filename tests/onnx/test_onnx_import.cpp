@@ -7,9 +7,12 @@
 // ctest fixture onnx_models) into PALSIM_ONNX_MODELS.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -315,6 +318,41 @@ TEST(OnnxImportCommand, ShowsPerLayerWidthsAndIsANetworkEverywhere) {
                                          " --method lsq --width 0.5");
   EXPECT_EQ(width.code, 2);
   EXPECT_NE(width.err.find("--width"), std::string::npos) << width.err;
+}
+
+// In a sweep's network list a float model is crossed with the methods, like a
+// built-in; a QONNX model is one point with its own widths. Every point runs.
+TEST(OnnxImportCommand, SweepCrossesFloatModelsWithMethods) {
+  palsim_test::TempDir dir;
+  for (const std::string name : {"dilated", "qonnx_mixed"})
+    std::filesystem::copy_file(model(name), dir.file(name + ".onnx"));
+  const std::string spec = dir.write("onnx.yaml", fmt::format(R"(format: palsim-sweep-1
+name: onnx
+networks: [dilated.onnx, qonnx_mixed.onnx]
+methods:
+  - {{method: lsq, bits: [2, 4]}}
+hardware: [{}/configs/bitfusion.yaml]
+)",
+                                                              PALSIM_SOURCE_DIR));
+  const auto list = palsim_test::palsim("sweep " + palsim_test::quoted(spec) + " --list");
+  ASSERT_EQ(list.code, 0) << list.err;
+  std::vector<nlohmann::json> points;
+  std::istringstream lines(list.out);
+  for (std::string line; std::getline(lines, line);) points.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(points.size(), 3u) << list.out;
+  int float_points = 0;
+  for (const auto& p : points) {
+    if (p["network"].get<std::string>().find("dilated.onnx") != std::string::npos) {
+      ++float_points;
+      EXPECT_EQ(p["method"], "lsq");
+    } else {
+      EXPECT_FALSE(p.contains("method")) << p.dump();
+    }
+  }
+  EXPECT_EQ(float_points, 2);
+  const auto run = palsim_test::palsim("sweep " + palsim_test::quoted(spec) + " -j 1 -q");
+  EXPECT_EQ(run.code, 0) << run.err << run.out;
+  EXPECT_NE(run.out.find("3 done, 0 failed"), std::string::npos) << run.out;
 }
 
 }  // namespace
