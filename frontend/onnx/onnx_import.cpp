@@ -52,6 +52,10 @@ struct QuantInfo {
   int bits = 8;
   bool is_signed = false;
 };
+bool same_quant(const std::optional<QuantInfo>& a, const std::optional<QuantInfo>& b) {
+  if (!a || !b) return !a && !b;
+  return a->bits == b->bits && a->is_signed == b->is_signed;
+}
 
 // A tensor produced by a layer. rank: 4 (N, C, H, W) or 2 (N, C) after a
 // flatten. `grouped` > 0: the (N, g, C/g, H, W) view of a channel shuffle,
@@ -250,6 +254,9 @@ class Converter {
     }
     return i;
   }
+  // `quant`: the encoding the output keeps from its input (ReLU, clip, max
+  // pool, flatten, split, shuffle, a concatenation of equal encodings move
+  // quantized values), so a QDQ pair before any of them still reaches the conv.
   void output_layer(const onnx::NodeProto& n, int layer, int rank,
                     std::optional<QuantInfo> quant = std::nullopt) {
     Activation a;
@@ -600,7 +607,7 @@ class Converter {
 
   void relu(const onnx::NodeProto& n) {
     const Activation x = activation(n, 0);
-    output_layer(n, add_layer(n, layer_name(n, ""), ReluAttrs{}, {x.layer}), x.rank);
+    output_layer(n, add_layer(n, layer_name(n, ""), ReluAttrs{}, {x.layer}), x.rank, x.quant);
   }
 
   void global_pool(const onnx::NodeProto& n) {
@@ -614,7 +621,7 @@ class Converter {
     if (x.rank == 2) {
       set(n.output(0), x);
     } else {
-      output_layer(n, add_layer(n, layer_name(n, ""), FlattenAttrs{}, {x.layer}), 2);
+      output_layer(n, add_layer(n, layer_name(n, ""), FlattenAttrs{}, {x.layer}), 2, x.quant);
     }
   }
 
@@ -716,10 +723,10 @@ class Converter {
     }
     const std::string name = layer_name(n, "");
     if (lo == 0 && std::isinf(hi)) {
-      output_layer(n, add_layer(n, name, ReluAttrs{}, {x.layer}), x.rank);
+      output_layer(n, add_layer(n, name, ReluAttrs{}, {x.layer}), x.rank, x.quant);
     } else {
       if (std::isinf(lo) || std::isinf(hi)) fail(n, "a clip needs both bounds (or min 0: a ReLU)");
-      output_layer(n, add_layer(n, name, ClipAttrs{lo, hi}, {x.layer}), x.rank);
+      output_layer(n, add_layer(n, name, ClipAttrs{lo, hi}, {x.layer}), x.rank, x.quant);
     }
   }
 
@@ -743,7 +750,7 @@ class Converter {
     if (n.op_type() == "MaxPool") {
       if (n.output_size() > 1 && !n.output(1).empty())
         fail(n, "the indices output is not supported");
-      output_layer(n, add_layer(n, name, MaxPoolAttrs{w.kh, w.sh, w.ph}, {x.layer}), 4);
+      output_layer(n, add_layer(n, name, MaxPoolAttrs{w.kh, w.sh, w.ph}, {x.layer}), 4, x.quant);
     } else {
       if (w.ph > 0 && int_attribute(n, "count_include_pad", 0) == 0) {
         fail(n,
@@ -841,14 +848,16 @@ class Converter {
     }
     int64_t axis = int_attribute(n, "axis", 1);
     std::vector<int> inputs;
+    std::optional<QuantInfo> quant = activation(n, 0).quant;
     for (int k = 0; k < n.input_size(); ++k) {
       const Activation x = activation(n, k);
       if (x.rank != 4 || x.grouped) fail(n, "expects (N, C, H, W) tensors");
       inputs.push_back(x.layer);
+      if (!same_quant(x.quant, quant)) quant.reset();
     }
     if (axis < 0) axis += 4;
     if (axis != 1) fail(n, "only the concatenation of channels (axis 1) is supported");
-    output_layer(n, add_layer(n, layer_name(n, ""), ConcatAttrs{}, inputs), 4);
+    output_layer(n, add_layer(n, layer_name(n, ""), ConcatAttrs{}, inputs), 4, quant);
   }
 
   // Reshape targets: 0 copies the input dimension, -1 takes what is left.
@@ -902,8 +911,8 @@ class Converter {
         fail(
             n,
             "only Reshape -> Transpose(0, 2, 1, 3, 4) -> Reshape (a channel shuffle) is supported");
-      output_layer(n, add_layer(n, layer_name(n, ""), ChannelShuffleAttrs{x.grouped}, {x.layer}),
-                   4);
+      output_layer(n, add_layer(n, layer_name(n, ""), ChannelShuffleAttrs{x.grouped}, {x.layer}), 4,
+                   x.quant);
       return;
     }
     if (t == dims(x)) {
@@ -912,7 +921,7 @@ class Converter {
       if (x.rank == 2) {
         set(n.output(0), x);
       } else {
-        output_layer(n, add_layer(n, layer_name(n, ""), FlattenAttrs{}, {x.layer}), 2);
+        output_layer(n, add_layer(n, layer_name(n, ""), FlattenAttrs{}, {x.layer}), 2, x.quant);
       }
     } else if (t.size() == 4 && x.rank == 2 && t[1] == s.c && t[2] == 1 && t[3] == 1) {
       Activation y = x;
@@ -973,6 +982,7 @@ class Converter {
                                   SplitAttrs{offset, size}, {x.layer});
       Activation a;
       a.layer = layer;
+      a.quant = x.quant;
       set(n.output(k), a);
       produced_[layer] = n.output(k);
       offset += size;
@@ -1029,7 +1039,7 @@ class Converter {
     output_layer(n,
                  add_layer(n, layer_name(n, ""),
                            SplitAttrs{static_cast<int>(first), static_cast<int>(count)}, {x.layer}),
-                 4);
+                 4, x.quant);
   }
 
   const OnnxModel& m_;

@@ -9,6 +9,7 @@ structure, MACs and BitOps, not accuracy.
                mobilenet_v2 (a fixed batch of 2)
   qonnx_mixed  a stem conv, a 4-bit and a 2-bit QONNX Quant conv, an FC
   qdq_int8     QuantizeLinear/DequantizeLinear: int8 weights, uint8 activations
+               (through a max pool)
   dilated      a dilated 3x3 conv and a ReLU6, float
 """
 import json
@@ -128,11 +129,14 @@ def qdq_int8(out):
     inits += [scalar("act.scale", 0.05), scalar("act.zp", 0, np.uint8)]
     nodes.append(helper.make_node("QuantizeLinear", ["s_relu", "act.scale", "act.zp"], ["xq"], name="q_act"))
     nodes.append(helper.make_node("DequantizeLinear", ["xq", "act.scale", "act.zp"], ["xdq"], name="dq_act"))
+    # A max pool between the pair and the conv moves quantized values: the conv still reads uint8.
+    nodes.append(helper.make_node("MaxPool", ["xdq"], ["xpool"], kernel_shape=[2, 2], strides=[2, 2],
+                                  name="pool"))
     inits.append(init("body.weight_int8", rng.integers(-128, 128, (16, 8, 3, 3)).astype(np.int8)))
     inits += [scalar("w.scale", 0.01), scalar("w.zp", 0, np.int8)]
     nodes.append(helper.make_node("DequantizeLinear", ["body.weight_int8", "w.scale", "w.zp"], ["wdq"],
                                   name="dq_w"))
-    nodes.append(helper.make_node("Conv", ["xdq", "wdq"], ["b"], pads=[1, 1, 1, 1], name="body"))
+    nodes.append(helper.make_node("Conv", ["xpool", "wdq"], ["b"], pads=[1, 1, 1, 1], name="body"))
     nodes.append(helper.make_node("Relu", ["b"], ["b_relu"], name="body_relu"))
     nodes.append(helper.make_node("GlobalAveragePool", ["b_relu"], ["gap"], name="gap"))
     nodes.append(helper.make_node("Flatten", ["gap"], ["flat"], name="flatten"))

@@ -309,7 +309,19 @@ TEST(OnnxImportCommand, ShowsPerLayerWidthsAndIsANetworkEverywhere) {
   const auto bitops =
       palsim_test::palsim("bitops " + palsim_test::quoted(model("qonnx_mixed")) + " --per-layer");
   ASSERT_EQ(bitops.code, 0) << bitops.err;
-  EXPECT_NE(bitops.out.find("conv2"), std::string::npos) << bitops.out;
+  // Each layer at its own widths; the stem and classifier at the rule's (the first quantized
+  // conv's).
+  EXPECT_NE(bitops.out.find("2u x 2"), std::string::npos) << bitops.out;
+  EXPECT_NE(bitops.out.find("4s x 4"), std::string::npos) << bitops.out;
+  EXPECT_NE(bitops.out.find("(4 x 4)"), std::string::npos) << bitops.out;
+  // 16 x (110592 + 1179648 + 8224 + 320) + 4 x 2359296 = 30217728 BitOps.
+  EXPECT_NE(bitops.out.find("mixed    0.03G"), std::string::npos) << bitops.out;
+  const auto json =
+      palsim_test::palsim("bitops " + palsim_test::quoted(model("qonnx_mixed")) + " --json");
+  ASSERT_EQ(json.code, 0) << json.err;
+  const nlohmann::json j = nlohmann::json::parse(json.out);
+  EXPECT_DOUBLE_EQ(j["layer_bitops"].get<double>(), 30217728 / 1e9);
+  EXPECT_EQ(j["layers"][2]["w_bits"], 2);
   const auto refused = palsim_test::palsim("bitops " + palsim_test::quoted(model("qonnx_mixed")) +
                                            " --method lsq --abits 4");
   EXPECT_EQ(refused.code, 1);
