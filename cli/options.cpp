@@ -19,7 +19,8 @@ void NetworkOptions::add_to(po::options_description& desc) {
       "NETWORK: built-in name (resnet18, resnet34, plain18, shufflenetv2), a YAML network file or "
       "an ONNX model (.onnx)")(
       "method", po::value(&method)->default_value("fp"),
-      "form of a built-in network: fp, lsq, ewgs, bitdecomposed, palquant")(
+      "form of a built-in network (or of a float ONNX model's body): fp, lsq, ewgs, "
+      "bitdecomposed, palquant (built-ins only)")(
       "abits", po::value(&abits)->default_value(4),
       "activation bits (lsq, ewgs, bitdecomposed), 2..8")(
       "wbits", po::value(&wbits)->default_value(4), "weight bits (lsq, ewgs, bitdecomposed), 2..8")(

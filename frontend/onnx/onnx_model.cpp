@@ -1,6 +1,7 @@
 #include "frontend/onnx/onnx_model.h"
 
 #include <fmt/format.h>
+#include <onnx/checker.h>
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
@@ -73,6 +74,17 @@ OnnxModel parse_onnx_model(const std::string& bytes, const std::string& path) {
     fail(path, "not a valid ONNX model (no graph, or a graph without nodes)");
   m.opset = default_opset(path, m.proto);
   refuse_external_data(path, m.proto.graph());
+  // ONNX's checker first: its shape inference trusts a well-formed graph
+  // (libonnx 1.12 dereferences null in Conv's inference for a misspelt
+  // attribute, a fuzzer finding).
+  try {
+    onnx::checker::check_model(m.proto);
+  } catch (const std::exception& e) {
+    // One line: the checker's message spans several.
+    std::string why = e.what();
+    std::replace(why.begin(), why.end(), '\n', ' ');
+    fail(path, fmt::format("not a valid ONNX model: {}", why));
+  }
   // Node-level inference errors are not thrown (error_mode 0): a node ONNX
   // cannot infer keeps unknown shapes, and palsim's own shape inference
   // decides. Data propagation resolves Shape/Gather/Concat chains.
