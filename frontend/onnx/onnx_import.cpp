@@ -80,7 +80,7 @@ using Value = std::variant<Activation, Constant, Ints>;
 
 class Converter {
  public:
-  Converter(const OnnxModel& m, const OnnxImportOptions& o) : m_(m), opt_(o) {}
+  Converter(OnnxModel& m, const OnnxImportOptions& o) : m_(m), opt_(o) {}
 
   OnnxImport run() {
     try {
@@ -111,6 +111,7 @@ class Converter {
       node(g.node(i));
     }
     finish_output();
+    infer_onnx_shapes(m_);
     check_against_onnx_shapes();
     infer_roles(net_);
     apply_role_overrides(net_, opt_.roles);
@@ -1042,7 +1043,7 @@ class Converter {
                  4, x.quant);
   }
 
-  const OnnxModel& m_;
+  OnnxModel& m_;
   const OnnxImportOptions& opt_;
   Network net_;
   std::map<std::string, Value> values_;
@@ -1067,7 +1068,7 @@ const std::vector<std::string>& supported_onnx_ops() {
 
 OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& path,
                              const OnnxImportOptions& options) {
-  const OnnxModel m = parse_onnx_model(bytes, path);
+  OnnxModel m = parse_onnx_model(bytes, path);
   return Converter(m, options).run();
 }
 

@@ -10,7 +10,6 @@
 #include <limits>
 
 #include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
 
 namespace palsim::frontend::onnx_import {
 
@@ -85,24 +84,23 @@ OnnxModel parse_onnx_model(const std::string& bytes, const std::string& path) {
     std::replace(why.begin(), why.end(), '\n', ' ');
     fail(path, fmt::format("not a valid ONNX model: {}", why));
   }
+  return m;
+}
+
+void infer_onnx_shapes(OnnxModel& model) {
   // Node-level inference errors are not thrown (error_mode 0): a node ONNX
   // cannot infer keeps unknown shapes, and palsim's own shape inference
   // decides. Data propagation resolves Shape/Gather/Concat chains.
   try {
-    onnx::shape_inference::InferShapes(m.proto, onnx::OpSchemaRegistry::Instance(),
+    onnx::shape_inference::InferShapes(model.proto, onnx::OpSchemaRegistry::Instance(),
                                        onnx::ShapeInferenceOptions(false, 0, true));
   } catch (const std::exception& e) {
-    fail(path, fmt::format("ONNX shape inference failed: {}", e.what()));
+    fail(model.path, fmt::format("ONNX shape inference failed: {}", e.what()));
   }
-  const auto& g = m.proto.graph();
-  for (const auto& v : g.input()) collect_shapes(v, m.inferred_shapes);
-  for (const auto& v : g.value_info()) collect_shapes(v, m.inferred_shapes);
-  for (const auto& v : g.output()) collect_shapes(v, m.inferred_shapes);
-  return m;
-}
-
-OnnxModel load_onnx_model(const std::string& path) {
-  return parse_onnx_model(read_file(path), path);
+  const auto& g = model.proto.graph();
+  for (const auto& v : g.input()) collect_shapes(v, model.inferred_shapes);
+  for (const auto& v : g.value_info()) collect_shapes(v, model.inferred_shapes);
+  for (const auto& v : g.output()) collect_shapes(v, model.inferred_shapes);
 }
 
 }  // namespace palsim::frontend::onnx_import

@@ -1,8 +1,9 @@
 #pragma once
 // An ONNX file as palsim reads it: parsed with ONNX's own protobuf classes
 // (Debian's libonnx), its opset checked against the operators this ONNX
-// release defines, and ONNX's shape inference run over it so that every
-// tensor it can resolve carries its shape.
+// release defines, checked by ONNX's checker, and (once palsim has read the
+// graph) ONNX's shape inference run over it so that every tensor it can
+// resolve carries its shape.
 #include <map>
 #include <string>
 #include <vector>
@@ -24,15 +25,21 @@ struct OnnxModel {
   onnx::ModelProto proto;
   // The shapes ONNX's shape inference resolved (graph inputs, outputs and
   // value_info): per tensor name, every dimension; -1 where it is symbolic.
+  // Empty until infer_onnx_shapes().
   std::map<std::string, std::vector<int64_t>> inferred_shapes;
 };
 
-// Reads and checks `path`. Throws InputError naming the file: missing,
-// not an ONNX model (a truncated or corrupt protobuf), an opset outside
+// Reads and checks `bytes` (`path` names them in messages). Throws
+// InputError naming the file: not an ONNX model (a truncated or corrupt
+// protobuf, or one ONNX's checker refuses), an opset outside
 // kMinOpset..kMaxOpset, or tensors stored outside the file.
-OnnxModel load_onnx_model(const std::string& path);
-// The same from bytes already read (`path` names them in messages).
 OnnxModel parse_onnx_model(const std::string& bytes, const std::string& path);
+
+// Runs ONNX's shape inference and fills inferred_shapes. Only for a graph
+// palsim has read: libonnx 1.12's inference trusts well-formed nodes (a
+// rank-2 input to a Conv makes it dereference null, a fuzzer finding), and
+// palsim's reading checks every node's ranks and attributes first.
+void infer_onnx_shapes(OnnxModel& model);
 
 // Whether `path` names an ONNX file (by its extension, case-insensitive).
 bool is_onnx_path(const std::string& path);
