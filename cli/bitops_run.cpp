@@ -52,8 +52,11 @@ BitopsOutcome bitops_run(const BitopsOptions& o, const po::variables_map& vm) {
                            {"op", l.op},
                            {"macs", l.macs},
                            {"slice_products", l.slice_products},
-                           {"bitops", static_cast<double>(l.macs) * r.w_bits * r.a_bits / 1e9}});
+                           {"w_bits", l.quant.quantized() ? l.quant.w_bits : r.w_bits},
+                           {"a_bits", l.quant.quantized() ? l.quant.a_bits : r.a_bits},
+                           {"bitops", l.bitops_g(r.w_bits, r.a_bits)}});
   }
+  if (r.mixed_precision()) j["layer_bitops"] = r.layer_bitops_g();
   return out;
 }
 

@@ -38,10 +38,16 @@ int run_bitops(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (per_layer) {
-    fmt::print("{:<28} {:<15} {:>15} {:>12}\n", "layer", "op", "MACs", "BitOps (G)");
-    for (const auto& l : out.record["layers"]) {
-      fmt::print("{:<28} {:<15} {:>15} {:>12.4f}\n", l["name"].get<std::string>(),
-                 l["op"].get<std::string>(), l["macs"].get<int64_t>(), l["bitops"].get<double>());
+    fmt::print("{:<28} {:<15} {:>15} {:>9} {:>12}\n", "layer", "op", "MACs", "w x a", "BitOps (G)");
+    for (const auto& l : r.layers) {
+      // The layer's own widths, or the network's (full-precision ends and
+      // layers without weights count at the network's, as the rule does).
+      const std::string widths =
+          l.quant.quantized() ? fmt::format("{}{} x {}", l.quant.w_bits,
+                                            l.quant.weights_signed() ? "s" : "u", l.quant.a_bits)
+                              : fmt::format("({} x {})", r.w_bits, r.a_bits);
+      fmt::print("{:<28} {:<15} {:>15} {:>9} {:>12.4f}\n", l.name, l.op, l.macs, widths,
+                 l.bitops_g(r.w_bits, r.a_bits));
     }
     fmt::print("\n");
   }
@@ -50,6 +56,10 @@ int run_bitops(const std::vector<std::string>& args) {
              r.macs_g_rounded);
   fmt::print("BitOps   {} x {} x {:.3f}G = {:.2f}G\n", r.w_bits, r.a_bits, r.macs_g_rounded,
              r.bitops_g);
+  if (r.mixed_precision()) {
+    fmt::print("mixed    {:.2f}G with each quantized layer at its own widths (--per-layer)\n",
+               r.layer_bitops_g());
+  }
   return kExitOk;
 }
 

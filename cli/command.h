@@ -21,6 +21,7 @@ const std::vector<Command>& commands();
 
 int run_bitops(const std::vector<std::string>& args);
 int run_network(const std::vector<std::string>& args);
+int run_import(const std::vector<std::string>& args);
 int run_compile(const std::vector<std::string>& args);
 int run_disasm(const std::vector<std::string>& args);
 int run_simulate(const std::vector<std::string>& args);

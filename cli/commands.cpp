@@ -6,6 +6,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       {"bitops", "BitOps of a network in a given form (docs/method.md section 4)", run_bitops},
       {"network", "write a built-in network, in a given form, as a YAML network file", run_network},
+      {"import", "read an ONNX or QONNX model: show its layers' precision, write it as YAML",
+       run_import},
       {"compile", "map a network onto an accelerator and write its instruction stream",
        run_compile},
       {"disasm", "print the readable listing of a compiled program", run_disasm},

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "frontend/onnx/onnx_import.h"
 #include "frontend/util/error.h"
 
 namespace palsim::cli {
@@ -15,9 +16,11 @@ void NetworkOptions::add_to(po::options_description& desc) {
   po::options_description net("Network and form");
   net.add_options()(
       "network", po::value(&network),
-      "NETWORK: built-in name (resnet18, resnet34, plain18, shufflenetv2) or a YAML network file")(
+      "NETWORK: built-in name (resnet18, resnet34, plain18, shufflenetv2), a YAML network file or "
+      "an ONNX model (.onnx)")(
       "method", po::value(&method)->default_value("fp"),
-      "form of a built-in network: fp, lsq, ewgs, bitdecomposed, palquant")(
+      "form of a built-in network (or of a float ONNX model's body): fp, lsq, ewgs, "
+      "bitdecomposed, palquant (built-ins only)")(
       "abits", po::value(&abits)->default_value(4),
       "activation bits (lsq, ewgs, bitdecomposed), 2..8")(
       "wbits", po::value(&wbits)->default_value(4), "weight bits (lsq, ewgs, bitdecomposed), 2..8")(
@@ -51,7 +54,10 @@ void NetworkOptions::add_to(po::options_description& desc) {
       "width", po::value(&width),
       "shufflenetv2: width multiplier 0.5, 1.0, 1.5 or 2.0 (default 1.0)")(
       "cyclic-groups", po::value(&cyclic_groups),
-      "shufflenetv2: add a cyclic shuffle module with this many groups before stages 3 and 4");
+      "shufflenetv2: add a cyclic shuffle module with this many groups before stages 3 and 4")(
+      "role", po::value(&roles)->composing(),
+      "ONNX model: NAME=stem|classifier|body overrides the inferred role of layer NAME "
+      "(repeatable; palsim import lists the names)");
   desc.add(net);
 }
 
@@ -70,14 +76,14 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
   if (network.empty()) throw UsageError("missing NETWORK");
   if (!is_builtin_network(network)) {
     // A network file carries its own form: the options that build one are misused.
-    const bool looks_like_file =
-        network.find('/') != std::string::npos ||
-        (network.size() > 5 && network.substr(network.size() - 5) == ".yaml");
-    if (!looks_like_file && !std::filesystem::exists(network)) {
-      throw UsageError(fmt::format(
-          "NETWORK: unknown network '{}' (built-in: {}; or a path to a .yaml network file)",
-          network, fmt::join(builtin_networks(), ", ")));
+    if (!looks_like_network_file(network) && !std::filesystem::exists(network)) {
+      throw UsageError(
+          fmt::format("NETWORK: unknown network '{}' (built-in: {}; or a path to a "
+                      ".yaml network file or an .onnx model)",
+                      network, fmt::join(builtin_networks(), ", ")));
     }
+    // A float ONNX model takes the form of a built-in's body; its shapes are its own.
+    const bool onnx = is_onnx_network(network);
     for (const char* o : {"method",
                           "abits",
                           "wbits",
@@ -98,16 +104,23 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
                           "projections",
                           "width",
                           "cyclic-groups"}) {
+      const std::string opt = o;
+      const bool form = opt == "method" || opt == "abits" || opt == "wbits" ||
+                        opt == "slice-bits" || opt == "quantizer";
+      if (onnx && form) continue;
       if (vm.count(o) && !vm[o].defaulted()) {
         throw UsageError(
             fmt::format("--{} applies to built-in networks only; the network file '{}' carries its "
-                        "own quantization and shapes",
-                        o, network));
+                        "own {}",
+                        o, network, onnx ? "shapes" : "quantization and shapes"));
       }
     }
   }
+  if (!roles.empty() && !is_onnx_network(network))
+    throw UsageError("--role applies to ONNX models (.onnx)");
   NetworkRequest r;
   r.network = network;
+  for (const std::string& role : roles) r.roles.push_back(parse_role_override(role));
   const char* method_opts[] = {"method",     "abits",           "wbits",
                                "slice-bits", "quantizer",       "B",
                                "G",          "channel-shuffle", "permute-direction"};

@@ -32,9 +32,10 @@ struct NetworkOptions {
   int input_size = 0, input_channels = 0, classes = 0, base_width = 0;
   std::string stem;
   std::string blocks;
-  std::string projections;  // plain18
-  double width = 1.0;       // shufflenetv2
-  int cyclic_groups = 0;    // shufflenetv2
+  std::string projections;         // plain18
+  double width = 1.0;              // shufflenetv2
+  int cyclic_groups = 0;           // shufflenetv2
+  std::vector<std::string> roles;  // ONNX: NAME=ROLE
 
   void add_to(po::options_description& desc);
   // Builds the request; `vm` tells which options were given.

@@ -42,7 +42,7 @@ const std::shared_ptr<const OverrideSet>& no_overrides() {
 }
 
 bool SweepPoint::builtin_network() const {
-  return model.empty() && frontend::is_builtin_network(network);
+  return model.empty() && frontend::network_takes_method(network);
 }
 
 frontend::NetworkRequest SweepPoint::request() const {
@@ -92,7 +92,8 @@ std::string point_key(const SweepPoint& p, const frontend::HwConfig& hw) {
   // re-exported model is a new point.
   if (!p.model.empty()) j["model_hash"] = model_file_hash(p.model);
   // A network file likewise: an edited file is a new point.
-  if (p.model.empty() && !p.builtin_network()) j["network_file_hash"] = model_file_hash(p.network);
+  if (p.model.empty() && !frontend::is_builtin_network(p.network))
+    j["network_file_hash"] = model_file_hash(p.network);
   j["simulator_version"] = simulator_version();
   return fnv1a64_hex(j.dump(), kFnv1aLegacyBasis);
 }
@@ -153,6 +154,12 @@ std::string network_path(const std::string& file, const fs::path& dir, const YAM
     fail_at(file, n, key,
             fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep: {}",
                         name, fmt::join(frontend::builtin_networks(), ", "), why));
+  }
+  // An ONNX model is read now: whether methods apply to it depends on it.
+  try {
+    frontend::network_takes_method(p.string());
+  } catch (const InputError& e) {
+    fail_at(file, n, key, e.what());
   }
   return p.string();
 }
@@ -389,7 +396,7 @@ SweepSpec load_sweep(const std::string& path) {
   std::vector<std::string> file_networks;
   bool any_builtin = false;
   for (const auto& [net, shape] : networks) {
-    if (frontend::is_builtin_network(net))
+    if (frontend::network_takes_method(net))
       any_builtin = true;
     else
       file_networks.push_back(net);
@@ -412,7 +419,7 @@ SweepSpec load_sweep(const std::string& path) {
   // The method list each network is crossed with: one unused entry for a file.
   const std::vector<frontend::MethodOptions> file_method = {frontend::MethodOptions{}};
   auto methods_of = [&](const std::string& net) -> const std::vector<frontend::MethodOptions>& {
-    return frontend::is_builtin_network(net) ? method_list : file_method;
+    return frontend::network_takes_method(net) ? method_list : file_method;
   };
   // Trained models: (resolved path, label, network name).
   struct ModelEntry {
@@ -700,7 +707,7 @@ SweepSpec load_sweep(const std::string& path) {
       if (!e["network"] || !e["hardware"]) fail_at(path, e, ip, "needs network and hardware");
       p.network = network_path(path, dir, e["network"], ip + ".network",
                                string_value(path, e["network"], ip + ".network"));
-      const bool builtin = frontend::is_builtin_network(p.network);
+      const bool builtin = frontend::network_takes_method(p.network);
       if (builtin && !e["method"]) fail_at(path, e, ip, "a built-in network needs a method");
       if (!builtin && e["method"])
         fail_at(path, e["method"], ip + ".method",

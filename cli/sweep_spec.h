@@ -68,8 +68,9 @@ struct SweepPoint {
   std::string model;
   std::string model_label;
 
-  // A built-in network built in the form `method`; otherwise a network file
-  // (its own quantization: `method` is unused) or a trained model.
+  // A network built in the form `method` (a built-in or a float ONNX model);
+  // otherwise a network file with its own quantization (YAML, QDQ or QONNX:
+  // `method` is unused) or a trained model.
   bool builtin_network() const;
   // What builds the point's network (built-in name or file, form, shape).
   frontend::NetworkRequest request() const;

@@ -71,6 +71,28 @@ double round_decimal(double value, int decimals) {
   return negative ? -rounded : rounded;
 }
 
+double LayerMacs::bitops_g(int network_w_bits, int network_a_bits) const {
+  const int w = quant.quantized() ? quant.w_bits : network_w_bits;
+  const int a = quant.quantized() ? quant.a_bits : network_a_bits;
+  return static_cast<double>(macs) * w * a / 1e9;
+}
+
+bool BitOpsReport::mixed_precision() const {
+  const QuantSpec* first = nullptr;
+  for (const auto& l : layers) {
+    if (!l.quant.quantized()) continue;
+    if (first && (first->w_bits != l.quant.w_bits || first->a_bits != l.quant.a_bits)) return true;
+    if (!first) first = &l.quant;
+  }
+  return false;
+}
+
+double BitOpsReport::layer_bitops_g() const {
+  double sum = 0;
+  for (const auto& l : layers) sum += l.bitops_g(w_bits, a_bits);
+  return sum;
+}
+
 BitOpsReport count_bitops(const Network& net, int w_bits, int a_bits) {
   BitOpsReport r;
   r.w_bits = w_bits;
@@ -79,10 +101,11 @@ BitOpsReport count_bitops(const Network& net, int w_bits, int a_bits) {
     const int64_t m = layer_macs(net, i);
     if (m == 0) continue;
     const Layer& l = net.layer(i);
-    LayerMacs lm{l.name, l.op(), m, m};
+    LayerMacs lm{l.name, l.op(), m, m, QuantSpec{}};
     const QuantSpec* q = l.is<ConvAttrs>() ? &l.as<ConvAttrs>().quant
                          : l.is<FcAttrs>() ? &l.as<FcAttrs>().quant
                                            : nullptr;
+    if (q) lm.quant = *q;
     if (q && q->quantized() && q->slice_bits > 0) {
       const int sa = (q->a_bits + q->slice_bits - 1) / q->slice_bits;
       const int sw = (q->w_bits + q->slice_bits - 1) / q->slice_bits;

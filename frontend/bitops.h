@@ -17,6 +17,11 @@ struct LayerMacs {
   // 2-bit (slice) multiplies the layer needs when its operands are split into
   // slices (bit-decomposed layers); equals macs otherwise.
   int64_t slice_products = 0;
+  // The layer's own quantization (convs and FCs; none for the others).
+  QuantSpec quant;
+  // The layer's BitOps in units of 1e9: its MACs times its own widths when
+  // quantized (a mixed-precision network), the network's b_w x b_a otherwise.
+  double bitops_g(int network_w_bits, int network_a_bits) const;
 };
 
 struct BitOpsReport {
@@ -26,6 +31,10 @@ struct BitOpsReport {
   double macs_g_rounded = 0;      // round(macs / 1e9, 3)
   double bitops_g = 0;            // macs_g_rounded * w_bits * a_bits, as printed (2 decimals)
   std::vector<LayerMacs> layers;  // every layer with a nonzero count
+  // Whether the quantized layers have more than one (w_bits, a_bits) pair.
+  bool mixed_precision() const;
+  // Sum of the layers' bitops_g (unrounded).
+  double layer_bitops_g() const;
 };
 
 // thop's count for one layer (0 for ReLU, max pool, additions, shuffles, flatten).

@@ -54,16 +54,24 @@ void check_pool_args(const IntTensor& input, int kernel, int stride, int pad, co
 
 }  // namespace
 
-int conv_output_size(int input, int kernel, int stride, int pad) {
-  require(input >= 0 && kernel >= 1 && stride >= 1 && pad >= 0, "conv_output_size: bad argument");
-  require(input + 2 * pad >= kernel, "conv_output_size: kernel larger than the padded input");
-  return (input + 2 * pad - kernel) / stride + 1;
+int dilated_extent(int kernel, int dilation) {
+  require(kernel >= 1 && dilation >= 1, "dilated_extent: kernel and dilation must be positive");
+  return (kernel - 1) * dilation + 1;
+}
+
+int conv_output_size(int input, int kernel, int stride, int pad, int dilation) {
+  require(input >= 0 && kernel >= 1 && stride >= 1 && pad >= 0 && dilation >= 1,
+          "conv_output_size: bad argument");
+  const int extent = dilated_extent(kernel, dilation);
+  require(input + 2 * pad >= extent, "conv_output_size: kernel larger than the padded input");
+  return (input + 2 * pad - extent) / stride + 1;
 }
 
 AccTensor conv2d(const IntTensor& input, const IntTensor& weight, const Conv2dParams& p) {
   require(p.groups >= 1, "conv2d: groups must be positive");
   require(p.stride_h >= 1 && p.stride_w >= 1, "conv2d: stride must be positive");
   require(p.pad_h >= 0 && p.pad_w >= 0, "conv2d: padding must be non-negative");
+  require(p.dilation_h >= 1 && p.dilation_w >= 1, "conv2d: dilation must be positive");
   require(weight.n() >= 1 && weight.c() >= 1 && weight.h() >= 1 && weight.w() >= 1,
           "conv2d: empty weight");
   require(input.c() == p.groups * weight.c(),
@@ -71,8 +79,8 @@ AccTensor conv2d(const IntTensor& input, const IntTensor& weight, const Conv2dPa
   require(weight.n() % p.groups == 0, "conv2d: output channels not a multiple of groups");
 
   const int kh = weight.h(), kw = weight.w();
-  const int out_h = conv_output_size(input.h(), kh, p.stride_h, p.pad_h);
-  const int out_w = conv_output_size(input.w(), kw, p.stride_w, p.pad_w);
+  const int out_h = conv_output_size(input.h(), kh, p.stride_h, p.pad_h, p.dilation_h);
+  const int out_w = conv_output_size(input.w(), kw, p.stride_w, p.pad_w, p.dilation_w);
   const int cin_g = weight.c();
   const int cout_g = weight.n() / p.groups;
   const int64_t reduction = static_cast<int64_t>(cin_g) * kh * kw;
@@ -97,12 +105,14 @@ AccTensor conv2d(const IntTensor& input, const IntTensor& weight, const Conv2dPa
         const int32_t* in_plane = input.data() + input.index(n, g * cin_g + c, 0, 0);
         for (int ky = 0; ky < kh; ++ky) {
           int oy_lo, oy_hi;
-          valid_range(out_h, p.stride_h, ky - p.pad_h, in_h, &oy_lo, &oy_hi);
+          const int y0 = ky * p.dilation_h - p.pad_h;
+          valid_range(out_h, p.stride_h, y0, in_h, &oy_lo, &oy_hi);
           for (int kx = 0; kx < kw; ++kx) {
             const int64_t wv = weight.at(o, c, ky, kx);
             if (wv == 0) continue;
             int ox_lo, ox_hi;
-            valid_range(out_w, p.stride_w, kx - p.pad_w, in_w, &ox_lo, &ox_hi);
+            const int x0 = kx * p.dilation_w - p.pad_w;
+            valid_range(out_w, p.stride_w, x0, in_w, &ox_lo, &ox_hi);
             const int64_t pad_product = pad_value * wv;
             for (int oy = 0; oy < out_h; ++oy) {
               int64_t* out_row = out.data() + out.index(n, o, oy, 0);
@@ -112,13 +122,12 @@ AccTensor conv2d(const IntTensor& input, const IntTensor& weight, const Conv2dPa
                 }
                 continue;
               }
-              const int iy = oy * p.stride_h + ky - p.pad_h;
+              const int iy = oy * p.stride_h + y0;
               const int32_t* in_row = in_plane + static_cast<size_t>(iy) * in_w;
               if (pad_product != 0) {
                 for (int ox = 0; ox < ox_lo; ++ox) out_row[ox] += pad_product;
                 for (int ox = ox_hi; ox < out_w; ++ox) out_row[ox] += pad_product;
               }
-              const int x0 = kx - p.pad_w;
               if (p.stride_w == 1) {
                 for (int ox = ox_lo; ox < ox_hi; ++ox) out_row[ox] += wv * in_row[ox + x0];
               } else {

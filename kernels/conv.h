@@ -13,15 +13,21 @@ struct Conv2dParams {
   int pad_h = 0;
   int pad_w = 0;
   int groups = 1;
+  // Spacing of the kernel taps over the input (atrous convolution); 1: dense.
+  int dilation_h = 1;
+  int dilation_w = 1;
   // Value of padded input positions (the zero point of the input encoding;
   // 0 for every encoding palsim uses today).
   int32_t pad_value = 0;
 };
 
-int conv_output_size(int input, int kernel, int stride, int pad);
+// A kernel of `kernel` taps `dilation` apart spans (kernel - 1) * dilation + 1
+// input positions.
+int dilated_extent(int kernel, int dilation);
+int conv_output_size(int input, int kernel, int stride, int pad, int dilation = 1);
 
 // out[n][o][y][x] = sum over c in o's group, ky, kx of
-//   in[n][g*Cg + c][y*s - p + ky][x*s - p + kx] * w[o][c][ky][kx]
+//   in[n][g*Cg + c][y*s - p + ky*d][x*s - p + kx*d] * w[o][c][ky][kx]
 // with in channels = groups * w.c(), out channels = w.n() (a multiple of groups).
 // Throws std::invalid_argument on inconsistent shapes, std::overflow_error if
 // max|in| * max|w| * (w.c() * kh * kw) could exceed the 64-bit accumulator

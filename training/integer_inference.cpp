@@ -48,6 +48,8 @@ IntegerPrediction IntegerInference::run(const uint8_t* pixels) {
   cp.stride_w = fc.sw;
   cp.pad_h = fc.ph;
   cp.pad_w = fc.pw;
+  cp.dilation_h = fc.dh;
+  cp.dilation_w = fc.dw;
   cp.groups = fc.groups;
   const kernels::AccTensor acc = kernels::conv2d(p.tensors.at(fc.input), w, cp);
   if (acc.size() != file_.logit_scale.size()) {

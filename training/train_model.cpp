@@ -457,7 +457,8 @@ torch::Tensor TrainModel::forward(const torch::Tensor& images, bool training) {
         if (o.fc && whole_input) {
           return torch::linear(x.flatten(1), weight.flatten(1), b).unsqueeze(2).unsqueeze(3);
         }
-        return torch::conv2d(x, weight, b, {op.sh, op.sw}, {op.ph, op.pw}, {1, 1}, op.groups);
+        return torch::conv2d(x, weight, b, {op.sh, op.sw}, {op.ph, op.pw}, {op.dh, op.dw},
+                             op.groups);
       };
       if (o.alpha) {
         if (init_pass_) {
@@ -467,7 +468,7 @@ torch::Tensor TrainModel::forward(const torch::Tensor& images, bool training) {
           torch::Tensor raw = in.raw.defined() ? in.raw : in.deq;
           if (s.rotate_index.defined()) raw = raw.index_select(1, s.rotate_index);
           const torch::Tensor ref = torch::conv2d(raw, s.weight, s.bias, {op.sh, op.sw},
-                                                  {op.ph, op.pw}, {1, 1}, op.groups);
+                                                  {op.ph, op.pw}, {op.dh, op.dw}, op.groups);
           const double num = ref.abs().mean().item<double>();
           const double den = apply(w, bias).abs().mean().item<double>();
           s.alpha.fill_(den > 0 ? num / den : 1.0);

@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "frontend/builders/resnet.h"
 #include "frontend/builders/shufflenet.h"
 #include "frontend/ir/network_yaml.h"
+#include "frontend/onnx/onnx_import.h"
+#include "frontend/onnx/onnx_model.h"
 #include "frontend/util/error.h"
 
 namespace palsim::frontend {
@@ -20,6 +24,32 @@ const std::vector<std::string>& builtin_networks() {
 bool is_builtin_network(const std::string& name) {
   const auto& n = builtin_networks();
   return std::find(n.begin(), n.end(), name) != n.end();
+}
+
+bool is_onnx_network(const std::string& name) {
+  return onnx_import::is_onnx_path(name);
+}
+
+bool looks_like_network_file(const std::string& name) {
+  return name.find('/') != std::string::npos ||
+         (name.size() > 5 && name.substr(name.size() - 5) == ".yaml") || is_onnx_network(name);
+}
+
+bool network_takes_method(const std::string& name) {
+  if (is_builtin_network(name)) return true;
+  if (!is_onnx_network(name)) return false;
+  // Sweeps ask for every point, from worker threads.
+  static std::mutex mutex;
+  static std::map<std::string, bool> float_models;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = float_models.find(name);
+    if (it != float_models.end()) return it->second;
+  }
+  const bool is_float = import_onnx(name, OnnxImportOptions{}).quantization == "float";
+  std::lock_guard<std::mutex> lock(mutex);
+  float_models[name] = is_float;
+  return is_float;
 }
 
 namespace {
@@ -77,17 +107,30 @@ Network build_builtin(const NetworkRequest& r) {
 }  // namespace
 
 Network resolve_network(const NetworkRequest& r) {
+  if (!is_onnx_network(r.network) && !r.roles.empty())
+    throw InputError("--role applies to ONNX models (a network file or built-in sets its roles)");
   if (is_builtin_network(r.network)) return build_builtin(r);
-  const bool looks_like_file =
-      r.network.find('/') != std::string::npos ||
-      (r.network.size() > 5 && r.network.substr(r.network.size() - 5) == ".yaml");
-  if (!looks_like_file && !std::filesystem::exists(r.network)) {
-    throw InputError(fmt::format(
-        "NETWORK: unknown network '{}' (built-in: {}; or a path to a .yaml network file)",
-        r.network, fmt::join(builtin_networks(), ", ")));
+  if (!looks_like_network_file(r.network) && !std::filesystem::exists(r.network)) {
+    throw InputError(
+        fmt::format("NETWORK: unknown network '{}' (built-in: {}; or a path to a "
+                    ".yaml network file or an .onnx model)",
+                    r.network, fmt::join(builtin_networks(), ", ")));
   }
-  if (r.method_given || r.input_size || r.classes || r.base_width || r.stem || r.blocks ||
-      r.input_channels || r.projections || r.width || r.cyclic_groups) {
+  const bool shaped = r.input_size || r.classes || r.base_width || r.stem || r.blocks ||
+                      r.input_channels || r.projections || r.width || r.cyclic_groups;
+  if (is_onnx_network(r.network)) {
+    if (shaped) {
+      throw InputError(fmt::format(
+          "the builder options apply to built-in networks; the ONNX model '{}' has its own shapes",
+          r.network));
+    }
+    OnnxImportOptions o;
+    o.method = r.method;
+    o.method_given = r.method_given;
+    o.roles = r.roles;
+    return import_onnx(r.network, o).network;
+  }
+  if (r.method_given || shaped) {
     throw InputError(
         fmt::format("--method and the builder options apply to built-in networks; the network file "
                     "'{}' carries its own "

@@ -33,10 +33,11 @@ std::string to_string(LayerRole r) {
 }
 
 const std::vector<std::string>& op_names() {
-  static const std::vector<std::string> names = {
-      "input",          "conv",  "batchnorm",       "relu",           "maxpool", "avgpool",
-      "global_avgpool", "add",   "channel_shuffle", "cyclic_permute", "fc",      "flatten",
-      "split",          "concat"};
+  static const std::vector<std::string> names = {"input",          "conv",    "batchnorm",
+                                                 "relu",           "maxpool", "avgpool",
+                                                 "global_avgpool", "add",     "channel_shuffle",
+                                                 "cyclic_permute", "fc",      "flatten",
+                                                 "split",          "concat",  "clip"};
   return names;
 }
 

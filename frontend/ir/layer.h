@@ -55,12 +55,21 @@ struct ConvAttrs {
   int kernel_h = 1, kernel_w = 1;
   int stride_h = 1, stride_w = 1;
   int pad_h = 0, pad_w = 0;
+  // Taps `dilation` input positions apart (atrous convolution); 1: dense.
+  int dilation_h = 1, dilation_w = 1;
   int groups = 1;
   bool bias = false;
   QuantSpec quant;
 };
 struct BatchNormAttrs {};
 struct ReluAttrs {};
+// Clamps to [min, max] (ReLU6 is clip 0..6). On the accelerator's unsigned
+// activations the lower bound must be 0 (a ReLU); the upper bound is where the
+// next tensor's quantizer saturates, so the integer datapath needs no extra step.
+struct ClipAttrs {
+  double min = 0;
+  double max = 6;
+};
 struct MaxPoolAttrs {
   int kernel = 2, stride = 2, pad = 0;
 };
@@ -94,9 +103,10 @@ struct SplitAttrs {
 // The inputs joined along channels, in input order (same height and width).
 struct ConcatAttrs {};
 
-using LayerAttrs = std::variant<InputAttrs, ConvAttrs, BatchNormAttrs, ReluAttrs, MaxPoolAttrs,
-                                AvgPoolAttrs, GlobalAvgPoolAttrs, AddAttrs, ChannelShuffleAttrs,
-                                CyclicPermuteAttrs, FcAttrs, FlattenAttrs, SplitAttrs, ConcatAttrs>;
+using LayerAttrs =
+    std::variant<InputAttrs, ConvAttrs, BatchNormAttrs, ReluAttrs, MaxPoolAttrs, AvgPoolAttrs,
+                 GlobalAvgPoolAttrs, AddAttrs, ChannelShuffleAttrs, CyclicPermuteAttrs, FcAttrs,
+                 FlattenAttrs, SplitAttrs, ConcatAttrs, ClipAttrs>;
 
 // The op names used in YAML and reports, in LayerAttrs order.
 const std::vector<std::string>& op_names();

@@ -65,13 +65,17 @@ void expect_inputs(const Layer& l, size_t n) {
   }
 }
 
-int window_output(const Layer& l, int in, int kernel, int stride, int pad, const char* axis) {
-  if (kernel <= 0 || stride <= 0 || pad < 0)
-    shape_error(l, "kernel and stride must be positive, padding >= 0");
-  const int span = in + 2 * pad - kernel;
+int window_output(const Layer& l, int in, int kernel, int stride, int pad, const char* axis,
+                  int dilation = 1) {
+  if (kernel <= 0 || stride <= 0 || pad < 0 || dilation <= 0)
+    shape_error(l, "kernel, stride and dilation must be positive, padding >= 0");
+  const int extent = (kernel - 1) * dilation + 1;
+  const int span = in + 2 * pad - extent;
   if (span < 0) {
+    const std::string taps = dilation == 1 ? fmt::format("{}", kernel)
+                                           : fmt::format("{} (dilation {})", kernel, dilation);
     shape_error(
-        l, fmt::format("kernel {} does not fit the {} {} with padding {}", kernel, axis, in, pad));
+        l, fmt::format("kernel {} does not fit the {} {} with padding {}", taps, axis, in, pad));
   }
   return span / stride + 1;
 }
@@ -112,11 +116,17 @@ void Network::infer_shapes() {
                                    a.out_channels));
       }
       check_quant(l, a.quant);
-      l.out =
-          Shape{a.out_channels, window_output(l, in.h, a.kernel_h, a.stride_h, a.pad_h, "height"),
-                window_output(l, in.w, a.kernel_w, a.stride_w, a.pad_w, "width")};
+      l.out = Shape{a.out_channels,
+                    window_output(l, in.h, a.kernel_h, a.stride_h, a.pad_h, "height", a.dilation_h),
+                    window_output(l, in.w, a.kernel_w, a.stride_w, a.pad_w, "width", a.dilation_w)};
     } else if (l.is<BatchNormAttrs>() || l.is<ReluAttrs>()) {
       expect_inputs(l, 1);
+      l.out = in_shape(0);
+    } else if (l.is<ClipAttrs>()) {
+      expect_inputs(l, 1);
+      const auto& a = l.as<ClipAttrs>();
+      if (!(a.min < a.max))
+        shape_error(l, fmt::format("min {} must be below max {}", a.min, a.max));
       l.out = in_shape(0);
     } else if (l.is<MaxPoolAttrs>()) {
       expect_inputs(l, 1);

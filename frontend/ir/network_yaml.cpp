@@ -59,6 +59,7 @@ LayerAttrs read_attrs(YamlMap& m, const std::string& op) {
     read_pair(m, "kernel", a.kernel_h, a.kernel_w, 1);
     read_pair(m, "stride", a.stride_h, a.stride_w, 1);
     read_pair(m, "padding", a.pad_h, a.pad_w, 0);
+    read_pair(m, "dilation", a.dilation_h, a.dilation_w, 1);
     m.read_optional("groups", a.groups, 1, 1 << 20);
     m.read_optional("bias", a.bias);
     a.quant = read_quant(m);
@@ -66,6 +67,12 @@ LayerAttrs read_attrs(YamlMap& m, const std::string& op) {
   }
   if (op == "batchnorm") return BatchNormAttrs{};
   if (op == "relu") return ReluAttrs{};
+  if (op == "clip") {
+    ClipAttrs a;
+    m.read("min", a.min);
+    m.read("max", a.max);
+    return a;
+  }
   if (op == "maxpool" || op == "avgpool") {
     int kernel = 2, stride = -1, pad = 0;
     m.read("kernel", kernel, 1, 1 << 16);
@@ -226,6 +233,8 @@ std::string network_to_yaml(const Network& net) {
       emit_pair(out, "kernel", a.kernel_h, a.kernel_w);
       emit_pair(out, "stride", a.stride_h, a.stride_w);
       emit_pair(out, "padding", a.pad_h, a.pad_w);
+      if (a.dilation_h != 1 || a.dilation_w != 1)
+        emit_pair(out, "dilation", a.dilation_h, a.dilation_w);
       out << YAML::Key << "groups" << YAML::Value << a.groups;
       out << YAML::Key << "bias" << YAML::Value << a.bias;
       emit_quant(out, a.quant);
@@ -244,6 +253,9 @@ std::string network_to_yaml(const Network& net) {
       const auto& a = l.as<CyclicPermuteAttrs>();
       out << YAML::Key << "groups" << YAML::Value << a.groups;
       out << YAML::Key << "direction" << YAML::Value << (a.direction > 0 ? "paper" : "reference");
+    } else if (l.is<ClipAttrs>()) {
+      out << YAML::Key << "min" << YAML::Value << l.as<ClipAttrs>().min;
+      out << YAML::Key << "max" << YAML::Value << l.as<ClipAttrs>().max;
     } else if (l.is<SplitAttrs>()) {
       out << YAML::Key << "offset" << YAML::Value << l.as<SplitAttrs>().offset;
       out << YAML::Key << "channels" << YAML::Value << l.as<SplitAttrs>().channels;

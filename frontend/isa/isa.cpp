@@ -13,25 +13,63 @@ namespace {
 constexpr int kOpcodeLo = 58;
 constexpr int kOpcodeWidth = 6;
 
-const char* const kRegNames[] = {"IN_ADDR",        "IN_C",           "IN_H",
-                                 "IN_W",           "IN_BITS",        "W_ADDR",
-                                 "W_BITS",         "W_SIGNED",       "OUT_ADDR",
-                                 "OUT_C",          "OUT_H",          "OUT_W",
-                                 "OUT_BITS",       "RES_ADDR",       "RES_BITS",
-                                 "KERNEL_H",       "KERNEL_W",       "STRIDE_H",
-                                 "STRIDE_W",       "PAD_H",          "PAD_W",
-                                 "GROUPS",         "BATCH",          "A_BITS",
-                                 "MODE_FA",        "MODE_FW",        "MODE_LANES",
-                                 "MODE_OUTPUTS",   "TILE_N",         "TILE_H",
-                                 "TILE_W",         "TILE_M",         "TILE_C",
-                                 "FLAGS",          "OUT_SHUFFLE",    "IN_ROTATE",
-                                 "PSUM_ADDR",      "REGION_BITS",    "GROUP_PACK",
-                                 "IN_C_TOTAL",     "IN_C_OFFSET",    "IN_C_STRIDE",
-                                 "OUT_C_TOTAL",    "OUT_C_OFFSET",   "OUT_C_STRIDE",
-                                 "RES_C_TOTAL",    "RES_C_OFFSET",   "RES_C_STRIDE",
-                                 "IN_BLOCK",       "OUT_BLOCK",      "RES_BLOCK",
-                                 "PSUM_BLOCK",     "IN_GROUP_MAJOR", "OUT_GROUP_MAJOR",
-                                 "RES_GROUP_MAJOR"};
+const char* const kRegNames[] = {"IN_ADDR",
+                                 "IN_C",
+                                 "IN_H",
+                                 "IN_W",
+                                 "IN_BITS",
+                                 "W_ADDR",
+                                 "W_BITS",
+                                 "W_SIGNED",
+                                 "OUT_ADDR",
+                                 "OUT_C",
+                                 "OUT_H",
+                                 "OUT_W",
+                                 "OUT_BITS",
+                                 "RES_ADDR",
+                                 "RES_BITS",
+                                 "KERNEL_H",
+                                 "KERNEL_W",
+                                 "STRIDE_H",
+                                 "STRIDE_W",
+                                 "PAD_H",
+                                 "PAD_W",
+                                 "GROUPS",
+                                 "BATCH",
+                                 "A_BITS",
+                                 "MODE_FA",
+                                 "MODE_FW",
+                                 "MODE_LANES",
+                                 "MODE_OUTPUTS",
+                                 "TILE_N",
+                                 "TILE_H",
+                                 "TILE_W",
+                                 "TILE_M",
+                                 "TILE_C",
+                                 "FLAGS",
+                                 "OUT_SHUFFLE",
+                                 "IN_ROTATE",
+                                 "PSUM_ADDR",
+                                 "REGION_BITS",
+                                 "GROUP_PACK",
+                                 "IN_C_TOTAL",
+                                 "IN_C_OFFSET",
+                                 "IN_C_STRIDE",
+                                 "OUT_C_TOTAL",
+                                 "OUT_C_OFFSET",
+                                 "OUT_C_STRIDE",
+                                 "RES_C_TOTAL",
+                                 "RES_C_OFFSET",
+                                 "RES_C_STRIDE",
+                                 "IN_BLOCK",
+                                 "OUT_BLOCK",
+                                 "RES_BLOCK",
+                                 "PSUM_BLOCK",
+                                 "IN_GROUP_MAJOR",
+                                 "OUT_GROUP_MAJOR",
+                                 "RES_GROUP_MAJOR",
+                                 "DILATION_H",
+                                 "DILATION_W"};
 static_assert(sizeof(kRegNames) / sizeof(kRegNames[0]) == static_cast<size_t>(Reg::kCount),
               "register names");
 
@@ -68,6 +106,17 @@ const OpcodeInfo& opcode_info(Opcode op) {
     if (info.opcode == op) return info;
   }
   throw std::invalid_argument(fmt::format("unknown opcode {}", static_cast<int>(op)));
+}
+
+const std::vector<std::pair<Reg, int64_t>>& layer_reset_registers() {
+  static const std::vector<std::pair<Reg, int64_t>> regs = {
+      {Reg::kInCTotal, 0},      {Reg::kInCOffset, 0},    {Reg::kInCStride, 0},
+      {Reg::kOutCTotal, 0},     {Reg::kOutCOffset, 0},   {Reg::kOutCStride, 0},
+      {Reg::kResCTotal, 0},     {Reg::kResCOffset, 0},   {Reg::kResCStride, 0},
+      {Reg::kInBlock, 0},       {Reg::kOutBlock, 0},     {Reg::kResBlock, 0},
+      {Reg::kPsumBlock, 0},     {Reg::kInGroupMajor, 0}, {Reg::kOutGroupMajor, 0},
+      {Reg::kResGroupMajor, 0}, {Reg::kDilationH, 1},    {Reg::kDilationW, 1}};
+  return regs;
 }
 
 const char* reg_name(Reg r) {

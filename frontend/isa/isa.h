@@ -11,6 +11,7 @@
 // encoder, the decoder, the assembler and the disassembler.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace palsim::isa {
@@ -112,8 +113,14 @@ enum class Reg : uint8_t {
   kInGroupMajor,
   kOutGroupMajor,
   kResGroupMajor,
+  kDilationH,  // kernel taps this many input rows apart; reset to 1 (dense) by LAYER
+  kDilationW,
   kCount  // number of registers
 };
+
+// The registers LAYER resets and their reset values: channel views (0: no
+// view) and dilation (1: dense), so a layer that does not set them reads and
+// writes whole tensors with a dense kernel.
 
 // kFlags bits.
 enum FlagBits : uint32_t {
@@ -140,6 +147,7 @@ struct OpcodeInfo {
 const std::vector<OpcodeInfo>& opcode_table();
 const OpcodeInfo& opcode_info(Opcode op);  // throws std::invalid_argument for an unknown opcode
 const char* reg_name(Reg r);
+const std::vector<std::pair<Reg, int64_t>>& layer_reset_registers();
 const char* dim_name(Dim d);
 const char* layer_kind_name(LayerKind k);
 const char* load_operand_name(LoadOperand o);

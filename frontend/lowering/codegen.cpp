@@ -92,6 +92,9 @@ class Emitter {
     set(Reg::kStrideW, op.sw);
     set(Reg::kPadH, op.ph);
     set(Reg::kPadW, op.pw);
+    // LAYER resets dilation to 1: a dense layer's program has no SETR for it.
+    if (op.dh != 1) set(Reg::kDilationH, op.dh);
+    if (op.dw != 1) set(Reg::kDilationW, op.dw);
     set(Reg::kGroups, op.groups);
     set(Reg::kBatch, plan_.graph.options.batch);
     set(Reg::kABits, op.a_bits);

@@ -55,6 +55,12 @@ uint64_t align_up(uint64_t v, uint64_t a) {
   return (v + a - 1) / a * a;
 }
 
+// A clip from 0 is a ReLU whose upper bound the next tensor's quantizer
+// applies: it saturates at the top of its unsigned range (layer.h).
+bool is_relu(const Layer& l) {
+  return l.is<ReluAttrs>() || (l.is<ClipAttrs>() && l.as<ClipAttrs>().min == 0);
+}
+
 struct Source {
   int tensor = -1;
   int rotate = 0;         // accumulated cyclic group rotation (conv consumers only)
@@ -262,6 +268,10 @@ class Lowerer {
       const int out = output_tensor(i, l.name, l.out);
       add_copy(l.name, {l.name}, l.role, s.tensor, out, l.as<ChannelShuffleAttrs>().groups);
       source_[i] = Source{out, 0};
+    } else if (l.is<ClipAttrs>() && l.as<ClipAttrs>().min != 0) {
+      fail(i, fmt::format("a clip from {} cannot run on the accelerator: its activations are "
+                          "unsigned, so a clip must start at 0 (a ReLU)",
+                          l.as<ClipAttrs>().min));
     } else {
       fail(i,
            "the accelerator runs this layer only fused into a preceding convolution's "
@@ -362,6 +372,8 @@ class Lowerer {
       op.sw = a.stride_w;
       op.ph = a.pad_h;
       op.pw = a.pad_w;
+      op.dh = a.dilation_h;
+      op.dw = a.dilation_w;
       op.groups = a.groups;
       q = a.quant;
     } else {
@@ -411,9 +423,9 @@ class Lowerer {
       const Layer& n = net_.layer(next);
       if (n.is<BatchNormAttrs>() && !bn && !op.relu_before_residual && !added && !shuffle) {
         bn = true;
-      } else if (n.is<ReluAttrs>() && !added && !op.relu_before_residual) {
+      } else if (is_relu(n) && !added && !op.relu_before_residual) {
         op.relu_before_residual = true;
-      } else if (n.is<ReluAttrs>() && added && !op.relu_after_residual) {
+      } else if (is_relu(n) && added && !op.relu_after_residual) {
         op.relu_after_residual = true;
       } else if (n.is<ChannelShuffleAttrs>() && !shuffle && !added) {
         shuffle = true;

@@ -81,6 +81,7 @@ struct HwOp {
   // Geometry (conv / pool windows). FC is a conv whose kernel covers the input.
   Shape in, out;
   int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, groups = 1;
+  int dh = 1, dw = 1;  // conv dilation (pools are dense)
   // Operands as the multipliers see them.
   int a_bits = 8, w_bits = 8;
   bool w_signed = true;

@@ -97,15 +97,19 @@ void check_graph_op(const HwGraph& g, const HwOp& op) {
     if (r.bits < 1 || r.bits > kMaxTensorBits)
       op_error(op, fmt::format("residual has {} bits", r.bits));
   }
-  if (op.kh < 1 || op.kw < 1 || op.sh < 1 || op.sw < 1 || op.ph < 0 || op.pw < 0 || op.groups < 1) {
+  if (op.kh < 1 || op.kw < 1 || op.sh < 1 || op.sw < 1 || op.ph < 0 || op.pw < 0 || op.groups < 1 ||
+      op.dh < 1 || op.dw < 1) {
     op_error(op, "bad window geometry");
   }
-  auto out_size = [&](int in, int k, int s, int p) {
-    return in + 2 * p < k ? -1 : (in + 2 * p - k) / s + 1;
+  if (op.kind != HwOpKind::kConv && (op.dh != 1 || op.dw != 1))
+    op_error(op, "a pool is not dilated");
+  auto out_size = [&](int in, int k, int s, int p, int d) {
+    const int extent = (k - 1) * d + 1;
+    return in + 2 * p < extent ? -1 : (in + 2 * p - extent) / s + 1;
   };
   const bool global = op.kind == HwOpKind::kGlobalAvgPool;
-  const int oh = global ? 1 : out_size(op.in.h, op.kh, op.sh, op.ph);
-  const int ow = global ? 1 : out_size(op.in.w, op.kw, op.sw, op.pw);
+  const int oh = global ? 1 : out_size(op.in.h, op.kh, op.sh, op.ph, op.dh);
+  const int ow = global ? 1 : out_size(op.in.w, op.kw, op.sw, op.pw, op.dw);
   if (oh != op.out.h || ow != op.out.w) {
     op_error(op, fmt::format("output {}x{} does not follow from input {}x{} and the window",
                              op.out.h, op.out.w, op.in.h, op.in.w));
@@ -226,6 +230,8 @@ AccTensor conv_accumulators(const HwOp& op, const IntTensor& weights, const IntT
   cp.stride_w = op.sw;
   cp.pad_h = op.ph;
   cp.pad_w = op.pw;
+  cp.dilation_h = op.dh;
+  cp.dilation_w = op.dw;
   cp.groups = op.groups;
   AccTensor acc =
       op.in_group_rotate != 0

@@ -37,6 +37,8 @@ MappingProblem make_problem(const HwGraph& g, const HwOp& op) {
   p.sw = op.sw;
   p.ph = op.ph;
   p.pw = op.pw;
+  p.dh = op.dh;
+  p.dw = op.dw;
   p.a_bits = op.a_bits;
   p.w_bits = op.w_bits;
   p.in_bits = g.tensors[static_cast<size_t>(op.input)].bits;

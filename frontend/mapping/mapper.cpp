@@ -53,8 +53,9 @@ struct Tiling {
 void input_extents(const MappingProblem& p, LoopDim dim, int64_t tile, int64_t& in_tile,
                    int64_t& in_sum) {
   const bool h = dim == LoopDim::kH;
-  const int s = h ? p.sh : p.sw, k = h ? p.kh : p.kw, pad = h ? p.ph : p.pw,
-            in = h ? p.in_h : p.in_w;
+  // A dilated kernel reads inputs over its whole extent.
+  const int s = h ? p.sh : p.sw, pad = h ? p.ph : p.pw, in = h ? p.in_h : p.in_w;
+  const int k = h ? (p.kh - 1) * p.dh + 1 : (p.kw - 1) * p.dw + 1;
   const int64_t e = loop_extent(p, dim);
   in_tile = 0;
   in_sum = 0;
@@ -93,7 +94,8 @@ Tiling make_tiling(const MappingProblem& p, const Mapping& m) {
         input_extents(p, dim, di.tile, di.in_tile, di.in_sum);
       }
       di.in_full =
-          input_span(0, e, h ? p.sh : p.sw, h ? p.kh : p.kw, h ? p.ph : p.pw, h ? p.in_h : p.in_w);
+          input_span(0, e, h ? p.sh : p.sw, h ? (p.kh - 1) * p.dh + 1 : (p.kw - 1) * p.dw + 1,
+                     h ? p.ph : p.pw, h ? p.in_h : p.in_w);
     }
   }
   return t;

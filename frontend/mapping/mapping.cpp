@@ -33,16 +33,17 @@ int64_t input_span(int64_t o0, int64_t n, int stride, int kernel, int pad, int i
 // The key names every field (mapping caches are keyed by it; a field left
 // out would return a stale mapping). A new field changes the size: add it to
 // the key and to Mapper.ProblemKeyNamesEveryField, then update the size here.
-static_assert(sizeof(MappingProblem) == 104,
+static_assert(sizeof(MappingProblem) == 112,
               "a MappingProblem field was added or removed: update key()");
 
 std::string MappingProblem::key() const {
   return fmt::format(
-      "{}|pk{}r{}|g{}|n{}|c{}>{}|{}x{}>{}x{}|k{}x{}|s{}x{}|p{}x{}|a{}w{}|i{}o{}r{}|u{}|oi{}oo{}|rv{"
+      "{}|pk{}r{}|g{}|n{}|c{}>{}|{}x{}>{}x{}|k{}x{}|s{}x{}|p{}x{}|d{}x{}|a{}w{}|i{}o{}r{}|u{}|oi{}"
+      "oo{}|rv{"
       "}",
       pool, pack, in_rotate, groups, batch, cin_g, cout_g, in_h, in_w, out_h, out_w, kh, kw, sh, sw,
-      ph, pw, a_bits, w_bits, in_bits, out_bits, res_bits, uniform, onchip_input, onchip_output,
-      ibuf_reserved_bits);
+      ph, pw, dh, dw, a_bits, w_bits, in_bits, out_bits, res_bits, uniform, onchip_input,
+      onchip_output, ibuf_reserved_bits);
 }
 
 int Mapping::tile(LoopDim d) const {

@@ -28,6 +28,7 @@ struct MappingProblem {
   int cin_g = 1, cout_g = 1;  // channels per group
   int in_h = 1, in_w = 1, out_h = 1, out_w = 1;
   int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0;
+  int dh = 1, dw = 1;  // dilation: kernel taps this many input positions apart
   int a_bits = 8, w_bits = 8;
   int in_bits = 8;       // input tensor encoding
   int out_bits = 8;      // output tensor encoding

@@ -137,14 +137,8 @@ class Expander {
           op_ = static_cast<int>(in.field("op"));
           run_open_ = false;
           pool_run_.clear();
-          // Channel views and layouts apply to one layer (isa.h).
-          for (Reg r :
-               {Reg::kInCTotal, Reg::kInCOffset, Reg::kInCStride, Reg::kOutCTotal, Reg::kOutCOffset,
-                Reg::kOutCStride, Reg::kResCTotal, Reg::kResCOffset, Reg::kResCStride,
-                Reg::kInBlock, Reg::kOutBlock, Reg::kResBlock, Reg::kPsumBlock, Reg::kInGroupMajor,
-                Reg::kOutGroupMajor, Reg::kResGroupMajor}) {
-            regs_[static_cast<size_t>(r)] = 0;
-          }
+          // Channel views, layouts and dilation apply to one layer (isa.h).
+          for (const auto& [r, v] : isa::layer_reset_registers()) regs_[static_cast<size_t>(r)] = v;
           // Operands are loaded again for every layer.
           input_job_ = weight_job_ = residual_job_ = kNone;
           break;
@@ -215,6 +209,10 @@ class Expander {
     }
     need(Reg::kPadH, 0, kMaxExtent);
     need(Reg::kPadW, 0, kMaxExtent);
+    need(Reg::kDilationH, 1, kMaxExtent);
+    need(Reg::kDilationW, 1, kMaxExtent);
+    if (pool() && (reg(Reg::kDilationH) != 1 || reg(Reg::kDilationW) != 1))
+      bad(pc, "a pool or copy is not dilated");
     need(Reg::kInBits, 1, 30);
     need(Reg::kOutBits, 1, 30);
     if (flags() & isa::kFlagResidual) need(Reg::kResBits, 1, 30);
@@ -399,8 +397,11 @@ class Expander {
       lo_out = static_cast<int>(lo);
       n_out = static_cast<int>(std::max<int64_t>(0, hi - lo + 1));
     };
-    span(h0, h, reg(Reg::kStrideH), reg(Reg::kKernelH), reg(Reg::kPadH), reg(Reg::kInH), b.h0, b.h);
-    span(w0, w, reg(Reg::kStrideW), reg(Reg::kKernelW), reg(Reg::kPadW), reg(Reg::kInW), b.w0, b.w);
+    // A dilated kernel reads over its whole extent.
+    const int64_t extent_h = (reg(Reg::kKernelH) - 1) * reg(Reg::kDilationH) + 1;
+    const int64_t extent_w = (reg(Reg::kKernelW) - 1) * reg(Reg::kDilationW) + 1;
+    span(h0, h, reg(Reg::kStrideH), extent_h, reg(Reg::kPadH), reg(Reg::kInH), b.h0, b.h);
+    span(w0, w, reg(Reg::kStrideW), extent_w, reg(Reg::kPadW), reg(Reg::kInW), b.w0, b.w);
     if (pool()) {
       auto [m0, m] = range(Dim::kM);
       b.c0 = m0;
@@ -775,6 +776,7 @@ std::vector<LayerRegisters> decode_layers(const isa::Program& program) {
     if (in.opcode == Opcode::kLayer) {
       op = static_cast<int>(in.field("op"));
       cur = LayerRegisters{};
+      for (const auto& [r, v] : isa::layer_reset_registers()) cur.r[static_cast<int>(r)] = v;
       cur.kind = static_cast<isa::LayerKind>(in.field("kind"));
     } else if (in.opcode == Opcode::kSetReg && op >= 0) {
       cur.r[in.field("reg")] = static_cast<int64_t>(in.field("value"));

@@ -95,6 +95,8 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
   const int sh = static_cast<int>(L.get(Reg::kStrideH)),
             sw = static_cast<int>(L.get(Reg::kStrideW));
   const int ph = static_cast<int>(L.get(Reg::kPadH)), pw = static_cast<int>(L.get(Reg::kPadW));
+  const int dh = static_cast<int>(L.get(Reg::kDilationH)),
+            dw = static_cast<int>(L.get(Reg::kDilationW));
   const int G = static_cast<int>(L.get(Reg::kGroups));
   const int cin_g = static_cast<int>(L.get(Reg::kInC) / G);
   const int cout_g = static_cast<int>(L.get(Reg::kOutC) / G);
@@ -117,9 +119,9 @@ void ArrayCore::start(const Job& job, uint32_t id, uint64_t cycle, Counts* count
     int64_t k = 0;
     for (int c_rel = 0; c_rel < c_count; ++c_rel) {
       for (int ky = 0; ky < kh; ++ky) {
-        const int iy = y * sh - ph + ky;
+        const int iy = y * sh - ph + ky * dh;
         for (int kx = 0; kx < kw; ++kx, ++k) {
-          const int ix = x * sw - pw + kx;
+          const int ix = x * sw - pw + kx * dw;
           if (iy < 0 || ix < 0 || iy >= in_h || ix >= in_w) continue;  // padding: zero chunks
           if (iy < in.box.h0 || iy >= in.box.h0 + in.box.h || ix < in.box.w0 ||
               ix >= in.box.w0 + in.box.w || n < in.box.n0 || n >= in.box.n0 + in.box.n) {

@@ -98,6 +98,8 @@ frontend::HwGraph graph_from_program(const isa::Program& program) {
     op.sw = static_cast<int>(L.get(Reg::kStrideW));
     op.ph = static_cast<int>(L.get(Reg::kPadH));
     op.pw = static_cast<int>(L.get(Reg::kPadW));
+    op.dh = static_cast<int>(L.get(Reg::kDilationH));
+    op.dw = static_cast<int>(L.get(Reg::kDilationW));
     op.groups = static_cast<int>(L.get(Reg::kGroups));
     op.a_bits = static_cast<int>(L.get(Reg::kABits));
     op.w_bits = static_cast<int>(L.get(Reg::kWBits));

@@ -10,20 +10,12 @@
 #include "frontend/builders/resnet.h"
 #include "frontend/ir/network.h"
 #include "frontend/util/error.h"
+#include "tests/common/input_error.h"
 
 namespace palsim::frontend {
 namespace {
 
-template <typename F>
-std::string input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
+using palsim_test::input_error_of;
 
 // Checks that `text` contains `part` (each argument evaluated once).
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "frontend/util/error.h"
+#include "tests/common/input_error.h"
 #include "tests/common/test_util.h"
 
 namespace palsim::frontend {
@@ -43,16 +44,7 @@ int marked_line(const std::string& path, const std::string& marker) {
   return 0;
 }
 
-template <typename F>
-std::string input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
+using palsim_test::input_error_of;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

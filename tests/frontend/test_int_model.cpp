@@ -21,6 +21,7 @@
 #include "frontend/util/error.h"
 #include "kernels/conv.h"
 #include "kernels/requantize.h"
+#include "tests/common/input_error.h"
 
 namespace palsim::frontend {
 namespace {
@@ -28,16 +29,7 @@ namespace {
 using kernels::IntTensor;
 using kernels::RequantParams;
 
-template <typename F>
-std::string input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
+using palsim_test::input_error_of;
 
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();

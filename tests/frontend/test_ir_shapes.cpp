@@ -9,21 +9,12 @@
 #include "frontend/ir/layer.h"
 #include "frontend/ir/network.h"
 #include "frontend/util/error.h"
+#include "tests/common/input_error.h"
 
 namespace palsim::frontend {
 namespace {
 
-// The message of the InputError `f` throws ("" and a test failure if none).
-template <typename F>
-std::string input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
+using palsim_test::input_error_of;
 
 // Checks that `text` contains `part` (each argument evaluated once).
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
@@ -173,11 +164,12 @@ TEST(IrNetwork, OpNamesFollowTheVariantOrder) {
       ReluAttrs{},          MaxPoolAttrs{}, AvgPoolAttrs{},
       GlobalAvgPoolAttrs{}, AddAttrs{},     ChannelShuffleAttrs{},
       CyclicPermuteAttrs{}, FcAttrs{},      FlattenAttrs{},
-      SplitAttrs{},         ConcatAttrs{}};
-  const std::vector<std::string> names = {
-      "input",          "conv",  "batchnorm",       "relu",           "maxpool", "avgpool",
-      "global_avgpool", "add",   "channel_shuffle", "cyclic_permute", "fc",      "flatten",
-      "split",          "concat"};
+      SplitAttrs{},         ConcatAttrs{},  ClipAttrs{}};
+  const std::vector<std::string> names = {"input",          "conv",    "batchnorm",
+                                          "relu",           "maxpool", "avgpool",
+                                          "global_avgpool", "add",     "channel_shuffle",
+                                          "cyclic_permute", "fc",      "flatten",
+                                          "split",          "concat",  "clip"};
   ASSERT_EQ(op_names(), names);
   for (size_t i = 0; i < attrs.size(); ++i) EXPECT_EQ(op_name(attrs[i]), names[i]);
   EXPECT_EQ(to_string(Quantizer::kLsq), "lsq");

@@ -523,7 +523,7 @@ TEST(Mapper, NothingFitsIsAnInputErrorNamingOpAndBuffers) {
 
 TEST(Mapper, ProblemKeyNamesEveryField) {
   const MappingProblem base = conv(16, 32, 8, 8, 3, 1, 2);
-  std::vector<MappingProblem> variants(26, base);
+  std::vector<MappingProblem> variants(28, base);
   int i = 0;
   variants[i++].pool = true;
   variants[i++].groups = 2;
@@ -551,7 +551,9 @@ TEST(Mapper, ProblemKeyNamesEveryField) {
   variants[i++].ibuf_reserved_bits = 8;
   variants[i++].in_rotate = 1;
   variants[i++].pack = 2;
-  ASSERT_EQ(i, 26);
+  variants[i++].dh = 2;
+  variants[i++].dw = 2;
+  ASSERT_EQ(i, 28);
   std::set<std::string> keys = {base.key()};
   for (const MappingProblem& v : variants) EXPECT_TRUE(keys.insert(v.key()).second) << v.key();
 }

@@ -58,8 +58,13 @@ bool attrs_equal(const LayerAttrs& x, const LayerAttrs& y) {
     const auto& b = std::get<ConvAttrs>(y);
     return a->out_channels == b.out_channels && a->kernel_h == b.kernel_h &&
            a->kernel_w == b.kernel_w && a->stride_h == b.stride_h && a->stride_w == b.stride_w &&
-           a->pad_h == b.pad_h && a->pad_w == b.pad_w && a->groups == b.groups &&
-           a->bias == b.bias && quant_equal(a->quant, b.quant);
+           a->pad_h == b.pad_h && a->pad_w == b.pad_w && a->dilation_h == b.dilation_h &&
+           a->dilation_w == b.dilation_w && a->groups == b.groups && a->bias == b.bias &&
+           quant_equal(a->quant, b.quant);
+  }
+  if (auto* a = std::get_if<ClipAttrs>(&x)) {
+    const auto& b = std::get<ClipAttrs>(y);
+    return a->min == b.min && a->max == b.max;
   }
   if (auto* a = std::get_if<MaxPoolAttrs>(&x)) {
     const auto& b = std::get<MaxPoolAttrs>(y);
@@ -215,7 +220,14 @@ TEST(NetworkYamlRoundTrip, AllOpsFileWithDefaults) {
   EXPECT_EQ(at("permute_ref").as<CyclicPermuteAttrs>().direction, -1);
   EXPECT_EQ(at("pw").inputs, std::vector<int>{net.find("maxpool")});
   EXPECT_EQ(at("pw").as<ConvAttrs>().quant, (QuantSpec{Quantizer::kLsq, 4, 3, 2}));
-  EXPECT_EQ(at("add").inputs, (std::vector<int>{net.find("permute_ref"), net.find("pw")}));
+  const auto& atrous = at("atrous").as<ConvAttrs>();
+  EXPECT_EQ(atrous.dilation_h, 2);
+  EXPECT_EQ(atrous.dilation_w, 1);
+  EXPECT_EQ(at("pw").as<ConvAttrs>().dilation_h, 1);  // default: dense
+  EXPECT_EQ(at("atrous").out, (Shape{32, 5, 6}));
+  EXPECT_EQ(at("relu6").as<ClipAttrs>().min, 0);
+  EXPECT_EQ(at("relu6").as<ClipAttrs>().max, 6);
+  EXPECT_EQ(at("add").inputs, (std::vector<int>{net.find("permute_ref"), net.find("relu6")}));
   EXPECT_EQ(at("avgpool").as<AvgPoolAttrs>().stride, 2);  // default: the kernel
   EXPECT_EQ(at("avgpool").out, (Shape{32, 2, 3}));
   EXPECT_EQ(at("gap").out, (Shape{32, 1, 1}));

@@ -23,8 +23,8 @@ IntTensor random_tensor(int n, int c, int h, int w, int lo, int hi, std::mt19937
 // loop structure of the kernel (which sweeps each weight over output rows and
 // handles padding by ranges).
 AccTensor naive_conv(const IntTensor& in, const IntTensor& w, const Conv2dParams& p) {
-  const int out_h = (in.h() + 2 * p.pad_h - w.h()) / p.stride_h + 1;
-  const int out_w = (in.w() + 2 * p.pad_w - w.w()) / p.stride_w + 1;
+  const int out_h = (in.h() + 2 * p.pad_h - (w.h() - 1) * p.dilation_h - 1) / p.stride_h + 1;
+  const int out_w = (in.w() + 2 * p.pad_w - (w.w() - 1) * p.dilation_w - 1) / p.stride_w + 1;
   const int out_per_group = w.n() / p.groups;
   AccTensor out(in.n(), w.n(), out_h, out_w);
   for (int n = 0; n < in.n(); ++n) {
@@ -36,8 +36,8 @@ AccTensor naive_conv(const IntTensor& in, const IntTensor& w, const Conv2dParams
           for (int c = 0; c < w.c(); ++c) {
             for (int ky = 0; ky < w.h(); ++ky) {
               for (int kx = 0; kx < w.w(); ++kx) {
-                const int iy = oy * p.stride_h - p.pad_h + ky;
-                const int ix = ox * p.stride_w - p.pad_w + kx;
+                const int iy = oy * p.stride_h - p.pad_h + ky * p.dilation_h;
+                const int ix = ox * p.stride_w - p.pad_w + kx * p.dilation_w;
                 const bool inside = iy >= 0 && iy < in.h() && ix >= 0 && ix < in.w();
                 const int64_t v = inside ? in.at(n, g * w.c() + c, iy, ix) : p.pad_value;
                 sum += v * w.at(o, c, ky, kx);
@@ -105,6 +105,52 @@ TEST(Conv2d, MatchesNaiveLoop) {
     }
   }
   EXPECT_EQ(checked, 4 * 5 * 2 * 2 * 3 * 2);
+}
+
+TEST(Conv2d, DilatedMatchesNaiveLoop) {
+  std::mt19937 rng(77);
+  int checked = 0;
+  for (int groups : {1, 4}) {
+    for (int dilation_h : {2, 3}) {
+      for (int dilation_w : {1, 2}) {
+        for (int stride : {1, 2}) {
+          for (int pad : {0, 2}) {
+            Conv2dParams p;
+            p.stride_h = p.stride_w = stride;
+            p.pad_h = p.pad_w = pad;
+            p.dilation_h = dilation_h;
+            p.dilation_w = dilation_w;
+            p.groups = groups;
+            const IntTensor in = random_tensor(2, 8, 13, 11, -8, 8, rng);
+            const IntTensor w = random_tensor(8, 8 / groups, 3, 3, -8, 8, rng);
+            const AccTensor got = conv2d(in, w, p);
+            ASSERT_EQ(got.h(), conv_output_size(13, 3, stride, pad, dilation_h));
+            ASSERT_EQ(got.w(), conv_output_size(11, 3, stride, pad, dilation_w));
+            ASSERT_EQ(got, naive_conv(in, w, p))
+                << "groups=" << groups << " dilation=" << dilation_h << "x" << dilation_w
+                << " stride=" << stride << " pad=" << pad;
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2 * 2 * 2 * 2 * 2);
+}
+
+TEST(Conv2d, DilationHandComputed) {
+  // 1x5 input, 1x2 all-ones kernel with dilation 3: sums of elements 3 apart.
+  IntTensor in(1, 1, 1, 5);
+  in.values() = {1, 2, 4, 8, 16};
+  const IntTensor w(1, 1, 1, 2, 1);
+  Conv2dParams p;
+  p.dilation_w = 3;
+  const AccTensor out = conv2d(in, w, p);
+  ASSERT_EQ(out.w(), 2);
+  EXPECT_EQ(out.at(0, 0, 0, 0), 1 + 8);
+  EXPECT_EQ(out.at(0, 0, 0, 1), 2 + 16);
+  EXPECT_EQ(dilated_extent(3, 2), 5);
+  EXPECT_THROW(conv_output_size(4, 3, 1, 0, 2), std::invalid_argument);  // extent 5 > 4
 }
 
 TEST(Conv2d, PaddingLargerThanInput) {

@@ -69,16 +69,23 @@ class NetBuilder {
 
   int conv(int in, int out_channels, int kernel, int stride, int pad, int groups,
            frontend::QuantSpec q) {
+    return dilated_conv(in, out_channels, kernel, stride, pad, 1, groups, q);
+  }
+  // A conv whose taps are `dilation` input positions apart.
+  int dilated_conv(int in, int out_channels, int kernel, int stride, int pad, int dilation,
+                   int groups, frontend::QuantSpec q) {
     frontend::ConvAttrs a;
     a.out_channels = out_channels;
     a.kernel_h = a.kernel_w = kernel;
     a.stride_h = a.stride_w = stride;
     a.pad_h = a.pad_w = pad;
+    a.dilation_h = a.dilation_w = dilation;
     a.groups = groups;
     a.quant = q;
     return add("conv", a, {in});
   }
   int bn(int in) { return add("bn", frontend::BatchNormAttrs{}, {in}); }
+  int relu6(int in) { return add("clip", frontend::ClipAttrs{0, 6}, {in}); }
   int relu(int in) { return add("relu", frontend::ReluAttrs{}, {in}); }
   int sum(int a, int b) { return add("add", frontend::AddAttrs{}, {a, b}); }
   int shuffle(int in, int groups) {
@@ -518,6 +525,19 @@ inline const std::vector<SimCase>& sim_cases() {
     conv_case("group_conv_g2", {16, 10, 10}, 16, 3, 1, 1, 2, lsq(4, 4));
     conv_case("group_conv_g4", {16, 10, 10}, 32, 3, 1, 1, 4, lsq(4, 4));
     conv_case("depthwise", {8, 10, 10}, 8, 3, 1, 1, 8, lsq(4, 4));
+    // Dilated (atrous) convolutions: the taps are spread over the input, so the
+    // input tiles need halos of the dilated extent.
+    add(net_case("dilated_conv3x3_d2", [] {
+      NetBuilder b("dilated", {8, 12, 12});
+      b.dilated_conv(b.input(), 16, 3, 1, 2, 2, 1, lsq(4, 4));
+      return b.build();
+    }));
+    add(net_case("dilated_depthwise_d3_s2_relu6", [] {
+      NetBuilder b("dilated_dw", {8, 14, 14});
+      const int y = b.relu6(b.bn(b.dilated_conv(b.input(), 8, 3, 2, 3, 3, 8, lsq(4, 4))));
+      b.dilated_conv(y, 16, 3, 1, 1, 2, 1, lsq(4, 4));
+      return b.build();
+    }));
     // Bit-decomposed LSQ widths, odd ones included, and mixed widths.
     for (int bits = 2; bits <= 8; ++bits) {
       conv_case(fmt::format("lsq_a{}w{}", bits, bits), {8, 8, 8}, 8, 3, 1, 1, 1, lsq(bits, bits));
