@@ -405,7 +405,8 @@ class Converter {
   void qonnx_quant(const onnx::NodeProto& n) {
     qonnx_ = true;
     const double bits = scalar(n, 3);
-    if (bits != std::floor(bits)) fail(n, fmt::format("bit width {} is not an integer", bits));
+    if (!(bits >= 1 && bits <= 64) || bits != std::floor(bits))
+      fail(n, fmt::format("bit width {} is not an integer in 1..64", bits));
     const QuantInfo q = quant_info(n, static_cast<int>(bits), int_attribute(n, "signed", 1) != 0);
     const Value& in = value(n, 0);
     if (const auto* a = std::get_if<Activation>(&in)) {
