@@ -101,7 +101,7 @@ std::string point_key(const SweepPoint& p, const frontend::HwConfig& hw) {
 namespace {
 
 // More points than any sweep can run: at the measured 3 points/s of a fast
-// ResNet-18 sweep on two cores (README, Performance), 100,000 points take 9
+// ResNet-18 sweep on two cores (README "Performance"), 100,000 points take 9
 // hours (Table 2 is 36 simulations). Larger studies are several sweeps or
 // shards; a larger spec is a typo, and refusing it before the points are built
 // keeps loading it fast (a 936,928-point spec took 4 s to build under ASan).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the README's Fashion-MNIST table (Markdown) from tools/fmnist_table's runs.
+"""Prints the Fashion-MNIST table of docs/results.md (Markdown) from tools/fmnist_table's runs.
 
 Usage: tools/fmnist_table_report.py RUNS_DIR/runs.txt
 

@@ -25,7 +25,7 @@
 //     stem: small             #   small: 3x3 stride-1 conv, no max pool)
 //     projections: keep       # plain18, optional: keep (default) | drop, what
 //                             #   its downsampling blocks do with the 1x1
-//                             #   projection shortcut (README, Plain-18)
+//                             #   projection shortcut (docs/method.md §3)
 //     width: 0.5              # shufflenetv2: 0.5 | 1.0 | 1.5 | 2.0 (torchvision's
 //                             #   channel tables)
 //     cyclic_groups: 2        # shufflenetv2, optional: a cyclic shuffle module

@@ -11,7 +11,7 @@
 //     - {name: relu1, op: relu}                # input: the previous layer
 //     - {name: add1, op: add, inputs: [relu1, input]}
 //
-// See README "Network files" for every op and key.
+// See docs/formats.md for every op and key.
 #include <string>
 
 #include "frontend/ir/network.h"

@@ -1,5 +1,5 @@
 #pragma once
-// palsim's instruction set (documented in README "Instruction set").
+// palsim's instruction set (documented in docs/model.md).
 //
 // Like the Bit Fusion / DnnWeaver 2 ISA it encodes loop nests and layer
 // registers, not unrolled tiles, so a layer's program is a few dozen words.

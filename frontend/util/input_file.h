@@ -9,7 +9,7 @@
 
 namespace palsim {
 
-// The documented limits (README "Hardening"): text inputs (hardware, network,
+// The documented limits (docs/hardening.md): text inputs (hardware, network,
 // sweep and training YAML) and binary inputs (programs, model files,
 // checkpoints, decompressed dataset files).
 constexpr uint64_t kMaxTextInputBytes = uint64_t{64} << 20;

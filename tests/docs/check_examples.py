@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every command example in the README and in every `palsim CMD --help` is
+"""Every command example in the README, in docs/*.md and in every `palsim CMD --help` is
 checked, so that an example cannot go stale:
 
   - its command exists and every option it passes is one that command's
@@ -52,9 +52,9 @@ def options_of(command):
     return opts, [(f"palsim {command} --help", line) for line in examples.splitlines()]
 
 
-def readme_examples():
+def document_examples(relative):
     found, fenced, pending = [], False, ""
-    path = os.path.join(SOURCE, "README.md")
+    path = os.path.join(SOURCE, relative)
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if line.lstrip().startswith("```"):
@@ -67,7 +67,7 @@ def readme_examples():
                 pending = line[:-1] + " "
                 continue
             pending = ""
-            found.append((f"README.md:{number}", line))
+            found.append((f"{relative}:{number}", line))
     return found
 
 
@@ -114,7 +114,10 @@ def main():
     for c in cmds:
         options[c], ex = options_of(c)
         examples += ex
-    examples += readme_examples()
+    documents = ["README.md"] + sorted(
+        os.path.join("docs", d) for d in os.listdir(os.path.join(SOURCE, "docs")) if d.endswith(".md"))
+    for d in documents:
+        examples += document_examples(d)
     problems, runs, checked = [], [], 0
     for where, line in examples:
         words = split(line)

@@ -1,6 +1,6 @@
 // The controller: malformed instruction streams are rejected with an
 // InputError naming the instruction, and hand-assembled programs expand into
-// exactly the jobs and dependencies the execution rules prescribe (README,
+// exactly the jobs and dependencies the execution rules prescribe (docs/model.md,
 // "Execution"): double-buffer slots alternate, the PPU waits for the array,
 // the store for the PPU, and a layer's input load for the last store of the
 // tensor it reads.
