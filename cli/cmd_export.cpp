@@ -39,8 +39,9 @@ int run_export(const std::vector<std::string>& args) {
   add("output,o", po::value(&output), "MODEL: the integer model file to write");
   add("data", po::value(&data_dir),
       "DIR: read the test set from here instead of the configured path");
-  add("limit", po::value(&limit)->default_value(0),
-      "store the trained model's predictions for the first N test images (0: the whole test set)");
+  add("limit", po::value(&limit),
+      "store the trained model's predictions for the first N test images (0: the whole test set; "
+      "default: the configuration's data.test_limit, the images training evaluated)");
   add("check-images", po::value(&check_images),
       "compare every tensor's levels with the trained path on the first N images (default: all)");
   add("threads", po::value(&threads)->default_value(0), "torch threads (0: torch's default)");
@@ -71,8 +72,8 @@ int run_export(const std::vector<std::string>& args) {
     fmt::print(stderr, "export: {} has trained {} of {} epochs; exporting its last checkpoint\n",
                run_dir, trained.epochs_trained(), trained.epochs());
   }
-  const auto test =
-      open_test_split(trained.config_yaml(), run_dir + " (configuration)", data_dir, limit);
+  const auto test = open_test_split(trained.config_yaml(), run_dir + " (configuration)", data_dir,
+                                    vm.count("limit") ? limit : -1);
   const int64_t count = test->size();
   if (count < 1) throw InputError(fmt::format("{}: the test set is empty", test->name()));
   const int64_t checked = vm.count("check-images") ? std::min(check_images, count) : count;

@@ -17,6 +17,7 @@ std::shared_ptr<const training::Dataset> open_test_split(const std::string& conf
                                                          int64_t limit) {
   const training::TrainConfig config = training::parse_train_config(config_yaml, where, "/");
   training::DataConfig data = config.data;
+  if (limit < 0) limit = data.test_limit;  // as the configuration evaluated it
   if (!data_dir.empty()) data.path = data_dir;
   if (data.path.empty()) data.path = training::default_dataset_path(data.dataset);
   std::shared_ptr<const training::Dataset> test;

@@ -16,7 +16,8 @@ namespace palsim::cli {
 
 // The test split of the dataset in a training configuration (palsim-train-1
 // text, `where` names it in errors), read from `data_dir` instead of the
-// configured path when given; the first `limit` images (0: all of them).
+// configured path when given; the first `limit` images (0: all of them;
+// negative: the configuration's own data.test_limit, what training evaluated).
 std::shared_ptr<const training::Dataset> open_test_split(const std::string& config_yaml,
                                                          const std::string& where,
                                                          const std::string& data_dir,
