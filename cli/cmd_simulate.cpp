@@ -34,7 +34,9 @@ int run_simulate(const std::vector<std::string>& args) {
           "--json\n"
           "  palsim simulate resnet18 --method lsq --abits 4 --wbits 4 --hw bpvec "
           "--per-layer\n"
-          "  palsim simulate resnet18 --method palquant --G 4 --no-onchip --csv layers.csv")) {
+          "  palsim simulate resnet18 --method palquant --G 4 --no-onchip --csv layers.csv\n"
+          "  palsim simulate workloads/examples/tiny_palquant.yaml --timeline tiny.json   # "
+          "open in ui.perfetto.dev")) {
     return kExitOk;
   }
   if (!csv.empty()) check_output_path(csv, "--csv");

@@ -22,8 +22,10 @@ void SimulateOptions::add_to(po::options_description& desc) {
       "program", po::value(&program_file),
       "simulate this compiled program instead of compiling NETWORK")(
       "trace", po::value(&trace), "detailed mode: write a VCD trace (small runs)")(
-      "seed", po::value(&seed)->default_value(1),
-      "detailed mode: seed of the synthetic weights and input")(
+      "timeline", po::value(&timeline),
+      "write a timeline of every job (Chrome trace event JSON: open it in ui.perfetto.dev or "
+      "chrome://tracing)")("seed", po::value(&seed)->default_value(1),
+                           "detailed mode: seed of the synthetic weights and input")(
       "exact-arithmetic", po::bool_switch(&exact),
       "detailed mode: units compute through BitBrick / NBVE arithmetic (slower, same results)")(
       "quiet,q", po::bool_switch(&quiet), "no progress on stderr");
@@ -32,10 +34,12 @@ void SimulateOptions::add_to(po::options_description& desc) {
 SimulateOutcome simulate_run(const SimulateOptions& o, const po::variables_map& vm) {
   if (!o.trace.empty() && o.mode != "detailed") throw UsageError("--trace needs --mode detailed");
   if (!o.trace.empty()) check_output_path(o.trace, "--trace");
+  if (!o.timeline.empty()) check_output_path(o.timeline, "--timeline");
   sim::SimOptions so;
   so.mode = sim::parse_sim_mode(o.mode);
   so.progress = !o.quiet;
   so.vcd_trace = o.trace;
+  so.timeline = o.timeline;
   SimulateOutcome out;
   out.hardware = o.hw.load();
   const frontend::HwConfig& cfg = out.hardware;

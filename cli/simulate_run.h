@@ -18,6 +18,7 @@ struct SimulateOptions {
   std::string mode = "fast";
   std::string program_file;
   std::string trace;
+  std::string timeline;
   uint64_t seed = 1;
   bool exact = false;
   bool quiet = false;

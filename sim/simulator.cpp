@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
 #include "frontend/util/progress.h"
 #include "sim/core/controller.h"
 #include "sim/core/fast_engine.h"
+#include "sim/core/timeline.h"
 
 namespace palsim::sim {
 
@@ -36,6 +38,7 @@ RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program,
   JobList jobs = expand_program(hw, program);
   auto memory = make_offchip_memory(hw.offchip, hw.clock_mhz);
   const uint64_t cycles = run_fast(hw, jobs, *memory);
+  write_timeline(hw, program, jobs, options);
   RunStats r = collect_stats(hw, program, jobs, cycles);
   progress.update(static_cast<int64_t>(program.info.ops.size()));
   const double secs = progress.elapsed_seconds();
@@ -45,6 +48,12 @@ RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program,
   r.dram = memory->stats();
   r.memory_model = memory->describe();
   return r;
+}
+
+void write_timeline(const frontend::HwConfig& hw, const isa::Program& program, const JobList& jobs,
+                    const SimOptions& options) {
+  if (options.timeline.empty()) return;
+  write_file_atomically(options.timeline, timeline_json(hw, program, jobs).dump() + "\n");
 }
 
 void require_bit_exact(const RunStats& run) {

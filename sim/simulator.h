@@ -11,6 +11,7 @@
 #include "frontend/isa/program.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/lowering/int_model.h"
+#include "sim/core/job.h"
 #include "sim/core/stats.h"
 
 namespace palsim::sim {
@@ -23,6 +24,9 @@ struct SimOptions {
   SimMode mode = SimMode::kFast;
   bool progress = false;
   std::string vcd_trace;  // detailed mode: VCD file (empty: none)
+  // Either mode: a Chrome trace event file of every job (sim/core/timeline.h;
+  // empty: none).
+  std::string timeline;
   // Detailed mode: the integer values to run. Without a model, a synthetic
   // one (seeded) is made for the program's graph.
   const frontend::HwGraph* graph = nullptr;
@@ -38,6 +42,10 @@ struct SimOptions {
 // Throws InputError when the program was compiled for another configuration.
 RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program,
                   const SimOptions& options);
+
+// Writes options.timeline (when set) from a run's timed job list.
+void write_timeline(const frontend::HwConfig& hw, const isa::Program& program, const JobList& jobs,
+                    const SimOptions& options);
 
 // Throws RunFailure when the run checked its values against the kernels and
 // found a mismatch: a failed correctness check is a failed run.

@@ -395,6 +395,7 @@ RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& pro
           static_cast<uint64_t>(cost.cycles);
     }
   }
+  write_timeline(hw, program, jobs, options);
   RunStats s = collect_stats(hw, program, jobs, r.cycles, counts);
   s.mode = "detailed";
   s.dram = r.dram;
