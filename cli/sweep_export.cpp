@@ -259,8 +259,9 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
   auto gnuplot = [&](const std::string& stem, const std::string& body) {
     for (const char* term : {"png", "svg"}) {
       const std::string out = fmt::format("{}/{}.{}", dir, stem, term);
-      const std::string script = fmt::format("set terminal {} size 1000,600\nset output {}\n{}",
-                                             term, gnuplot_string(out + ".tmp"), body);
+      const std::string script =
+          fmt::format("set terminal {} size 1200,650 font ',12'\nset output {}\n{}", term,
+                      gnuplot_string(out + ".tmp"), body);
       const std::string gp = fmt::format("{}/{}.gp", dir, stem);
       write_file_atomically(gp, script);
       if (run_gnuplot(gp)) {
@@ -286,21 +287,31 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
         data += fmt::format("{},{},{:.4f},{:.4f}\n", csv_field(name), v[0], v[1], v[2]);
       }
       write_file_atomically(file, d);
-      plot_s += fmt::format("{}{} using 1:2 with linespoints title {}", idx ? ", " : "",
-                            gnuplot_string(file), gnuplot_string(name));
-      plot_e += fmt::format("{}{} using 1:3 with linespoints title {}", idx ? ", " : "",
-                            gnuplot_string(file), gnuplot_string(name));
+      // Distinct markers, so overlapping series stay visible.
+      plot_s +=
+          fmt::format("{}{} using 1:2 with linespoints pt {} ps 1.5 lw 2 title {}", idx ? ", " : "",
+                      gnuplot_string(file), 4 + 2 * idx, gnuplot_string(name));
+      plot_e +=
+          fmt::format("{}{} using 1:3 with linespoints pt {} ps 1.5 lw 2 title {}", idx ? ", " : "",
+                      gnuplot_string(file), 4 + 2 * idx, gnuplot_string(name));
       ++idx;
     }
     write_file_atomically(dir + "/speedup_vs_G.csv", data);
     written.push_back(dir + "/speedup_vs_G.csv");
-    gnuplot("speedup_vs_G",
-            "set xlabel 'G'\nset ylabel 'speedup over the B*G-bit baseline'\nset key left top\n"
-            "set grid\nplot " +
-                plot_s + "\n");
+    // Integer G ticks, half a step of room either side (a single G is a
+    // readable point, not a 0.02-wide axis), ratios from 0 so that bars of
+    // different series compare, the legend under the plot (series names are long), names literal.
+    const std::string against_g =
+        "set termoption noenhanced\nset key below box\nset grid\nset xtics 1\n"
+        "set offsets 0.5, 0.5, 0, 0\nset yrange [0:*]\nset xlabel 'G (parallel 2-bit groups)'\n";
+    gnuplot("speedup_vs_G", against_g +
+                                "set title 'PalQuant speedup over the B*G-bit baseline'\n"
+                                "set ylabel 'speedup (baseline cycles / PalQuant cycles)'\nplot " +
+                                plot_s + "\n");
     gnuplot("energy_efficiency_vs_G",
-            "set xlabel 'G'\nset ylabel 'energy efficiency over the B*G-bit baseline'\n"
-            "set key left top\nset grid\nplot " +
+            against_g +
+                "set title 'PalQuant energy efficiency over the B*G-bit baseline'\n"
+                "set ylabel 'energy efficiency (baseline energy / PalQuant energy)'\nplot " +
                 plot_e + "\n");
     for (int i = 0; i < idx; ++i) fs::remove(fmt::format("{}/speedup_series{}.dat", dir, i));
   }
@@ -344,6 +355,13 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
   // Energy breakdown of every finished point (stacked bars).
   std::string rows = csv_provenance(records) + "point,core,sram,dram\n";
   int n = 0;
+  // One network shape for every point: it goes into the title and the bar
+  // labels stay short; otherwise each label names its shape.
+  std::set<std::string> shapes;
+  for (const auto& r : records) {
+    if (r.status == "done") shapes.insert(network_label(r.params));
+  }
+  const bool one_shape = shapes.size() == 1;
   for (const auto& r : records) {
     if (r.status != "done" || !r.result.contains("energy_breakdown_pj")) continue;
     const auto& b = r.result["energy_breakdown_pj"];
@@ -353,7 +371,7 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
         p.contains("G")       ? fmt::format("B{}G{}", scalar(p["B"]), scalar(p["G"]))
         : p.contains("label") ? scalar(p["label"])
                               : fmt::format("A{}W{}", scalar(p["abits"]), scalar(p["wbits"])));
-    if (!shape_text(p).empty()) label = network_label(p) + " " + label;
+    if (!one_shape) label = network_label(p) + " " + label;
     label += "-" + fs::path(scalar(p["hardware"])).stem().string();
     if (!overrides_text(p).empty()) label += "-" + overrides_text(p);
     std::map<std::string, double> group_uj;  // core, sram, dram
@@ -369,13 +387,16 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
     write_file_atomically(dir + "/energy_breakdown.csv", rows);
     written.push_back(dir + "/energy_breakdown.csv");
     gnuplot("energy_breakdown",
-            fmt::format("set datafile separator ','\nset style data histograms\nset style "
-                        "histogram rowstacked\n"
-                        "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by "
-                        "-60 font ',7'\n"
-                        "set ylabel 'energy (uJ)'\nset key autotitle columnhead\n"
-                        "plot '{0}/energy_breakdown.csv' using 2:xtic(1), '' using 3, '' using 4\n",
-                        dir));
+            fmt::format("set termoption noenhanced\nset datafile separator ','\n"
+                        "set style data histograms\nset style histogram rowstacked\n"
+                        "set style fill solid 0.8 border -1\nset boxwidth 0.7\n"
+                        "set xtics rotate by -30 left\nset grid ytics\nset yrange [0:*]\n"
+                        "set title {}\nset ylabel 'energy per inference (uJ)'\n"
+                        "set key outside right top box autotitle columnhead\n"
+                        "plot {} using 2:xtic(1), '' using 3, '' using 4\n",
+                        gnuplot_string("energy per inference by component" +
+                                       (one_shape ? ": " + *shapes.begin() : std::string())),
+                        gnuplot_string(dir + "/energy_breakdown.csv")));
   }
   return written;
 }
