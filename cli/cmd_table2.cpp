@@ -137,13 +137,25 @@ void write_breakdown(const Table2Row& row, const std::string& dir,
   const std::string stem = fmt::format("{}/{}_{}_G{}", dir, row.accelerator, row.network, row.G);
   std::vector<std::string> names;
   std::map<std::string, const sim::LayerStats*> base, pal;
-  for (const auto& l : row.baseline.stats.layers) {
-    names.push_back(l.name);
-    base[l.name] = &l;
-  }
-  for (const auto& l : row.palquant.stats.layers) {
-    if (!base.count(l.name)) names.push_back(l.name);
-    pal[l.name] = &l;
+  for (const auto& l : row.baseline.stats.layers) base[l.name] = &l;
+  for (const auto& l : row.palquant.stats.layers) pal[l.name] = &l;
+  // Both forms' layers in execution order: PalQuant's own layers (the cyclic
+  // shuffle convs) where they run, between the layers both forms have.
+  {
+    const auto& pl = row.palquant.stats.layers;
+    size_t next = 0;
+    for (const auto& l : row.baseline.stats.layers) {
+      if (pal.count(l.name)) {
+        while (next < pl.size() && pl[next].name != l.name) {
+          if (!base.count(pl[next].name)) names.push_back(pl[next].name);
+          ++next;
+        }
+        if (next < pl.size()) ++next;
+      }
+      names.push_back(l.name);
+    }
+    for (; next < pl.size(); ++next)
+      if (!base.count(pl[next].name)) names.push_back(pl[next].name);
   }
   std::string csv = provenance_header(provenance, "# ");
   csv +=
@@ -174,8 +186,8 @@ void write_breakdown(const Table2Row& row, const std::string& dir,
       "set datafile separator ','\n"
       "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.8 border "
       "-1\n"
-      "set boxwidth 0.8\nset xtics rotate by -60 font ',7'\nset key top right\nset ylabel 'energy "
-      "(uJ)'\n"
+      "set boxwidth 0.8\nset xtics rotate by -45 left font ',9'\nset termoption noenhanced\n"
+      "set key outside right top box\nset grid ytics\nset ylabel 'energy per layer (uJ)'\n"
       "set yrange [0:{:.3f}]\n"
       "set multiplot layout 2,1 title {}\n"
       "plot {} using 4:xtic(1) title 'baseline core', '' using 5 title 'baseline "
