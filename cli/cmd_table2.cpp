@@ -203,19 +203,12 @@ void write_breakdown(const Table2Row& row, const std::string& dir,
       gnuplot_string(stem + "_layers.csv"), gnuplot_string(stem + "_layers.csv"));
   for (const char* term : {"png", "svg"}) {
     const std::string out = stem + "_energy." + term;
-    const std::string full = fmt::format("set terminal {} size 1400,900\nset output {}\n{}", term,
-                                         gnuplot_string(out + ".tmp"), script);
-    write_file_atomically(stem + "_plot.gp", full);
-    if (run_gnuplot(stem + "_plot.gp")) {
-      std::filesystem::rename(out + ".tmp", out);
-    } else {
-      std::filesystem::remove(out + ".tmp");
+    if (!draw_with_gnuplot(out, term, "size 1400,900", script, stem + "_plot.gp")) {
       fmt::print(stderr,
                  "table2: gnuplot failed for {} (is gnuplot installed? tools/setup installs it)\n",
                  out);
     }
   }
-  std::filesystem::remove(stem + "_plot.gp");
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 #pragma once
-// Drawing with gnuplot: how a path goes into a gnuplot script, and running it.
+// Drawing with gnuplot: how a path goes into a gnuplot script, and drawing a
+// script into an image file.
 #include <string>
-
-#include "cli/external_command.h"
 
 namespace palsim::cli {
 
@@ -17,10 +16,13 @@ inline std::string gnuplot_string(const std::string& text) {
   return out + "'";
 }
 
-// Runs gnuplot on the script file `script` (its messages discarded); true
-// when it succeeded.
-inline bool run_gnuplot(const std::string& script) {
-  return run_external({"gnuplot", script}, true) == 0;
-}
+// Draws `body` (a gnuplot script without its terminal and output) into the
+// image `out` with `set terminal TERMINAL TERMINAL_OPTIONS` ("png" or "svg").
+// The script is written to `script` and removed after; gnuplot draws into a
+// temporary image renamed onto `out`, so `out` is the complete image or
+// unchanged. Returns whether gnuplot succeeded (its messages are discarded).
+bool draw_with_gnuplot(const std::string& out, const std::string& terminal,
+                       const std::string& terminal_options, const std::string& body,
+                       const std::string& script);
 
 }  // namespace palsim::cli

@@ -259,19 +259,12 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
   auto gnuplot = [&](const std::string& stem, const std::string& body) {
     for (const char* term : {"png", "svg"}) {
       const std::string out = fmt::format("{}/{}.{}", dir, stem, term);
-      const std::string script =
-          fmt::format("set terminal {} size 1200,650 font ',12'\nset output {}\n{}", term,
-                      gnuplot_string(out + ".tmp"), body);
-      const std::string gp = fmt::format("{}/{}.gp", dir, stem);
-      write_file_atomically(gp, script);
-      if (run_gnuplot(gp)) {
-        fs::rename(out + ".tmp", out);
+      if (draw_with_gnuplot(out, term, "size 1200,650 font ',12'", body,
+                            fmt::format("{}/{}.gp", dir, stem))) {
         written.push_back(out);
       } else {
-        fs::remove(out + ".tmp");
         fmt::print(stderr, "plot: gnuplot failed for {} (tools/setup installs gnuplot)\n", out);
       }
-      fs::remove(gp);
     }
   };
   if (!series.empty()) {

@@ -118,13 +118,6 @@ std::vector<YAML::Node> values_of(const YAML::Node& n) {
   return out;
 }
 
-// Why `p` cannot be an input named by the sweep ("" when it can): missing, a
-// directory (an empty name resolves to the sweep's own), a FIFO, a device,
-// or a name the OS refuses (too long).
-std::string entry_problem(const fs::path& p) {
-  return input_file_problem(p.string());
-}
-
 [[noreturn]] void fail_at(const std::string& file, const YAML::Node& n, const std::string& key,
                           const std::string& msg) {
   const SourceLocation loc = location_of(n, file);
@@ -136,7 +129,7 @@ std::string entry_problem(const fs::path& p) {
 std::string hardware_path(const std::string& file, const fs::path& dir, const YAML::Node& n,
                           const std::string& key, const std::string& name) {
   const fs::path p = dir / name;
-  if (const std::string why = entry_problem(p); !why.empty()) {
+  if (const std::string why = input_file_problem(p.string()); !why.empty()) {
     fail_at(
         file, n, key,
         fmt::format("configuration '{}': {} (paths are relative to the sweep file)", name, why));
@@ -150,7 +143,7 @@ std::string network_path(const std::string& file, const fs::path& dir, const YAM
                          const std::string& key, const std::string& name) {
   if (frontend::is_builtin_network(name)) return name;
   const fs::path p = dir / name;
-  if (const std::string why = entry_problem(p); !why.empty()) {
+  if (const std::string why = input_file_problem(p.string()); !why.empty()) {
     fail_at(file, n, key,
             fmt::format("'{}' is neither a built-in network ({}) nor a file next to the sweep: {}",
                         name, fmt::join(frontend::builtin_networks(), ", "), why));
@@ -445,7 +438,7 @@ SweepSpec load_sweep(const std::string& path) {
       const YAML::Node where = as_map ? ms[i]["file"] : ms[i];
       const std::string where_key = as_map ? mp + ".file" : mp;
       const fs::path f = (dir / e.file).lexically_normal();
-      if (const std::string why = entry_problem(f); !why.empty()) {
+      if (const std::string why = input_file_problem(f.string()); !why.empty()) {
         fail_at(
             path, where, where_key,
             fmt::format("model file '{}': {} (paths are relative to the sweep file)", e.file, why));
@@ -590,36 +583,18 @@ SweepSpec load_sweep(const std::string& path) {
   if (doc.has("exclude")) {
     const YAML::Node ex = doc.raw("exclude");
     if (!ex.IsSequence()) doc.fail("exclude", "expected a list of mappings");
-    // A filter names point parameters; one that no point has would silently
-    // exclude nothing (a typo), so it is refused.
-    // (Which parameters a point has depends on its network and method only.)
+    // A filter names point parameters and their values; a key or a value no
+    // point has would silently exclude nothing (a typo such as `method:
+    // lsqq`), so it is refused. Each point's parameters are built once, for
+    // these checks and for the filtering below.
+    std::vector<nlohmann::json> point_params;
+    point_params.reserve(points.size());
     std::set<std::string> parameters;
-    auto add_parameters = [&](const SweepPoint& p) {
-      const nlohmann::json j = p.params();
-      for (const auto& [k, v] : j.items()) parameters.insert(k);
-    };
-    for (const auto& [net, shape] : networks) {
-      for (const auto& m : methods_of(net)) {
-        SweepPoint p;
-        p.network = net;
-        p.shape = shape;
-        p.method = m;
-        add_parameters(p);
-      }
-    }
-    for (const auto& e : models) {
-      SweepPoint p;
-      p.network = e.network;
-      p.model = e.file;
-      p.model_label = e.label;
-      add_parameters(p);
-    }
-    // The values each parameter takes over all points, so that a filter value
-    // no point has (a typo such as `method: lsqq`) is refused like an unknown key.
     std::map<std::string, std::set<std::string>> values;
     for (const auto& p : points) {
-      const nlohmann::json pj = p.params();
-      for (const auto& [k, v] : pj.items()) {
+      point_params.push_back(p.params());
+      for (const auto& [k, v] : point_params.back().items()) {
+        parameters.insert(k);
         if (k == "overrides") {
           for (const auto& [ok, ov] : v.items()) values["overrides." + ok].insert(ov.dump());
         } else {
@@ -687,11 +662,10 @@ SweepSpec load_sweep(const std::string& path) {
       filters.push_back(jf);
     }
     std::vector<SweepPoint> kept;
-    for (const auto& p : points) {
-      const nlohmann::json pj = p.params();
+    for (size_t i = 0; i < points.size(); ++i) {
       bool drop = false;
-      for (const auto& f : filters) drop = drop || matches(pj, f);
-      if (!drop) kept.push_back(p);
+      for (const auto& f : filters) drop = drop || matches(point_params[i], f);
+      if (!drop) kept.push_back(points[i]);
     }
     points = std::move(kept);
   }

@@ -14,15 +14,16 @@ namespace palsim::frontend {
 namespace {
 
 // Saturating, so that an absurd shape reads as "more than the limit" rather
-// than overflowing.
+// than overflowing (every figure here stays at or below kSaturated).
+constexpr int64_t kSaturated = int64_t{1} << 62;
+
 int64_t times(int64_t a, int64_t b) {
-  constexpr int64_t kHuge = int64_t{1} << 62;
   if (a == 0 || b == 0) return 0;
-  return a > kHuge / b ? kHuge : a * b;
+  return a > kSaturated / b ? kSaturated : std::min(a * b, kSaturated);
 }
 
-int64_t ceil_over(int64_t a, int64_t b) {
-  return b <= 0 ? a : (a + b - 1) / b;
+int64_t plus(int64_t a, int64_t b) {
+  return std::min(a + b, kSaturated);  // both <= 2^62: the sum fits
 }
 
 int64_t choices(int extent) {
@@ -41,11 +42,12 @@ OpWork op_work(const HwConfig& hw, const HwGraph& g, const HwOp& op) {
             times(choices(p.cout_g), p.pool ? 1 : choices(p.cin_g)));
   const int64_t batch = g.options.batch;
   const int64_t partial_sums = times(times(op.out.elements(), batch), hw.accumulator_bits);
-  const int64_t output_tiles = ceil_over(partial_sums, hw.obuf.tile_capacity_bits());
+  const int64_t output_tiles = ceil_div64(partial_sums, hw.obuf.tile_capacity_bits());
   const int64_t input_bits = times(times(op.in.elements(), batch), p.in_bits);
   const int64_t weight_bits = static_cast<int64_t>(op.weight_bits());
-  w.min_jobs = times(2, output_tiles) + ceil_over(input_bits, hw.ibuf.tile_capacity_bits()) +
-               (p.pool ? 0 : ceil_over(weight_bits, hw.wbuf.tile_capacity_bits()));
+  w.min_jobs =
+      plus(plus(times(2, output_tiles), ceil_div64(input_bits, hw.ibuf.tile_capacity_bits())),
+           p.pool ? 0 : ceil_div64(weight_bits, hw.wbuf.tile_capacity_bits()));
   return w;
 }
 
@@ -55,7 +57,7 @@ WorkEstimate estimate_work(const HwConfig& hw, const HwGraph& graph) {
   WorkEstimate e;
   for (const HwOp& op : graph.ops) {
     e.ops.push_back(op_work(hw, graph, op));
-    e.min_jobs = std::min<int64_t>(e.min_jobs + e.ops.back().min_jobs, int64_t{1} << 62);
+    e.min_jobs = plus(e.min_jobs, e.ops.back().min_jobs);
   }
   return e;
 }
