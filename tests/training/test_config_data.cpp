@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "frontend/util/error.h"
@@ -85,6 +86,32 @@ TEST(TrainConfig, ReadsAndResolvesDefaults) {
   const std::string y = c.to_yaml();
   EXPECT_EQ(parse_train_config(y, "resolved.yaml").to_yaml(), y);
   EXPECT_CONTAINS(y, "permute_direction: paper");
+}
+
+// The long-recipe set is the short-recipe table with more data and epochs:
+// each workloads/fmnist/long/X.yaml must equal workloads/fmnist/X.yaml in
+// every other key, so the two recipes cannot drift apart, and every table
+// configuration has its long twin.
+TEST(TrainConfig, TheLongRecipeDiffersFromTheShortOneInDataAndEpochsOnly) {
+  const fs::path short_dir = fs::path(PALSIM_SOURCE_DIR) / "workloads" / "fmnist";
+  const fs::path long_dir = short_dir / "long";
+  int pairs = 0;
+  for (const auto& e : fs::directory_iterator(short_dir)) {
+    if (e.path().extension() != ".yaml" || e.path().stem() == "smoke") continue;
+    const fs::path twin = long_dir / e.path().filename();
+    ASSERT_TRUE(fs::exists(twin)) << twin << " is missing";
+    const TrainConfig s = load_train_config(e.path().string());
+    TrainConfig l = load_train_config(twin.string());
+    EXPECT_EQ(l.data.train_limit, 0) << twin;
+    EXPECT_GT(l.training.epochs, s.training.epochs) << twin;
+    l.data.train_limit = s.data.train_limit;
+    l.training.epochs = s.training.epochs;
+    EXPECT_EQ(l.to_yaml(), s.to_yaml()) << twin;
+    ++pairs;
+  }
+  EXPECT_EQ(pairs, static_cast<int>(
+                       std::distance(fs::directory_iterator(long_dir), fs::directory_iterator{})));
+  EXPECT_GE(pairs, 16);
 }
 
 TEST(TrainConfig, ErrorsNameFileLineAndKey) {
