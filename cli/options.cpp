@@ -6,13 +6,17 @@
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
+#include "frontend/builders/request_fields.h"
 #include "frontend/onnx/onnx_import.h"
 #include "frontend/util/error.h"
 
 namespace palsim::cli {
 
 void NetworkOptions::add_to(po::options_description& desc) {
+  using frontend::range_text;
+  using frontend::RequestField;
   po::options_description net("Network and form");
   net.add_options()(
       "network", po::value(&network),
@@ -21,15 +25,22 @@ void NetworkOptions::add_to(po::options_description& desc) {
       "method", po::value(&method)->default_value("fp"),
       "form of a built-in network (or of a float ONNX model's body): fp, lsq, ewgs, "
       "bitdecomposed, palquant (built-ins only)")(
-      "abits", po::value(&abits)->default_value(4),
-      "activation bits (lsq, ewgs, bitdecomposed), 2..8")(
-      "wbits", po::value(&wbits)->default_value(4), "weight bits (lsq, ewgs, bitdecomposed), 2..8")(
-      "slice-bits", po::value(&slice_bits)->default_value(2),
-      "slice width of bitdecomposed: 1, 2 or 4")("quantizer",
-                                                 po::value(&quantizer)->default_value("lsq"),
-                                                 "quantizer of bitdecomposed: lsq or ewgs")(
-      "B", po::value(&B)->default_value(2), "palquant: bits of every quantized conv, 2..8")(
-      "G", po::value(&G)->default_value(1), "palquant: channel groups (channels widened G x)")(
+      "abits", po::value(&abits)->default_value(abits),
+      fmt::format("activation bits (lsq, ewgs, bitdecomposed), {}",
+                  range_text(RequestField::kABits))
+          .c_str())(
+      "wbits", po::value(&wbits)->default_value(wbits),
+      fmt::format("weight bits (lsq, ewgs, bitdecomposed), {}", range_text(RequestField::kWBits))
+          .c_str())("slice-bits", po::value(&slice_bits)->default_value(slice_bits),
+                    "slice width of bitdecomposed: 1, 2 or 4")(
+      "quantizer", po::value(&quantizer)->default_value("lsq"),
+      "quantizer of bitdecomposed: lsq or ewgs")(
+      "B", po::value(&B)->default_value(B),
+      fmt::format("palquant: bits of every quantized conv, {}", range_text(RequestField::kB))
+          .c_str())("G", po::value(&G)->default_value(G),
+                    fmt::format("palquant: channel groups (channels widened G x), {}",
+                                range_text(RequestField::kG))
+                        .c_str())(
       "channel-shuffle", po::value(&channel_shuffle)->default_value("per_stage"),
       "palquant: none, per_stage (first block of stages 2-4) or per_block")(
       "no-cyclic", po::bool_switch(&no_cyclic), "palquant: leave out the cyclic shuffle modules")(
@@ -171,25 +182,20 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
   m.validate();
   // Shapes of a built-in network: refused here, naming the option, rather
   // than by the builder as a layer's problem.
-  for (const auto& [o, v] : {std::pair<const char*, int>{"input-size", input_size},
-                             {"input-channels", input_channels},
-                             {"classes", classes},
-                             {"base-width", base_width}}) {
-    if (vm.count(o) && v < 1)
-      throw UsageError(fmt::format("--{}: must be at least 1, got {}", o, v));
+  for (const auto& [f, v, into] :
+       {std::tuple<RequestField, int, std::optional<int>*>{RequestField::kInputSize, input_size,
+                                                           &r.input_size},
+        {RequestField::kInputChannels, input_channels, &r.input_channels},
+        {RequestField::kClasses, classes, &r.classes},
+        {RequestField::kBaseWidth, base_width, &r.base_width},
+        {RequestField::kCyclicGroups, cyclic_groups, &r.cyclic_groups}}) {
+    if (!vm.count(field_info(f).flag)) continue;
+    check_range(f, v);
+    *into = v;
   }
-  if (vm.count("input-size")) r.input_size = input_size;
-  if (vm.count("input-channels")) r.input_channels = input_channels;
-  if (vm.count("classes")) r.classes = classes;
-  if (vm.count("base-width")) r.base_width = base_width;
   if (vm.count("stem")) r.stem = stem;
   if (vm.count("projections")) r.projections = projections;
   if (vm.count("width")) r.width = width;
-  if (vm.count("cyclic-groups")) {
-    if (cyclic_groups < 1)
-      throw UsageError(fmt::format("--cyclic-groups: must be at least 1, got {}", cyclic_groups));
-    r.cyclic_groups = cyclic_groups;
-  }
   if (vm.count("blocks")) {
     std::vector<int> b;
     std::stringstream ss(blocks);
@@ -201,6 +207,7 @@ frontend::NetworkRequest NetworkOptions::request_unchecked(const po::variables_m
         throw UsageError(
             fmt::format("--blocks: '{}' is not a comma-separated list of integers", blocks));
       }
+      check_range(RequestField::kBlocks, b.back());
     }
     r.blocks = b;
   }
@@ -219,9 +226,10 @@ void HardwareOptions::add_to(po::options_description& desc) {
       "bit-decomposed)")("batch", po::value(&batch)->default_value(1), "images per inference")(
       "no-onchip", po::bool_switch(&no_onchip),
       "never keep a block's intermediate tensor on chip (measure what it saves)")(
-      "refine", po::value(&refine)->default_value(8),
+      "refine", po::value(&refine)->default_value(refine),
       "simulate the mapper's best K mappings of every layer and keep the best (1: the mapper's "
-      "estimate alone)")("cycle-tolerance", po::value(&cycle_tolerance)->default_value(0.01),
+      "estimate alone)")("cycle-tolerance",
+                         po::value(&cycle_tolerance)->default_value(cycle_tolerance),
                          "objective: among mappings within this fraction of the fewest cycles, the "
                          "least energy (0: strictly cycles, then energy)");
   desc.add(hwd);
@@ -260,15 +268,26 @@ frontend::HwConfig HardwareOptions::load() const {
 frontend::LoweringOptions HardwareOptions::lowering() const {
   frontend::LoweringOptions o;
   o.fp_layers = frontend::parse_fp_layer_treatment(fp_layers);
-  if (batch < 1 || batch > 4096)
-    throw UsageError(fmt::format("--batch: must be between 1 and 4096, got {}", batch));
+  check_batch(batch);
   o.batch = batch;
   o.onchip_intermediates = !no_onchip;
-  if (refine < 1 || refine > 256)
-    throw UsageError(fmt::format("--refine: must be between 1 and 256, got {}", refine));
-  if (!(cycle_tolerance >= 0 && cycle_tolerance <= 1))
-    throw UsageError("--cycle-tolerance: must be between 0 and 1");
+  check_search_options(refine, cycle_tolerance);
   return o;
+}
+
+void check_batch(int batch) {
+  constexpr int kMax = frontend::LoweringOptions::kMaxBatch;
+  if (batch < 1 || batch > kMax)
+    throw UsageError(fmt::format("--batch: must be between 1 and {}, got {}", kMax, batch));
+}
+
+void check_search_options(int refine, double cycle_tolerance) {
+  constexpr auto kMax = sim::kMaxRefineCandidates;
+  if (refine < 1 || static_cast<size_t>(refine) > kMax)
+    throw UsageError(fmt::format("--refine: must be between 1 and {}, got {}", kMax, refine));
+  if (!(cycle_tolerance >= 0 && cycle_tolerance <= 1))
+    throw UsageError(
+        fmt::format("--cycle-tolerance: must be between 0 and 1, got {}", cycle_tolerance));
 }
 
 bool parse_command_line(const std::vector<std::string>& args, const po::options_description& desc,

@@ -9,6 +9,7 @@
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/util/data_dir.h"
+#include "sim/compile.h"
 
 namespace palsim::cli {
 
@@ -20,11 +21,15 @@ class UsageError : public std::runtime_error {
   explicit UsageError(const std::string& m) : std::runtime_error(m) {}
 };
 
+inline const frontend::MethodOptions kMethodDefaults{};
+
 // The NETWORK positional argument and the options that choose its form.
 struct NetworkOptions {
   std::string network;
   std::string method = "fp";
-  int abits = 4, wbits = 4, slice_bits = 2, B = 2, G = 1;
+  // Defaults are MethodOptions' own.
+  int abits = kMethodDefaults.a_bits, wbits = kMethodDefaults.w_bits,
+      slice_bits = kMethodDefaults.slice_bits, B = kMethodDefaults.B, G = kMethodDefaults.G;
   std::string quantizer = "lsq";
   std::string channel_shuffle = "per_stage";
   bool no_cyclic = false, no_permutation = false;
@@ -52,16 +57,21 @@ struct HardwareOptions {
   std::string hw = data_path("configs/bitfusion.yaml");
   std::vector<std::string> overrides;
   std::string fp_layers = "exclude";  // the default --help shows (a command may set another)
-  int batch = 1;
+  int batch = frontend::LoweringOptions{}.batch;
   bool no_onchip = false;
-  int refine = 8;
-  double cycle_tolerance = 0.01;
+  int refine = static_cast<int>(sim::kDefaultRefineCandidates);
+  double cycle_tolerance = sim::kDefaultCycleTolerance;
 
   void add_to(po::options_description& desc);
   // Throws UsageError for a --hw that is neither a file nor a shipped name.
   frontend::HwConfig load() const;
   frontend::LoweringOptions lowering() const;
 };
+
+// The checks of --batch, --refine and --cycle-tolerance, shared by every
+// command that compiles; each throws UsageError naming the option.
+void check_batch(int batch);
+void check_search_options(int refine, double cycle_tolerance);
 
 // Parses `args` with `desc` (+ `positional`); prints help and returns false
 // when --help was given. Throws UsageError on a bad command line.

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "frontend/builders/registry.h"
+#include "frontend/builders/request_fields.h"
 #include "frontend/builders/request_json.h"
 #include "frontend/util/build_info.h"
 #include "frontend/util/error.h"
@@ -192,8 +193,8 @@ std::vector<frontend::MethodOptions> expand_method(const std::string& file, cons
   if (!entry.IsMap())
     fail_at(file, entry, path, "expected a mapping such as {method: palquant, B: [2], G: [1, 2]}");
   static const std::vector<std::string> keys = {
-      "method", "bits", "abits",           "wbits",  "slice_bits", "quantizer",
-      "B",      "G",    "channel_shuffle", "cyclic", "permutation"};
+      "method", "bits", "abits",           "wbits",  "slice_bits",  "quantizer",
+      "B",      "G",    "channel_shuffle", "cyclic", "permutation", "permute_direction"};
   for (auto it = entry.begin(); it != entry.end(); ++it) {
     const std::string k = it->first.Scalar();
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
@@ -207,6 +208,25 @@ std::vector<frontend::MethodOptions> expand_method(const std::string& file, cons
     m = frontend::parse_method(string_value(file, entry["method"], path + ".method"));
   } catch (const InputError& e) {
     fail_at(file, entry["method"], path + ".method", e.what());
+  }
+  // A key the method does not read would label points with a value that did
+  // not shape them (and repeat identical points): refused at its line.
+  {
+    using frontend::Method;
+    const bool bits = m == Method::kLsq || m == Method::kEwgs || m == Method::kBitDecomposed;
+    const std::vector<std::pair<std::vector<const char*>, bool>> applies = {
+        {{"bits", "abits", "wbits"}, bits},
+        {{"slice_bits", "quantizer"}, m == Method::kBitDecomposed},
+        {{"B", "G", "channel_shuffle", "cyclic", "permutation", "permute_direction"},
+         m == Method::kPalQuant}};
+    for (const auto& [ks, ok] : applies) {
+      for (const char* k : ks) {
+        if (!ok && entry[k]) {
+          fail_at(file, entry[k], path + "." + k,
+                  fmt::format("does not apply to method {}", frontend::to_string(m)));
+        }
+      }
+    }
   }
   // Cartesian product over the list-valued fields.
   std::vector<frontend::MethodOptions> out(1);
@@ -225,23 +245,31 @@ std::vector<frontend::MethodOptions> expand_method(const std::string& file, cons
     out = next;
   };
   const std::string p = path + ".";
+  // A value of a field of the request table, within the field's range.
+  auto field_value = [&](frontend::RequestField f, const YAML::Node& v, const char* key = nullptr) {
+    const auto& info = frontend::field_info(f);
+    return int_value(file, v, p + (key ? key : info.key), static_cast<int>(info.min),
+                     static_cast<int>(info.max));
+  };
+  using frontend::RequestField;
+  // `bits` sets both widths (one range: they share it).
   expand("bits", [&](auto& o, const YAML::Node& v) {
-    o.a_bits = o.w_bits = int_value(file, v, p + "bits", 2, 8);
+    o.a_bits = o.w_bits = field_value(RequestField::kABits, v, "bits");
   });
   expand("abits",
-         [&](auto& o, const YAML::Node& v) { o.a_bits = int_value(file, v, p + "abits", 2, 8); });
+         [&](auto& o, const YAML::Node& v) { o.a_bits = field_value(RequestField::kABits, v); });
   expand("wbits",
-         [&](auto& o, const YAML::Node& v) { o.w_bits = int_value(file, v, p + "wbits", 2, 8); });
+         [&](auto& o, const YAML::Node& v) { o.w_bits = field_value(RequestField::kWBits, v); });
   expand("slice_bits", [&](auto& o, const YAML::Node& v) {
-    o.slice_bits = int_value(file, v, p + "slice_bits", 1, 4);
+    o.slice_bits = field_value(RequestField::kSliceBits, v);
   });
   expand("quantizer", [&](auto& o, const YAML::Node& v) {
     const std::string q = string_value(file, v, p + "quantizer");
     if (q != "lsq" && q != "ewgs") fail_at(file, v, p + "quantizer", "must be lsq or ewgs");
     o.decomposed_quantizer = q == "lsq" ? frontend::Quantizer::kLsq : frontend::Quantizer::kUniform;
   });
-  expand("B", [&](auto& o, const YAML::Node& v) { o.B = int_value(file, v, p + "B", 2, 8); });
-  expand("G", [&](auto& o, const YAML::Node& v) { o.G = int_value(file, v, p + "G", 1, 16); });
+  expand("B", [&](auto& o, const YAML::Node& v) { o.B = field_value(RequestField::kB, v); });
+  expand("G", [&](auto& o, const YAML::Node& v) { o.G = field_value(RequestField::kG, v); });
   expand("channel_shuffle", [&](auto& o, const YAML::Node& v) {
     try {
       o.channel_shuffle =
@@ -256,9 +284,19 @@ std::vector<frontend::MethodOptions> expand_method(const std::string& file, cons
   expand("permutation", [&](auto& o, const YAML::Node& v) {
     o.cyclic_permutation = bool_value(file, v, p + "permutation");
   });
+  expand("permute_direction", [&](auto& o, const YAML::Node& v) {
+    const std::string d = string_value(file, v, p + "permute_direction");
+    if (d != "paper" && d != "reference")
+      fail_at(file, v, p + "permute_direction", "must be paper or reference");
+    o.permute_direction = d == "paper" ? 1 : -1;
+  });
   for (const auto& o : out) {
     try {
       o.validate();
+    } catch (const frontend::RequestFieldError& e) {
+      // At the key's line, in the file's terms (not the command line's).
+      const char* key = frontend::field_info(e.field()).key;
+      fail_at(file, entry[key] ? entry[key] : entry, p + key, e.problem());
     } catch (const InputError& e) {
       fail_at(file, entry, path, e.what());
     }
@@ -329,17 +367,12 @@ SweepSpec load_sweep(const std::string& path) {
       if (ns[i].IsMap()) {
         YamlMap m(ns[i], path, np);
         m.read("name", name);
-        // An optional integer builder option within [lo, hi].
-        auto read_int = [&](const char* key, int lo, int hi, std::optional<int>& into) {
-          if (!m.has(key)) return;
-          int v = 0;
-          m.read(key, v, lo, hi);
-          into = v;
-        };
-        read_int("input_size", 1, 4096, shape.input_size);
-        read_int("input_channels", 1, 4096, shape.input_channels);
-        read_int("classes", 1, 100000, shape.classes);
-        read_int("base_width", 1, 4096, shape.base_width);
+        using frontend::read_field_optional;
+        using frontend::RequestField;
+        read_field_optional(m, RequestField::kInputSize, shape.input_size);
+        read_field_optional(m, RequestField::kInputChannels, shape.input_channels);
+        read_field_optional(m, RequestField::kClasses, shape.classes);
+        read_field_optional(m, RequestField::kBaseWidth, shape.base_width);
         if (m.has("stem")) {
           std::string st;
           m.read_choice("stem", st, {"imagenet", "small"});
@@ -347,7 +380,7 @@ SweepSpec load_sweep(const std::string& path) {
         }
         if (m.has("blocks")) {
           std::vector<int> b;
-          m.read("blocks", b, 1, 64);
+          frontend::read_field(m, RequestField::kBlocks, b);
           const size_t stages = name == "shufflenetv2" ? 3 : 4;
           if (b.size() != stages)
             m.fail("blocks", fmt::format("expected {} stages for {}", stages, name));
@@ -369,7 +402,7 @@ SweepSpec load_sweep(const std::string& path) {
         }
         if (m.has("cyclic_groups") && name != "shufflenetv2")
           m.fail("cyclic_groups", "applies to shufflenetv2 only");
-        read_int("cyclic_groups", 1, 64, shape.cyclic_groups);
+        read_field_optional(m, RequestField::kCyclicGroups, shape.cyclic_groups);
         if (m.has("base_width") && name == "shufflenetv2")
           m.fail("base_width", "shufflenetv2 takes width, not base_width");
         m.finish();
@@ -516,7 +549,7 @@ SweepSpec load_sweep(const std::string& path) {
   std::vector<bool> onchip = {true};
   if (auto opt = doc.optional_child("options")) {
     opt->read_optional("fp_layers", fp_layers);
-    opt->read_optional("batch", batches, 1, 4096);
+    opt->read_optional("batch", batches, 1, frontend::LoweringOptions::kMaxBatch);
     if (opt->has("onchip")) {
       onchip.clear();
       for (const YAML::Node& v : values_of(opt->raw("onchip")))
@@ -705,7 +738,9 @@ SweepSpec load_sweep(const std::string& path) {
       }
       if (e["fp_layers"])
         p.lowering.fp_layers = frontend::parse_fp_layer_treatment(e["fp_layers"].Scalar());
-      if (e["batch"]) p.lowering.batch = int_value(path, e["batch"], ip + ".batch", 1, 4096);
+      if (e["batch"])
+        p.lowering.batch =
+            int_value(path, e["batch"], ip + ".batch", 1, frontend::LoweringOptions::kMaxBatch);
       if (e["onchip"])
         p.lowering.onchip_intermediates = bool_value(path, e["onchip"], ip + ".onchip");
       points.push_back(p);

@@ -12,6 +12,7 @@
 #include "frontend/arch/access_cost.h"
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/registry.h"
+#include "frontend/builders/request_fields.h"
 #include "frontend/builders/request_json.h"
 #include "frontend/lowering/compile.h"
 #include "frontend/util/error.h"
@@ -34,8 +35,10 @@ std::vector<PaperRow> load_paper_table2(const std::string& path) {
     m.read_choice("accelerator", r.accelerator, {"bitfusion", "bpvec"});
     m.read("network", r.network);
     m.read_choice("baseline", r.baseline, {"lsq", "ewgs"});
-    m.read("M", r.M, 2, 8);
-    m.read("G", r.G, 1, 16);
+    // M is the baseline's operand width: the range of lsq's bits.
+    const auto& bits = frontend::field_info(frontend::RequestField::kABits);
+    m.read("M", r.M, static_cast<int>(bits.min), static_cast<int>(bits.max));
+    frontend::read_field(m, frontend::RequestField::kG, r.G);
     m.read("speedup", r.speedup, 0.0, 1e6);
     m.read("energy_efficiency", r.energy_efficiency, 0.0, 1e6);
     m.finish();

@@ -10,6 +10,7 @@
 
 #include "frontend/arch/hw_config.h"
 #include "frontend/lowering/hw_graph.h"
+#include "sim/compile.h"
 #include "sim/core/stats.h"
 
 namespace palsim::cli {
@@ -28,8 +29,9 @@ struct Table2Options {
   frontend::LoweringOptions lowering;
   bool onchip_effect = true;  // also run PalQuant without on-chip intermediates
   int jobs = 1;
-  size_t refine = 8;              // mapping candidates simulated per layer
-  double cycle_tolerance = 0.01;  // objective: cycles within this of the fewest, then energy
+  size_t refine = sim::kDefaultRefineCandidates;  // mapping candidates simulated per layer
+  // Objective: cycles within this of the fewest, then energy.
+  double cycle_tolerance = sim::kDefaultCycleTolerance;
   bool progress = true;
   std::string paper_file;
   // Off-chip memory of both machines: "" (as configured), "bandwidth",

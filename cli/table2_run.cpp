@@ -30,13 +30,13 @@ void Table2RunOptions::add_to(po::options_description& desc) {
       "skip the extra PalQuant runs without on-chip intermediates")(
       "paper", po::value(&o.paper_file)->default_value(o.paper_file), "the paper's figures (YAML)")(
       "jobs,j", po::value(&o.jobs)->default_value(o.jobs), "parallel runs")(
-      "refine", po::value(&refine)->default_value(8),
+      "refine", po::value(&refine)->default_value(refine),
       "simulate the mapper's best K mappings of every layer and keep the best (1: estimate alone)")(
       "offchip", po::value(&o.offchip),
       "off-chip memory of both machines: bandwidth, ddr4 (the bank/row/burst model), or "
       "ddr4-ideal (a channel of DDR4's sustained bandwidth and latency that costs nothing for "
       "banks, rows or bursts); default: as configured")(
-      "cycle-tolerance", po::value(&o.cycle_tolerance)->default_value(0.01),
+      "cycle-tolerance", po::value(&o.cycle_tolerance)->default_value(o.cycle_tolerance),
       "objective: among mappings within this fraction of the fewest cycles, the least energy (0: "
       "strict)")("quiet,q", po::bool_switch(&quiet), "no progress on stderr");
 }
@@ -44,12 +44,9 @@ void Table2RunOptions::add_to(po::options_description& desc) {
 Table2Options Table2RunOptions::resolved() const {
   Table2Options o = table;
   if (o.jobs < 1 || o.jobs > 256) throw UsageError("--jobs: must be between 1 and 256");
-  if (refine < 1 || refine > 256) throw UsageError("--refine: must be between 1 and 256");
-  if (!(o.cycle_tolerance >= 0 && o.cycle_tolerance <= 1))
-    throw UsageError("--cycle-tolerance: must be in [0, 1]");
+  check_search_options(refine, o.cycle_tolerance);
   o.refine = static_cast<size_t>(refine);
-  if (o.lowering.batch < 1 || o.lowering.batch > 4096)
-    throw UsageError("--batch: must be between 1 and 4096");
+  check_batch(o.lowering.batch);
   o.lowering.fp_layers = frontend::parse_fp_layer_treatment(fp_layers);
   o.lowering.onchip_intermediates = !no_onchip;
   o.onchip_effect = !no_onchip_effect && !no_onchip;

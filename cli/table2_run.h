@@ -13,7 +13,7 @@ namespace palsim::cli {
 struct Table2RunOptions {
   Table2Options table;  // defaults: the shipped configurations and paper figures, one job per core
   std::string fp_layers = "exclude";
-  int refine = 8;
+  int refine = static_cast<int>(sim::kDefaultRefineCandidates);
   bool no_onchip = false, no_onchip_effect = false, quiet = false;
 
   Table2RunOptions();

@@ -12,14 +12,16 @@
 
 namespace palsim::sim {
 
-// Candidates per layer evaluated by simulation (palsim's default).
+// Candidates per layer evaluated by simulation (palsim's default) and the
+// most a run may ask for (each costs a simulation of its layer).
 constexpr size_t kDefaultRefineCandidates = 8;
+constexpr size_t kMaxRefineCandidates = 256;
 
 frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw);
 
 // candidates <= 1: the mapper's estimate alone decides.
 // The default objective: cycles within 1% of the fewest, then energy.
-constexpr double kDefaultCycleTolerance = 0.01;
+using frontend::kDefaultCycleTolerance;
 
 frontend::Compiled compile(const frontend::HwConfig& hw, const frontend::Network& net,
                            const frontend::LoweringOptions& options,

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "frontend/builders/method.h"
+#include "frontend/builders/request_fields.h"
 #include "frontend/util/atomic_file.h"
 #include "frontend/util/error.h"
 #include "training/dataset.h"
@@ -35,6 +36,9 @@ void forbid(YamlMap& m, const std::string& key, const std::string& why) {
 }
 
 void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
+  using frontend::read_field;
+  using frontend::read_field_optional;
+  using frontend::RequestField;
   m.read("name", n.name);
   if (n.name.empty()) m.fail("name", "must not be empty");
   n.builtin = frontend::is_builtin_network(n.name);
@@ -70,15 +74,15 @@ void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
   const bool uniform_bits = n.method == "lsq" || n.method == "ewgs";
   const bool palquant = n.method == "palquant";
   if (uniform_bits) {
-    m.read("abits", n.abits, 2, 8);
-    m.read("wbits", n.wbits, 2, 8);
+    read_field(m, RequestField::kABits, n.abits);
+    read_field(m, RequestField::kWBits, n.wbits);
   } else {
     forbid(m, "abits", fmt::format("applies to lsq and ewgs, not {}", n.method));
     forbid(m, "wbits", fmt::format("applies to lsq and ewgs, not {}", n.method));
   }
   if (palquant) {
-    m.read("B", n.B, 2, 8);
-    m.read("G", n.G, 1, 16);
+    read_field(m, RequestField::kB, n.B);
+    read_field(m, RequestField::kG, n.G);
     m.read_choice_optional("channel_shuffle", n.channel_shuffle,
                            {"none", "per_stage", "per_block"});
     m.read_optional("cyclic", n.cyclic);
@@ -90,9 +94,9 @@ void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
       forbid(m, k, fmt::format("applies to palquant, not {}", n.method));
     }
   }
-  m.read("input_size", n.input_size, 1, 4096);
-  m.read("input_channels", n.input_channels, 1, 64);
-  m.read("classes", n.classes, 2, 1000000);
+  read_field(m, RequestField::kInputSize, n.input_size);
+  read_field(m, RequestField::kInputChannels, n.input_channels);
+  read_field(m, RequestField::kClasses, n.classes);
   if (shufflenet) {
     forbid(m, "base_width", "applies to the ResNets and plain18 (shufflenetv2: width)");
     m.read("width", n.width, 0.0, 100.0);
@@ -100,9 +104,9 @@ void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
       m.fail("width",
              fmt::format("ShuffleNet v2 comes in widths 0.5, 1.0, 1.5 and 2.0, not {}", n.width));
     }
-    m.read_optional("cyclic_groups", n.cyclic_groups, 1, 4096);
+    read_field_optional(m, RequestField::kCyclicGroups, n.cyclic_groups);
   } else {
-    m.read("base_width", n.base_width, 1, 4096);
+    read_field(m, RequestField::kBaseWidth, n.base_width);
     forbid(m, "width", fmt::format("applies to shufflenetv2, not {}", n.name));
     forbid(m, "cyclic_groups",
            fmt::format("applies to shufflenetv2, not {} (its PalQuant form: cyclic)", n.name));
@@ -113,7 +117,7 @@ void read_network(YamlMap m, NetworkConfig& n, const std::string& base_dir) {
   } else {
     forbid(m, "projections", fmt::format("applies to plain18, not {}", n.name));
   }
-  m.read("blocks", n.blocks, 1, 64);
+  read_field(m, RequestField::kBlocks, n.blocks);
   const size_t stages = shufflenet ? 3 : 4;
   if (n.blocks.size() != stages) {
     m.fail("blocks",

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "frontend/builders/request_fields.h"
 #include "frontend/util/error.h"
 
 namespace palsim::frontend {
@@ -111,31 +112,28 @@ std::string MethodOptions::label() const {
 }
 
 void MethodOptions::validate() const {
-  auto check_bits = [](const char* option, int v) {
-    if (v < 2 || v > 8)
-      throw InputError(fmt::format("{}: must be between 2 and 8, got {}", option, v));
-  };
   switch (method) {
     case Method::kFp:
       break;
     case Method::kLsq:
     case Method::kEwgs:
-      check_bits("--abits", a_bits);
-      check_bits("--wbits", w_bits);
+      check_range(RequestField::kABits, a_bits);
+      check_range(RequestField::kWBits, w_bits);
       break;
     case Method::kBitDecomposed:
-      check_bits("--abits", a_bits);
-      check_bits("--wbits", w_bits);
+      check_range(RequestField::kABits, a_bits);
+      check_range(RequestField::kWBits, w_bits);
+      // Slices must divide the 8-bit operand registers of the array.
       if (slice_bits != 1 && slice_bits != 2 && slice_bits != 4) {
-        throw InputError(fmt::format("--slice-bits: must be 1, 2 or 4, got {}", slice_bits));
+        throw RequestFieldError(RequestField::kSliceBits,
+                                fmt::format("must be 1, 2 or 4, got {}", slice_bits));
       }
       if (decomposed_quantizer == Quantizer::kNone)
         throw InputError("--quantizer: must be lsq or ewgs");
       break;
     case Method::kPalQuant:
-      check_bits("--B", B);
-      if (G < 1 || G > 16)
-        throw InputError(fmt::format("--G: must be between 1 and 16, got {}", G));
+      check_range(RequestField::kB, B);
+      check_range(RequestField::kG, G);
       if (permute_direction != 1 && permute_direction != -1) {
         throw InputError("--permute-direction: must be paper or reference");
       }

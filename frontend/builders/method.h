@@ -46,7 +46,8 @@ struct MethodOptions {
   int bitops_a_bits() const;
   // A short label: "lsq-a4w4", "palquant-b2g2", "fp".
   std::string label() const;
-  // Checks ranges; throws InputError naming the option.
+  // Checks ranges (frontend/builders/request_fields.h); throws RequestFieldError naming
+  // the field (its option in what()), InputError for the quantizer.
   void validate() const;
 };
 

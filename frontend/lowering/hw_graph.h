@@ -41,6 +41,9 @@ std::string to_string(FpLayerTreatment t);
 FpLayerTreatment parse_fp_layer_treatment(const std::string& s);
 
 struct LoweringOptions {
+  // Images per inference; a batch is a loop the program repeats, and past a
+  // few thousand images the programs' size (not their timing) is the limit.
+  static constexpr int kMaxBatch = 4096;
   FpLayerTreatment fp_layers = FpLayerTreatment::kExclude;
   int batch = 1;
   // Keep a block's intermediate (first conv -> second conv of the same groups)

@@ -50,6 +50,9 @@ struct PlanEvaluation {
 using PlanEvaluator = std::function<PlanEvaluation(
     const HwGraph& graph, const std::vector<int>& ops, const std::vector<OpPlan>& plans)>;
 
+// The objective's default tolerance (PlanOptions::cycle_tolerance).
+constexpr double kDefaultCycleTolerance = 0.01;
+
 struct PlanOptions {
   // With an evaluator: the mapper's `candidates` best mappings of each op are
   // evaluated and the best by (cycles, energy) is kept; the on-chip decision
@@ -61,7 +64,7 @@ struct PlanOptions {
   // whose cycles are within this fraction of the fewest, the least energy
   // wins (0: strictly cycles, then energy). A strict order lets a mapping
   // that is 0.01% faster win however much more DRAM traffic it moves.
-  double cycle_tolerance = 0.01;
+  double cycle_tolerance = kDefaultCycleTolerance;
   // Called after each op is mapped (ops done, total).
   std::function<void(int, int)> progress;
 };

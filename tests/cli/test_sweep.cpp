@@ -87,6 +87,8 @@ TEST(CliSweep, SpecErrorsNameFileLineAndKey) {
     const char* key;
   } cases[] = {{"bad_key.yaml", 5, "methods[0].shuffle"},
                {"bad_value.yaml", 5, "methods[0].bits"},
+               {"bad_groups.yaml", 6, "methods[0].G"},
+               {"misapplied_key.yaml", 7, "methods[0].G"},
                {"bad_override.yaml", 8, "overrides.buffers.ibuf.size_bytes"}};
   for (const auto& c : cases) {
     const std::string path = kSource + "/tests/data/sweeps/" + c.file;
@@ -95,6 +97,37 @@ TEST(CliSweep, SpecErrorsNameFileLineAndKey) {
     EXPECT_CONTAINS(r.err, path + ":" + std::to_string(c.line));
     EXPECT_CONTAINS(r.err, c.key);
   }
+  // A request field's error is in the file's terms, never a command-line option's.
+  for (const char* f : {"bad_groups.yaml", "misapplied_key.yaml"}) {
+    const Result r = palsim("sweep " + quoted(kSource + "/tests/data/sweeps/" + f) + " --list");
+    EXPECT_EQ(r.err.find(" --"), std::string::npos) << f << ": " << r.err;
+  }
+}
+
+// Sweeps, the command line and training configurations read one range per
+// field (frontend/builders/request_fields.cpp): the same G is refused by all.
+TEST(CliSweep, OneRangePerFieldAcrossTheCommandLineAndSweeps) {
+  const Result cli = palsim("bitops resnet18 --method palquant --G 17");
+  EXPECT_EQ(cli.code, 2);
+  EXPECT_CONTAINS(cli.err, "--G: must be between 1 and 16, got 17");
+  const Result sweep =
+      palsim("sweep " + quoted(kSource + "/tests/data/sweeps/bad_groups.yaml") + " --list");
+  EXPECT_CONTAINS(sweep.err, "must be between 1 and 16, got 17");
+  EXPECT_EQ(palsim("bitops resnet18 --method palquant --G 16").code, 0);
+}
+
+TEST(CliSweep, PermuteDirectionIsASweepKey) {
+  TempDir dir;
+  const std::string spec =
+      dir.write("dir.yaml",
+                "format: palsim-sweep-1\nname: d\nnetworks: [resnet18]\nmethods:\n"
+                "  - {method: palquant, B: [2], G: [2], permute_direction: [paper, reference]}\n"
+                "hardware: [" +
+                    kSource + "/configs/bitfusion.yaml]\n");
+  const Result r = palsim("sweep " + quoted(spec) + " --list");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"permute_direction\":\"paper\"");
+  EXPECT_CONTAINS(r.out, "\"permute_direction\":\"reference\"");
 }
 
 TEST(CliSweep, RunExportAndRefuseToRerunWithoutResume) {

@@ -7,6 +7,7 @@
 
 #include "frontend/builders/method.h"
 #include "frontend/builders/registry.h"
+#include "frontend/builders/request_fields.h"
 #include "frontend/builders/resnet.h"
 #include "frontend/ir/network.h"
 #include "frontend/util/error.h"
@@ -525,6 +526,33 @@ TEST(BuilderRegistry, BuiltinsAndFiles) {
   NetworkRequest missing;
   missing.network = "no/such/net.yaml";
   EXPECT_CONTAINS(input_error_of([&] { resolve_network(missing); }), "no/such/net.yaml");
+}
+
+// One row per field, keys and options distinct, and the library's own check
+// reports the field (so a sweep or a training configuration can point at its
+// key's line) with the option in what() for the command line.
+TEST(RequestFields, OneRowPerFieldAndErrorsNameTheField) {
+  std::set<std::string> keys, flags;
+  for (const auto& f : request_fields()) {
+    EXPECT_TRUE(keys.insert(f.key).second) << f.key;
+    EXPECT_TRUE(flags.insert(f.flag).second) << f.flag;
+    EXPECT_LE(f.min, f.max) << f.key;
+    EXPECT_EQ(&field_info(f.id), &f);
+  }
+  MethodOptions m;
+  m.method = Method::kPalQuant;
+  m.G = field_info(RequestField::kG).max + 1;
+  try {
+    m.validate();
+    ADD_FAILURE() << "G over the range accepted";
+  } catch (const RequestFieldError& e) {
+    EXPECT_EQ(e.field(), RequestField::kG);
+    EXPECT_EQ(e.problem(), "must be between 1 and 16, got 17");
+    EXPECT_STREQ(e.what(), "--G: must be between 1 and 16, got 17");
+  }
+  m.G = field_info(RequestField::kG).max;
+  EXPECT_NO_THROW(m.validate());
+  EXPECT_EQ(range_text(RequestField::kABits), "2..8");
 }
 
 }  // namespace
