@@ -15,6 +15,7 @@
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/request_json.h"
 #include "frontend/util/atomic_file.h"
+#include "frontend/util/csv.h"
 #include "frontend/util/error.h"
 
 namespace palsim::cli {
@@ -55,13 +56,6 @@ std::string overrides_text(const nlohmann::json& p) {
   for (const auto& [k, v] : p["overrides"].items())
     s += (s.empty() ? "" : ";") + k + "=" + scalar(v);
   return s;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
 }
 
 // Parameter columns in this order first (a built-in network's shape options
