@@ -131,6 +131,39 @@ TEST(Timeline, BufferOccupancyStaysWithinEachBufferAndEndsEmpty) {
   }
 }
 
+// Whole networks in fast mode: full-size ResNet-18 tiles fill the buffers
+// (WBUF exactly, with LSQ 4/4 on Bit Fusion), packed depthwise groups and
+// split/concat views in ShuffleNet, PalQuant's group convolutions.
+TEST(Timeline, BufferOccupancyOfWholeNetworksStaysWithinEachBuffer) {
+  frontend::NetworkRequest r18;
+  r18.network = "resnet18";
+  r18.method_given = true;
+  r18.method.method = frontend::Method::kLsq;
+  r18.method.a_bits = r18.method.w_bits = 4;
+  const std::pair<const char*, frontend::Network> cases[] = {
+      {"bitfusion", frontend::resolve_network(r18)},
+      {"bpvec", shufflenet_tiny("lsq")},
+      {"bitfusion", resnet18_narrow("palquant", 4)}};
+  for (const auto& [hw_name, net] : cases) {
+    const frontend::HwConfig hw = hw_config(hw_name);
+    // The mapper's own choice (no simulated refinement): quicker, and as full.
+    const frontend::Compiled c = sim::compile(hw, net, frontend::LoweringOptions{}, 1);
+    palsim_test::TempDir dir;
+    SimOptions fast;
+    fast.timeline = dir.path() + "/t.json";
+    simulate(hw, c.program, fast);
+    const nlohmann::json t = read_json(fast.timeline);
+    for (const char* buffer : {"IBUF", "WBUF", "OBUF"}) {
+      int64_t peak = 0;
+      for (const auto& [ts, bits] : counter(t, std::string(buffer) + " bits resident"))
+        peak = std::max(peak, bits);
+      EXPECT_GT(peak, 0) << buffer << " " << net.name() << " on " << hw_name;
+      EXPECT_LE(peak, t["otherData"]["buffer_bits"][buffer].get<int64_t>())
+          << buffer << " " << net.name() << " on " << hw_name;
+    }
+  }
+}
+
 TEST(Timeline, Ddr4BankTracksCarryTheModelsCommandsTheSameInBothModes) {
   const frontend::HwConfig hw = hw_config("bitfusion", {"offchip.model=ddr4"});
   const TimelineRun r = run_both_modes(hw, "workloads/examples/tiny.yaml");
