@@ -15,6 +15,7 @@
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/request_json.h"
 #include "frontend/util/atomic_file.h"
+#include "frontend/util/csv.h"
 #include "frontend/util/error.h"
 
 namespace palsim::cli {
@@ -55,13 +56,6 @@ std::string overrides_text(const nlohmann::json& p) {
   for (const auto& [k, v] : p["overrides"].items())
     s += (s.empty() ? "" : ";") + k + "=" + scalar(v);
   return s;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
 }
 
 // Parameter columns in this order first (a built-in network's shape options
@@ -313,6 +307,7 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
   std::map<std::string, std::string> accuracy_series;
   std::string accuracy_csv =
       csv_provenance(records) + "series,label,energy_uj,cycles,accuracy_percent\n";
+  double energy_lo = 0, energy_hi = 0;
   for (const auto& r : records) {
     if (r.status != "done" || !r.result.contains("accuracy")) continue;
     const auto& p = r.params;
@@ -320,10 +315,12 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
     if (!overrides_text(p).empty()) name += " " + overrides_text(p);
     if (p.contains("onchip") && !p["onchip"].get<bool>()) name += " no-onchip";
     const double acc = 100 * r.result["accuracy"].get<double>();
-    accuracy_series[name] +=
-        fmt::format("{:.4f} {:.3f} \"{}\"\n", r.energy_pj / 1e6, acc, scalar(p["label"]));
+    const double uj = r.energy_pj / 1e6;
+    energy_lo = accuracy_series.empty() ? uj : std::min(energy_lo, uj);
+    energy_hi = accuracy_series.empty() ? uj : std::max(energy_hi, uj);
+    accuracy_series[name] += fmt::format("{:.4f} {:.3f} \"{}\"\n", uj, acc, scalar(p["label"]));
     accuracy_csv += fmt::format("{},{},{:.4f},{},{:.3f}\n", csv_field(name),
-                                csv_field(scalar(p["label"])), r.energy_pj / 1e6, r.cycles, acc);
+                                csv_field(scalar(p["label"])), uj, r.cycles, acc);
   }
   if (!accuracy_series.empty()) {
     write_file_atomically(dir + "/accuracy_vs_energy.csv", accuracy_csv);
@@ -333,15 +330,24 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
     for (const auto& [name, d] : accuracy_series) {
       const std::string file = fmt::format("{}/accuracy_series{}.dat", dir, idx);
       write_file_atomically(file, d);
+      // Distinct markers per accelerator; each point labelled with its model.
       plot += fmt::format(
-          "{}{} using 1:2 with points pt 7 ps 1.5 title {}, '' using 1:2:3 with labels "
-          "offset char 1,0.6 font ',8' notitle",
-          idx ? ", " : "", gnuplot_string(file), gnuplot_string(name));
+          "{}{} using 1:2 with points pt {} ps 2 lw 2 title {}, '' using 1:2:3 with labels "
+          "left offset char 1,0.8 font ',11' notitle",
+          idx ? ", " : "", gnuplot_string(file), 4 + 2 * idx, gnuplot_string(name));
       ++idx;
     }
+    // Accuracy on its whole 0-100 % scale; energies with room either side
+    // (10 % of their span, or of the value for a single energy), so no
+    // point or label sits on the frame.
+    const double pad = 0.1 * (energy_hi > energy_lo ? energy_hi - energy_lo : energy_hi);
     gnuplot("accuracy_vs_energy",
-            "set xlabel 'energy per inference (uJ)'\nset ylabel 'top-1 accuracy (%)'\n"
-            "set key right bottom\nset grid\nplot " +
+            fmt::format(
+                "set termoption noenhanced\nset title 'Trained models: top-1 accuracy "
+                "against energy per inference' font ',14'\nset xlabel 'energy per inference (uJ)'\n"
+                "set ylabel 'top-1 accuracy (%)'\nset xrange [{}:{}]\nset yrange [0:100]\n"
+                "set key below box spacing 1.3\nset bmargin 7\nset grid\nplot ",
+                std::max(0.0, energy_lo - pad), energy_hi + pad) +
                 plot + "\n");
     for (int i = 0; i < idx; ++i) fs::remove(fmt::format("{}/accuracy_series{}.dat", dir, i));
   }

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+#include <vector>
+
+#include "frontend/util/csv.h"
 #include "sim/core/cycle_attribution.h"
 
 namespace palsim::sim {
@@ -103,26 +107,121 @@ nlohmann::json run_to_json(const RunStats& r) {
   return j;
 }
 
+namespace {
+
+// A per-layer column: its name and its value in a layer's row. Units and
+// meanings are documented in docs/formats.md (§5), which a test holds
+// against this table.
+struct LayerColumn {
+  std::string name;
+  std::function<std::string(const LayerStats&)> value;
+};
+
+std::string number(int64_t v) {
+  return fmt::format("{}", v);
+}
+// A figure that does not apply to the layer (a pool's weight bits) is empty.
+std::string number_if(bool applies, int64_t v) {
+  return applies ? number(v) : "";
+}
+std::string level(int depth) {
+  return depth < 0 ? "" : number(depth);
+}
+
+std::vector<LayerColumn> make_layer_columns() {
+  using L = const LayerStats&;
+  std::vector<LayerColumn> c = {
+      {"layer", [](L l) { return csv_field(l.name); }},
+      {"kind", [](L l) { return csv_field(l.kind); }},
+      {"role", [](L l) { return csv_field(l.role); }},
+      {"C", [](L l) { return number(l.shape.in_c); }},
+      {"K", [](L l) { return number(l.shape.out_c); }},
+      {"H_in", [](L l) { return number(l.shape.in_h); }},
+      {"W_in", [](L l) { return number(l.shape.in_w); }},
+      {"H_out", [](L l) { return number(l.shape.out_h); }},
+      {"W_out", [](L l) { return number(l.shape.out_w); }},
+      {"R", [](L l) { return number(l.shape.kernel_h); }},
+      {"S", [](L l) { return number(l.shape.kernel_w); }},
+      {"stride_h", [](L l) { return number(l.shape.stride_h); }},
+      {"stride_w", [](L l) { return number(l.shape.stride_w); }},
+      {"pad_h", [](L l) { return number(l.shape.pad_h); }},
+      {"pad_w", [](L l) { return number(l.shape.pad_w); }},
+      {"dilation_h", [](L l) { return number(l.shape.dilation_h); }},
+      {"dilation_w", [](L l) { return number(l.shape.dilation_w); }},
+      {"groups", [](L l) { return number(l.shape.groups); }},
+      {"abits", [](L l) { return number_if(l.shape.conv, l.shape.a_bits); }},
+      {"wbits", [](L l) { return number_if(l.shape.conv, l.shape.w_bits); }},
+      {"loop_order", [](L l) { return l.mapping_record.order; }},
+      {"tile_N", [](L l) { return number(l.mapping_record.tile_n); }},
+      {"tile_H", [](L l) { return number(l.mapping_record.tile_h); }},
+      {"tile_W", [](L l) { return number(l.mapping_record.tile_w); }},
+      {"tile_M", [](L l) { return number(l.mapping_record.tile_m); }},
+      {"tile_C", [](L l) { return number(l.mapping_record.tile_c); }},
+      {"groups_packed", [](L l) { return number(l.mapping_record.pack); }},
+      {"dma_level_in", [](L l) { return level(l.mapping_record.level_in); }},
+      {"dma_level_wt", [](L l) { return level(l.mapping_record.level_wt); }},
+      {"dma_level_out", [](L l) { return level(l.mapping_record.level_out); }},
+      {"mode_abits", [](L l) { return number_if(l.shape.conv, l.mapping_record.mode_fa); }},
+      {"mode_wbits", [](L l) { return number_if(l.shape.conv, l.mapping_record.mode_fw); }},
+      {"lanes_per_unit",
+       [](L l) { return number_if(l.shape.conv, l.mapping_record.lanes_per_unit); }},
+      {"outputs_per_unit",
+       [](L l) { return number_if(l.shape.conv, l.mapping_record.outputs_per_unit); }},
+      {"layout_in", [](L l) { return csv_field(l.input_layout); }},
+      {"layout_out", [](L l) { return csv_field(l.output_layout); }},
+      {"macs", [](L l) { return number(l.macs); }},
+      {"cycles", [](L l) { return fmt::format("{}", l.cycles); }},
+      {"span_start", [](L l) { return fmt::format("{}", l.first_start); }},
+      {"span_end", [](L l) { return fmt::format("{}", l.last_done); }},
+      {"utilization", [](L l) { return fmt::format("{:.6f}", l.utilization); }},
+      {"mac_utilization", [](L l) { return fmt::format("{:.6f}", l.mac_utilization); }},
+  };
+  for (int i = 0; i < kStallCauses; ++i) {
+    c.push_back({fmt::format("stall_{}", stall_name(static_cast<Stall>(i))),
+                 [i](L l) { return fmt::format("{}", l.stalls[static_cast<size_t>(i)]); }});
+  }
+  auto count = [&](const char* name, uint64_t Counts::*field) {
+    c.push_back({name, [field](L l) { return fmt::format("{}", l.counts.*field); }});
+  };
+  count("dram_read_bits", &Counts::dram_read_bits);
+  count("dram_write_bits", &Counts::dram_write_bits);
+  count("dram_moved_bits", &Counts::dram_moved_bits);
+  c.push_back(
+      {"dram_efficiency", [](L l) { return fmt::format("{:.6f}", dram_efficiency(l.counts)); }});
+  count("dram_transfers", &Counts::dram_transfers);
+  count("ibuf_read_bits", &Counts::ibuf_read_bits);
+  count("ibuf_write_bits", &Counts::ibuf_write_bits);
+  count("wbuf_read_bits", &Counts::wbuf_read_bits);
+  count("wbuf_write_bits", &Counts::wbuf_write_bits);
+  count("obuf_read_bits", &Counts::obuf_read_bits);
+  count("obuf_write_bits", &Counts::obuf_write_bits);
+  count("unit_busy_cycles", &Counts::unit_busy_cycles);
+  count("folds", &Counts::folds);
+  c.push_back({"energy_pj", [](L l) { return fmt::format("{:.3f}", l.energy.total()); }});
+  for (const auto& k : frontend::energy_components()) {
+    const auto id = k.id;
+    c.push_back(
+        {fmt::format("e_{}", k.key), [id](L l) { return fmt::format("{:.3f}", l.energy[id]); }});
+  }
+  return c;
+}
+
+const std::vector<LayerColumn>& layer_columns() {
+  static const std::vector<LayerColumn> columns = make_layer_columns();
+  return columns;
+}
+
+}  // namespace
+
 std::string layers_csv(const RunStats& r) {
-  std::string s =
-      "layer,kind,role,macs,cycles,span_start,span_end,utilization,mac_utilization,stall_input,"
-      "stall_weights,stall_psum_reload,"
-      "stall_output_buffer,stall_onchip,stall_other,dram_read_bits,dram_write_bits,ibuf_read_bits,"
-      "ibuf_write_bits,"
-      "wbuf_read_bits,wbuf_write_bits,obuf_read_bits,obuf_write_bits,unit_busy_cycles,energy_pj";
-  for (const auto& c : frontend::energy_components()) s += fmt::format(",e_{}", c.key);
+  std::string s;
+  for (const auto& c : layer_columns()) s += (s.empty() ? "" : ",") + c.name;
   s += "\n";
   for (const auto& l : r.layers) {
-    const Counts& c = l.counts;
-    s += fmt::format(
-        "{},{},{},{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f}",
-        l.name, l.kind, l.role, l.macs, l.cycles, l.first_start, l.last_done, l.utilization,
-        l.mac_utilization, l.stalls[0], l.stalls[1], l.stalls[2], l.stalls[3], l.stalls[4],
-        l.stalls[5], c.dram_read_bits, c.dram_write_bits, c.ibuf_read_bits, c.ibuf_write_bits,
-        c.wbuf_read_bits, c.wbuf_write_bits, c.obuf_read_bits, c.obuf_write_bits,
-        c.unit_busy_cycles, l.energy.total());
-    for (const auto& k : frontend::energy_components()) s += fmt::format(",{:.3f}", l.energy[k.id]);
-    s += "\n";
+    std::string row;
+    for (const auto& c : layer_columns())
+      row += (&c == &layer_columns().front() ? "" : ",") + c.value(l);
+    s += row + "\n";
   }
   return s;
 }

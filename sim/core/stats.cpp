@@ -147,6 +147,7 @@ RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program
   r.jobs = list.jobs.size();
   const auto& ops = program.info.ops;
   r.layers.resize(ops.size());
+  const std::vector<LayerRecord> records = decode_layer_records(program);
   for (size_t i = 0; i < ops.size(); ++i) {
     LayerStats& l = r.layers[i];
     l.name = ops[i].name;
@@ -155,6 +156,8 @@ RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program
     l.layers = ops[i].layers;
     l.macs = ops[i].macs * program.info.batch;
     l.mapping = ops[i].mapping;
+    l.shape = records[i].shape;
+    l.mapping_record = records[i].mapping;
     l.first_start = UINT64_MAX;
   }
   uint64_t prev_array_end = 0;

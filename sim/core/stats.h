@@ -11,6 +11,7 @@
 #include "frontend/arch/hw_config.h"
 #include "frontend/isa/program.h"
 #include "sim/core/job.h"
+#include "sim/core/layer_record.h"
 
 namespace palsim::sim {
 
@@ -33,7 +34,9 @@ constexpr int kStallCauses = 6;
 const char* stall_name(Stall s);
 
 struct LayerStats {
-  std::string name, kind, role, mapping;
+  std::string name, kind, role, mapping;  // mapping: the compiler's description of it
+  LayerShape shape;                       // from the program (sim/core/layer_record.h)
+  MappingRecord mapping_record;           // the same mapping, field by field
   std::vector<std::string> layers;
   int64_t macs = 0;  // the network's MACs of the op (per inference batch), not chunk products
   uint64_t first_start = 0, last_done = 0;  // span of its jobs

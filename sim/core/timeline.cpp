@@ -1,9 +1,16 @@
 #include "sim/core/timeline.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "sim/core/buffer_occupancy.h"
+#include "sim/core/dram_bank_activity.h"
 
 namespace palsim::sim {
 
@@ -11,6 +18,8 @@ namespace {
 
 constexpr int kPid = 1;
 constexpr int kLayerTrack = 0;  // engines are tracks 1..kEngines
+constexpr int kDramRankTrack = 1 + kEngines;
+constexpr int kFirstBankTrack = 10;  // DDR4 bank b is track kFirstBankTrack + b
 
 int track_of(Engine e) {
   return 1 + static_cast<int>(e);
@@ -32,6 +41,104 @@ const char* track_name(Engine e) {
 
 nlohmann::json box_json(const Box& b) {
   return {{"n", {b.n0, b.n}}, {"c", {b.c0, b.c}}, {"h", {b.h0, b.h}}, {"w", {b.w0, b.w}}};
+}
+
+// A counter track from (cycle, change) steps: one sample per cycle at which
+// the value changes, holding the value after every change at that cycle.
+void add_counter(nlohmann::json& events, const std::string& name,
+                 std::vector<std::pair<uint64_t, int64_t>> steps, double us_per_cycle) {
+  std::sort(steps.begin(), steps.end());
+  int64_t value = 0;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    value += steps[k].second;
+    if (k + 1 < steps.size() && steps[k + 1].first == steps[k].first) continue;
+    events.push_back({{"name", name},
+                      {"ph", "C"},
+                      {"pid", kPid},
+                      {"ts", static_cast<double>(steps[k].first) * us_per_cycle},
+                      {"args", {{"bits", value}}}});
+  }
+}
+
+// How long a command keeps its bank (or, for PREA and REF, the rank) busy
+// on the track, in DRAM cycles: until the bank may take its next kind of
+// command (tRCD after ACT, tRP after PRE, tRFC after REF) or, for RD and WR,
+// the burst on the data bus.
+int64_t command_cycles(const Ddr4Timing& t, DramCommand c) {
+  switch (c) {
+    case DramCommand::kAct:
+      return t.act_to_rdwr;
+    case DramCommand::kRd:
+    case DramCommand::kWr:
+      return t.burst_cycles;
+    case DramCommand::kPre:
+    case DramCommand::kPrea:
+      return t.pre_to_act;
+    case DramCommand::kRef:
+      return t.ref_to_act;
+  }
+  return 1;
+}
+
+// A track per DDR4 bank with a slice per command (ACT names its row), and a
+// rank track for the all-bank commands (PREA, REF). A slice ends where the
+// track's next command begins if that comes sooner, so slices never overlap.
+void add_bank_tracks(nlohmann::json& events, const frontend::HwConfig& hw, const JobList& jobs,
+                     const std::function<void(int, const std::string&)>& name_track) {
+  const BankActivity a = replay_bank_activity(hw, jobs);
+  const int per_group = hw.offchip.ddr4.banks_per_group;
+  const int banks = hw.offchip.ddr4.bank_groups * per_group;
+  name_track(kDramRankTrack, "DRAM rank (PREA, REF)");
+  for (int b = 0; b < banks; ++b)
+    name_track(kFirstBankTrack + b,
+               fmt::format("DRAM bank group {} bank {}", b / per_group, b % per_group));
+  auto track_of_command = [&](const Ddr4Memory::PlacedCommand& c) {
+    const bool rank = c.command == DramCommand::kPrea || c.command == DramCommand::kRef;
+    return rank ? kDramRankTrack : kFirstBankTrack + c.bank;
+  };
+  // The next command on the same track, for clipping.
+  std::map<int, size_t> next_on_track;
+  std::vector<size_t> next(a.commands.size(), SIZE_MAX);
+  for (size_t k = a.commands.size(); k-- > 0;) {
+    const int t = track_of_command(a.commands[k]);
+    const auto it = next_on_track.find(t);
+    if (it != next_on_track.end()) next[k] = it->second;
+    next_on_track[t] = k;
+  }
+  const double us_per_dram_cycle = static_cast<double>(a.dram_period_ps) / 1e6;
+  for (size_t k = 0; k < a.commands.size(); ++k) {
+    const auto& c = a.commands[k];
+    int64_t cycles = command_cycles(a.timing, c.command);
+    if (next[k] != SIZE_MAX) cycles = std::min(cycles, a.commands[next[k]].cycle - c.cycle);
+    std::string name = to_string(c.command);
+    nlohmann::json args = {{"dram_cycle", c.cycle}};
+    if (c.command == DramCommand::kAct || c.command == DramCommand::kRd ||
+        c.command == DramCommand::kWr) {
+      args["row"] = c.row;
+      if (c.command == DramCommand::kAct) name += fmt::format(" row {}", c.row);
+    }
+    events.push_back(
+        {{"name", name},
+         {"cat", "dram"},
+         {"ph", "X"},
+         {"pid", kPid},
+         {"tid", track_of_command(c)},
+         {"ts", static_cast<double>(c.cycle) * us_per_dram_cycle},
+         {"dur", static_cast<double>(std::max<int64_t>(0, cycles)) * us_per_dram_cycle},
+         {"args", args}});
+  }
+}
+
+const char* buffer_name(Buffer b) {
+  switch (b) {
+    case Buffer::kIbuf:
+      return "IBUF";
+    case Buffer::kWbuf:
+      return "WBUF";
+    case Buffer::kObuf:
+      return "OBUF";
+  }
+  return "?";
 }
 
 }  // namespace
@@ -71,7 +178,7 @@ nlohmann::json timeline_json(const frontend::HwConfig& hw, const isa::Program& p
   };
   std::map<int, Span> layers;
   // DMA bits in flight: +bits at a transfer's start, -bits at its end.
-  std::vector<std::pair<uint64_t, int64_t>> dma_steps;
+  OccupancySteps dma_steps;
   for (const Job& j : jobs.jobs) {
     Span& s = layers[j.op];
     s.start = std::min(s.start, j.start);
@@ -113,24 +220,25 @@ nlohmann::json timeline_json(const frontend::HwConfig& hw, const isa::Program& p
                       {"dur", us(s.done - s.start)},
                       {"args", {{"op", op}, {"cycles", {s.start, s.done}}}}});
   }
-  std::sort(dma_steps.begin(), dma_steps.end());
-  int64_t in_flight = 0;
-  for (size_t k = 0; k < dma_steps.size(); ++k) {
-    in_flight += dma_steps[k].second;
-    // One sample per cycle: the value after every change at that cycle.
-    if (k + 1 < dma_steps.size() && dma_steps[k + 1].first == dma_steps[k].first) continue;
-    events.push_back({{"name", "DMA bits in flight"},
-                      {"ph", "C"},
-                      {"pid", kPid},
-                      {"ts", us(dma_steps[k].first)},
-                      {"args", {{"bits", in_flight}}}});
+  add_counter(events, "DMA bits in flight", std::move(dma_steps), us_per_cycle);
+  const auto occupancy = buffer_occupancy(hw, jobs);
+  nlohmann::json capacity;
+  for (Buffer b : {Buffer::kIbuf, Buffer::kWbuf, Buffer::kObuf}) {
+    add_counter(events, fmt::format("{} bits resident", buffer_name(b)),
+                occupancy[static_cast<size_t>(b)], us_per_cycle);
   }
+  capacity["IBUF"] = hw.ibuf.size_bytes * 8;
+  capacity["WBUF"] = hw.wbuf.size_bytes * 8;
+  capacity["OBUF"] = hw.obuf.size_bytes * 8;
+  if (hw.offchip.model == "ddr4") add_bank_tracks(events, hw, jobs, name_track);
   return {{"traceEvents", events},
           {"displayTimeUnit", "ns"},
           {"otherData",
            {{"network", program.info.network},
             {"hardware", hw.name},
             {"clock_mhz", hw.clock_mhz},
+            {"offchip_model", hw.offchip.model},
+            {"buffer_bits", capacity},
             {"time_unit", "microseconds at the configured clock"}}}};
 }
 

@@ -92,6 +92,7 @@ class PpuCore {
       : hw_(hw), jobs_(jobs), sb_(sb), state_(state), records_(records) {}
   void tick(uint64_t cycle);
   bool busy() const { return busy_; }
+  uint32_t current() const { return current_; }
 
  private:
   const frontend::HwConfig& hw_;

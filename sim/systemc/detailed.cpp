@@ -51,6 +51,8 @@ struct DetailedTop {
   sc_core::sc_time period;
   sc_core::sc_clock clk;
   sc_core::sc_signal<bool> dma_busy, array_busy, ppu_busy;
+  sc_core::sc_signal<bool> dma_load_busy, dma_store_busy;
+  sc_core::sc_signal<int> dma_load_layer, dma_store_layer, array_layer, ppu_layer;
   OffchipChannel channel;
   SramBuffer ibuf, wbuf, obuf;
   DmaEngine dma;
@@ -66,11 +68,17 @@ struct DetailedTop {
         dma_busy("dma_busy"),
         array_busy("array_busy"),
         ppu_busy("ppu_busy"),
+        dma_load_busy("dma_load_busy"),
+        dma_store_busy("dma_store_busy"),
+        dma_load_layer("dma_load_layer", kNoLayer),
+        dma_store_layer("dma_store_layer", kNoLayer),
+        array_layer("array_layer", kNoLayer),
+        ppu_layer("ppu_layer", kNoLayer),
         channel("offchip", memory),
         ibuf("ibuf"),
         wbuf("wbuf"),
         obuf("obuf"),
-        dma("dma", period, dma_core, records),
+        dma("dma", period, dma_core, jobs, records),
         array("array", period, array_core, jobs, sb, records),
         ppu("ppu", period, ppu_core, records, jobs),
         controller("controller", period, jobs, sb, ops, progress) {
@@ -80,15 +88,21 @@ struct DetailedTop {
     dma.wbuf(wbuf);
     dma.obuf(obuf);
     dma.busy(dma_busy);
+    dma.load.busy(dma_load_busy);
+    dma.load.layer(dma_load_layer);
+    dma.store.busy(dma_store_busy);
+    dma.store.layer(dma_store_layer);
     array.clk(clk);
     array.ibuf(ibuf);
     array.wbuf(wbuf);
     array.obuf(obuf);
     array.busy(array_busy);
+    array.layer(array_layer);
     ppu.clk(clk);
     ppu.ibuf(ibuf);
     ppu.obuf(obuf);
     ppu.busy(ppu_busy);
+    ppu.layer(ppu_layer);
     controller.clk(clk);
   }
 };
@@ -137,6 +151,30 @@ class TraceStaging {
   std::string dir_;
 };
 
+// The VCD's signals: the clock, each engine's busy flag and the layer its
+// current job belongs to (kNoLayer, all ones in the VCD, when idle), with the
+// layers' names in a comment so that a waveform viewer's numbers can be read.
+void trace_activity(sc_core::sc_trace_file* trace, const DetailedTop& top,
+                    const isa::Program& program) {
+  std::string names = fmt::format(
+      "palsim: *_layer signals hold the layer (hardware op) index of the engine's current job, "
+      "{} when idle:",
+      kNoLayer);
+  for (size_t k = 0; k < program.info.ops.size(); ++k)
+    names += fmt::format("\n  layer {}: {}", k, program.info.ops[k].name);
+  sc_core::sc_write_comment(trace, names);
+  sc_core::sc_trace(trace, top.clk, "clk");
+  sc_core::sc_trace(trace, top.dma_busy, "dma_busy");
+  sc_core::sc_trace(trace, top.dma_load_busy, "dma_load_busy");
+  sc_core::sc_trace(trace, top.dma_store_busy, "dma_store_busy");
+  sc_core::sc_trace(trace, top.array_busy, "array_busy");
+  sc_core::sc_trace(trace, top.ppu_busy, "ppu_busy");
+  sc_core::sc_trace(trace, top.dma_load_layer, "dma_load_layer");
+  sc_core::sc_trace(trace, top.dma_store_layer, "dma_store_layer");
+  sc_core::sc_trace(trace, top.array_layer, "array_layer");
+  sc_core::sc_trace(trace, top.ppu_layer, "ppu_layer");
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -177,10 +215,7 @@ ChildResult run_child(const frontend::HwConfig& hw, const isa::Program& program,
   if (!o.vcd_trace.empty()) {
     staging = std::make_unique<TraceStaging>(o.vcd_trace);
     trace = sc_core::sc_create_vcd_trace_file(staging->base().c_str());
-    sc_core::sc_trace(trace, top.clk, "clk");
-    sc_core::sc_trace(trace, top.dma_busy, "dma_busy");
-    sc_core::sc_trace(trace, top.array_busy, "array_busy");
-    sc_core::sc_trace(trace, top.ppu_busy, "ppu_busy");
+    trace_activity(trace, top, program);
   }
   // The kernels' reference depends on the graph and the model only: it is
   // computed on a second core while the SystemC model runs.

@@ -14,7 +14,7 @@ void BufferPorts::account(const Counts& c) const {
 }
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const sc_core::sc_time& period, DmaCore& core,
-                     std::vector<JobRecord>& records)
+                     const JobList& jobs, std::vector<JobRecord>& records)
     : sc_module(name),
       Clocked(period),
       clk("clk"),
@@ -23,7 +23,10 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const sc_core::sc_time& perio
       wbuf("wbuf"),
       obuf("obuf"),
       busy("busy"),
+      load("load"),
+      store("store"),
       core_(core),
+      jobs_(jobs),
       records_(records) {
   SC_METHOD(tick);
   sensitive << clk.pos();
@@ -39,6 +42,9 @@ void DmaEngine::tick() {
   was_busy_ = core_.busy();
   last_ = core_.current();
   busy.write(core_.busy());
+  const Job* j = core_.busy() ? &jobs_.jobs[core_.current()] : nullptr;
+  load.write(j && j->engine == Engine::kLoad, j ? j->op : kNoLayer);
+  store.write(j && j->engine == Engine::kStore, j ? j->op : kNoLayer);
 }
 
 SystolicArray::SystolicArray(sc_core::sc_module_name name, const sc_core::sc_time& period,
@@ -51,6 +57,7 @@ SystolicArray::SystolicArray(sc_core::sc_module_name name, const sc_core::sc_tim
       wbuf("wbuf"),
       obuf("obuf"),
       busy("busy"),
+      layer("layer"),
       core_(core),
       jobs_(jobs),
       sb_(sb),
@@ -71,6 +78,7 @@ void SystolicArray::tick() {
       JobRecord& r = records_[id];
       r.start = t;
       core_.start(j, id, t, &r.counts);
+      last_op_ = j.op;
     }
   }
   completed_.clear();
@@ -82,6 +90,7 @@ void SystolicArray::tick() {
     BufferPorts{&ibuf, &wbuf, &obuf}.account(r.counts);
   }
   busy.write(!core_.idle());
+  layer.write(core_.idle() ? kNoLayer : last_op_);
 }
 
 PostProcessor::PostProcessor(sc_core::sc_module_name name, const sc_core::sc_time& period,
@@ -92,6 +101,7 @@ PostProcessor::PostProcessor(sc_core::sc_module_name name, const sc_core::sc_tim
       ibuf("ibuf"),
       obuf("obuf"),
       busy("busy"),
+      layer("layer"),
       core_(core),
       records_(records),
       jobs_(jobs) {
@@ -109,6 +119,7 @@ void PostProcessor::tick() {
     ++accounted_;
   }
   busy.write(core_.busy());
+  layer.write(core_.busy() ? jobs_.jobs[core_.current()].op : kNoLayer);
 }
 
 Controller::Controller(sc_core::sc_module_name name, const sc_core::sc_time& period,

@@ -1,8 +1,10 @@
 #pragma once
 // SystemC modules of the detailed model. Each engine module is a clocked
 // SC_METHOD around its cycle-level core (sim/detailed/); modules talk through
-// the interfaces in interfaces.h and report busy flags as signals (traced to
-// VCD with --trace).
+// the interfaces in interfaces.h and report, as signals (traced to VCD with
+// --trace), whether each engine is busy and the layer (hardware op index) of
+// the job it works on (kNoLayer when idle).
+#include <string>
 #include <systemc>
 
 #include "frontend/util/progress.h"
@@ -11,6 +13,22 @@
 #include "sim/systemc/interfaces.h"
 
 namespace palsim::sim {
+
+// The layer signals' value while an engine is idle.
+constexpr int kNoLayer = -1;
+
+// An engine's activity signals: busy, and the layer of its current job.
+struct ActivityPorts {
+  sc_core::sc_out<bool> busy;
+  sc_core::sc_out<int> layer;
+  explicit ActivityPorts(const char* name)
+      : busy((std::string(name) + "_busy").c_str()),
+        layer((std::string(name) + "_layer").c_str()) {}
+  void write(bool is_busy, int op) {
+    busy.write(is_busy);
+    layer.write(is_busy ? op : kNoLayer);
+  }
+};
 
 // DDR4 or bandwidth model behind offchip_if.
 class OffchipChannel : public sc_core::sc_module, public offchip_if {
@@ -57,14 +75,16 @@ class DmaEngine : public sc_core::sc_module, Clocked {
   sc_core::sc_in<bool> clk;
   sc_core::sc_port<offchip_if> dram;
   sc_core::sc_port<buffer_if> ibuf, wbuf, obuf;
-  sc_core::sc_out<bool> busy;
+  sc_core::sc_out<bool> busy;  // either queue
+  ActivityPorts load, store;   // the load and the store queue
   SC_HAS_PROCESS(DmaEngine);
   DmaEngine(sc_core::sc_module_name name, const sc_core::sc_time& period, DmaCore& core,
-            std::vector<JobRecord>& records);
+            const JobList& jobs, std::vector<JobRecord>& records);
 
  private:
   void tick();
   DmaCore& core_;
+  const JobList& jobs_;
   std::vector<JobRecord>& records_;
   bool was_busy_ = false;
   uint32_t last_ = 0;
@@ -75,6 +95,7 @@ class SystolicArray : public sc_core::sc_module, Clocked {
   sc_core::sc_in<bool> clk;
   sc_core::sc_port<buffer_if> ibuf, wbuf, obuf;
   sc_core::sc_out<bool> busy;
+  sc_core::sc_out<int> layer;  // of the job started last while any is in flight
   SC_HAS_PROCESS(SystolicArray);
   SystolicArray(sc_core::sc_module_name name, const sc_core::sc_time& period, ArrayCore& core,
                 JobList& jobs, Scoreboard& sb, std::vector<JobRecord>& records);
@@ -86,6 +107,7 @@ class SystolicArray : public sc_core::sc_module, Clocked {
   Scoreboard& sb_;
   std::vector<JobRecord>& records_;
   size_t head_ = 0;
+  int last_op_ = kNoLayer;
   std::vector<uint32_t> completed_;
 };
 
@@ -94,6 +116,7 @@ class PostProcessor : public sc_core::sc_module, Clocked {
   sc_core::sc_in<bool> clk;
   sc_core::sc_port<buffer_if> ibuf, obuf;
   sc_core::sc_out<bool> busy;
+  sc_core::sc_out<int> layer;
   SC_HAS_PROCESS(PostProcessor);
   PostProcessor(sc_core::sc_module_name name, const sc_core::sc_time& period, PpuCore& core,
                 std::vector<JobRecord>& records, JobList& jobs);
