@@ -71,7 +71,10 @@ class JobDigest {
 
  private:
   // The tensor box a DMA job moves; a weight job's as (0, 1, m0, m, c0, c, 0, 1).
-  static frontend::Box dma_box(const Job& j) { return j.box; }
+  static frontend::Box dma_box(const Job& j) {
+    if (j.transfer != Transfer::kWeight || j.engine != Engine::kLoad) return j.box;
+    return frontend::Box{0, 1, j.weights.m0, j.weights.m, j.weights.c0, j.weights.c, 0, 1};
+  }
   std::vector<uint64_t> words_;
 };
 
