@@ -52,7 +52,7 @@ double model_rate(const RunStats& r) {
 
 nlohmann::json run_to_json(const RunStats& r) {
   nlohmann::json j;
-  j["mode"] = r.mode;
+  j["mode"] = to_string(r.mode);
   j["cycles"] = r.cycles;
   j["seconds"] = r.seconds;
   j["energy_pj"] = r.energy.total();
@@ -73,7 +73,7 @@ nlohmann::json run_to_json(const RunStats& r) {
                {"row_conflicts", r.dram.row_conflicts},
                {"refreshes", r.dram.refreshes},
                {"current_energy_pj", r.dram.current_energy_pj}};
-  if (r.mode == "detailed") {
+  if (r.mode == SimMode::kDetailed) {
     j["detailed"] = {
         {"values_checked", r.values_checked}, {"bit_exact_vs_kernels", r.bit_exact},
         {"first_mismatch", r.first_mismatch}, {"unit_cycles", r.unit_cycles},
@@ -87,7 +87,7 @@ nlohmann::json run_to_json(const RunStats& r) {
                            {"kind", l.kind},
                            {"role", l.role},
                            {"ir_layers", l.layers},
-                           {"macs", l.macs},
+                           {"macs", l.network_macs},
                            {"cycles", l.cycles},
                            {"span", {l.first_start, l.last_done}},
                            {"energy_pj", l.energy.total()},
@@ -116,7 +116,7 @@ std::string layers_csv(const RunStats& r) {
     const Counts& c = l.counts;
     s += fmt::format(
         "{},{},{},{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f}",
-        l.name, l.kind, l.role, l.macs, l.cycles, l.first_start, l.last_done, l.utilization,
+        l.name, l.kind, l.role, l.network_macs, l.cycles, l.first_start, l.last_done, l.utilization,
         l.mac_utilization, l.stalls[0], l.stalls[1], l.stalls[2], l.stalls[3], l.stalls[4],
         l.stalls[5], c.dram_read_bits, c.dram_write_bits, c.ibuf_read_bits, c.ibuf_write_bits,
         c.wbuf_read_bits, c.wbuf_write_bits, c.obuf_read_bits, c.obuf_write_bits,
@@ -146,7 +146,7 @@ std::string run_text(const RunStats& r, bool per_layer) {
   }
   const Energy& e = r.energy;
   s += fmt::format("cycles        {} ({:.3f} ms at the configured clock), mode {}\n", r.cycles,
-                   r.seconds * 1e3, r.mode);
+                   r.seconds * 1e3, to_string(r.mode));
   s += fmt::format(
       "utilization   {:.1f}% of array unit-cycles busy; {:.1f}% of 2-bit multiplier-cycles doing "
       "useful "
@@ -169,7 +169,7 @@ std::string run_text(const RunStats& r, bool per_layer) {
                             r.stalls[static_cast<size_t>(i)]);
   }
   s += fmt::format("array stalls {}\n", stalls.empty() ? " none" : stalls);
-  if (r.mode == "detailed") {
+  if (r.mode == SimMode::kDetailed) {
     s += fmt::format(
         "values        {} ({} array unit-cycles stepped in {:.2f} s of the model: {:.1f} M "
         "unit-cycles/s; {:.2f} s in all{})\n",
