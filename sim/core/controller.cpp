@@ -70,8 +70,7 @@ int slots(const frontend::BufferConfig& b) {
 class Expander {
  public:
   Expander(const frontend::HwConfig& hw, const isa::Program& p)
-      : hw_(hw),
-        p_(p),
+      : p_(p),
         decoder_(hw, p),
         ibuf_in_(slots(hw.ibuf)),
         ibuf_res_(slots(hw.ibuf)),
@@ -409,7 +408,6 @@ class Expander {
     add_output_store(L, ob, ppu);
   }
 
-  const frontend::HwConfig& hw_;
   const isa::Program& p_;
   std::vector<size_t> end_of_;  // the ENDLOOP of each LOOP
   LayerDecoder decoder_;
