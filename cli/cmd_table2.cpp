@@ -50,8 +50,8 @@ std::string settings_text(const Table2Result& r) {
         "off-chip {}{} ({} pJ/bit)\n",
         acc, hw.file, hw.array.rows, hw.array.cols, hw.multipliers(), hw.clock_mhz,
         hw.ibuf.size_bytes / 1024, hw.wbuf.size_bytes / 1024, hw.obuf.size_bytes / 1024,
-        hw.ibuf.double_buffered ? " (double-buffered)" : "", hw.offchip.model,
-        hw.offchip.model == "ddr4"
+        hw.ibuf.double_buffered ? " (double-buffered)" : "", to_string(hw.offchip.model),
+        hw.offchip.model == frontend::OffchipModel::kDdr4
             ? std::string(" (one DDR4 channel, banks, rows and bursts modelled)")
             : fmt::format(" ({} bits/cycle, {} cycles latency)", hw.offchip.bits_per_cycle,
                           hw.offchip.latency_cycles),

@@ -32,11 +32,13 @@ void SimulateOptions::add_to(po::options_description& desc) {
 }
 
 SimulateOutcome simulate_run(const SimulateOptions& o, const po::variables_map& vm) {
-  if (!o.trace.empty() && o.mode != "detailed") throw UsageError("--trace needs --mode detailed");
+  const sim::SimMode mode = sim::parse_sim_mode(o.mode);
+  if (!o.trace.empty() && mode != sim::SimMode::kDetailed)
+    throw UsageError("--trace needs --mode detailed");
   if (!o.trace.empty()) check_output_path(o.trace, "--trace");
   if (!o.timeline.empty()) check_output_path(o.timeline, "--timeline");
   sim::SimOptions so;
-  so.mode = sim::parse_sim_mode(o.mode);
+  so.mode = mode;
   so.progress = !o.quiet;
   so.vcd_trace = o.trace;
   so.timeline = o.timeline;

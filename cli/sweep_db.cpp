@@ -15,6 +15,20 @@
 
 namespace palsim::cli {
 
+std::string to_string(PointStatus s) {
+  return s == PointStatus::kDone ? "done" : "failed";
+}
+
+bool parse(const std::string& name, PointStatus& out) {
+  for (PointStatus s : {PointStatus::kDone, PointStatus::kFailed}) {
+    if (name == to_string(s)) {
+      out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
 const std::string& existing_sweep_db(const std::string& path) {
   if (!std::filesystem::exists(path)) throw InputError(fmt::format("{}: no such database", path));
   return path;
@@ -281,7 +295,7 @@ void ResultDb::exec_with(const char* sql, const std::vector<std::string>& values
 
 bool ResultDb::has_done(const std::string& key) {
   auto r = find(key);
-  return r && r->status == "done";
+  return r && r->status == PointStatus::kDone;
 }
 
 namespace {
@@ -315,7 +329,12 @@ PointRecord read_row(sqlite3_stmt* st, const std::string& path) {
     return j;
   };
   r.params = object("params", text(1));
-  r.status = text(2);
+  if (!parse(text(2), r.status)) {
+    throw InputError(
+        fmt::format("{}: point '{}': column status holds '{}', not done or failed "
+                    "(damaged database)",
+                    path, r.key, text(2)));
+  }
   r.error = text(3);
   r.cycles = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
   r.energy_pj = sqlite3_column_double(st, 5);
@@ -374,7 +393,7 @@ void ResultDb::put(const PointRecord& r) {
   }
   sqlite3_bind_text(st, 3, r.key.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 4, params.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 5, r.status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 5, to_string(r.status).c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 6, r.error.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 7, static_cast<sqlite3_int64>(r.cycles));
   sqlite3_bind_double(st, 8, r.energy_pj);

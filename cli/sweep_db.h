@@ -13,10 +13,16 @@
 
 namespace palsim::cli {
 
+// How a point ended; stored in the database by name.
+enum class PointStatus { kDone, kFailed };
+std::string to_string(PointStatus s);
+// False when `name` names no status.
+bool parse(const std::string& name, PointStatus& out);
+
 struct PointRecord {
   std::string key;
   nlohmann::json params;
-  std::string status;  // done | failed
+  PointStatus status = PointStatus::kDone;
   std::string error;
   uint64_t cycles = 0;
   double energy_pj = 0;

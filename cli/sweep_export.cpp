@@ -27,8 +27,8 @@ nlohmann::json records_json(const std::vector<PointRecord>& records) {
   for (const auto& r : records) {
     nlohmann::json j = r.params;
     j["key"] = r.key;
-    j["status"] = r.status;
-    if (r.status == "failed") j["error"] = r.error;
+    j["status"] = to_string(r.status);
+    if (r.status == PointStatus::kFailed) j["error"] = r.error;
     j["cycles"] = r.cycles;
     j["energy_pj"] = r.energy_pj;
     for (const char* k : {"energy_breakdown_pj", "utilization", "mac_utilization", "dram_bits",
@@ -158,7 +158,8 @@ std::string records_csv(const std::vector<PointRecord>& records) {
     nlohmann::json res = r.result;
     for (const auto& c : params)
       s += csv_field(r.params.contains(c) ? scalar(r.params[c]) : "") + ",";
-    s += csv_field(overrides_text(r.params)) + "," + r.status + "," + csv_field(r.error) + ",";
+    s += csv_field(overrides_text(r.params)) + "," + to_string(r.status) + "," +
+         csv_field(r.error) + ",";
     s += fmt::format("{},{:.3f},{:.6f},{:.6f},{},{}", r.cycles, r.energy_pj,
                      result_number(r, "utilization"), result_number(r, "mac_utilization"),
                      static_cast<uint64_t>(result_number(r, "dram_bits")), accuracy_text(r));
@@ -199,7 +200,7 @@ std::string records_markdown(const std::vector<PointRecord>& records) {
                      network_label(p),
                      p.contains("method") ? scalar(p["method"]) : "(from the file)", bits,
                      fs::path(scalar(p["hardware"])).filename().string(), overrides_text(p),
-                     r.status == "done" ? "done" : "failed: " + r.error, r.cycles,
+                     r.status == PointStatus::kDone ? "done" : "failed: " + r.error, r.cycles,
                      r.energy_pj / 1e6, 100 * result_number(r, "utilization"),
                      result_number(r, "dram_bits") / 1e6, accuracy_text(r));
   }
@@ -213,7 +214,8 @@ void merge_databases(const std::vector<std::string>& sources, ResultDb& target) 
     ResultDb db(src, DbAccess::kReadOnly);
     for (const auto& r : db.all()) {
       const auto existing = target.find(r.key);
-      if (existing && existing->status == "done" && r.status != "done") continue;
+      if (existing && existing->status == PointStatus::kDone && r.status != PointStatus::kDone)
+        continue;
       target.put(r);
     }
   }
@@ -232,14 +234,15 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
   std::map<std::string, const PointRecord*> baseline;
   for (const auto& r : records) {
     const auto& p = r.params;
-    if (r.status != "done" || !p.contains("abits") || p["abits"] != p["wbits"]) continue;
+    if (r.status != PointStatus::kDone || !p.contains("abits") || p["abits"] != p["wbits"])
+      continue;
     baseline[context(p) + "|" + scalar(p["abits"])] = &r;
   }
   // series: (network, hardware, B) -> points (G, speedup, energy efficiency)
   std::map<std::string, std::vector<std::array<double, 3>>> series;
   for (const auto& r : records) {
     const auto& p = r.params;
-    if (r.status != "done" || scalar(p["method"]) != "palquant") continue;
+    if (r.status != PointStatus::kDone || scalar(p["method"]) != "palquant") continue;
     const int B = p["B"].get<int>(), G = p["G"].get<int>();
     auto it = baseline.find(context(p) + "|" + std::to_string(B * G));
     if (it == baseline.end()) continue;
@@ -309,7 +312,7 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
       csv_provenance(records) + "series,label,energy_uj,cycles,accuracy_percent\n";
   double energy_lo = 0, energy_hi = 0;
   for (const auto& r : records) {
-    if (r.status != "done" || !r.result.contains("accuracy")) continue;
+    if (r.status != PointStatus::kDone || !r.result.contains("accuracy")) continue;
     const auto& p = r.params;
     std::string name = fs::path(scalar(p["hardware"])).stem().string();
     if (!overrides_text(p).empty()) name += " " + overrides_text(p);
@@ -358,11 +361,11 @@ std::vector<std::string> plot_records(const std::vector<PointRecord>& records,
   // labels stay short; otherwise each label names its shape.
   std::set<std::string> shapes;
   for (const auto& r : records) {
-    if (r.status == "done") shapes.insert(network_label(r.params));
+    if (r.status == PointStatus::kDone) shapes.insert(network_label(r.params));
   }
   const bool one_shape = shapes.size() == 1;
   for (const auto& r : records) {
-    if (r.status != "done" || !r.result.contains("energy_breakdown_pj")) continue;
+    if (r.status != PointStatus::kDone || !r.result.contains("energy_breakdown_pj")) continue;
     const auto& b = r.result["energy_breakdown_pj"];
     const auto& p = r.params;
     std::string label = fmt::format(

@@ -48,7 +48,7 @@ frontend::HwConfig resolve_hw(const SweepPoint& p) {
 // build, the resolved configuration, the network's layers).
 void record_stats(const frontend::HwConfig& hw, const sim::RunStats& s,
                   const nlohmann::json& network, PointRecord& r) {
-  r.status = "done";
+  r.status = PointStatus::kDone;
   r.cycles = s.cycles;
   r.energy_pj = s.energy.total();
   r.result = {{"energy_breakdown_pj", sim::energy_to_json(s.energy)},
@@ -75,7 +75,7 @@ void run_model_point(const SweepPoint& p, const frontend::HwConfig& hw, PointRec
       compile_model(hw, m, p.lowering.onchip_intermediates, sim::kDefaultRefineCandidates,
                     sim::kDefaultCycleTolerance, false);
   sim::SimOptions so;
-  so.mode = sim::parse_sim_mode(p.mode);
+  so.mode = p.mode;
   so.graph = &c.plan.graph;
   // Timing and energy do not depend on the values: detailed points run the
   // synthetic values (palsim validate --sim-images runs the model's own).
@@ -114,14 +114,14 @@ PointRecord run_point(const SweepPoint& p) {
     const frontend::Network net = frontend::resolve_network(req);
     const frontend::Compiled c = sim::compile(hw, net, p.lowering);
     sim::SimOptions so;
-    so.mode = sim::parse_sim_mode(p.mode);
+    so.mode = p.mode;
     so.graph = &c.plan.graph;
     const sim::RunStats s = sim::simulate(hw, c.program, so);
     record_stats(hw, s, network_provenance(req, net), r);
     if (so.mode == sim::SimMode::kDetailed) r.result["bit_exact"] = s.bit_exact;
     sim::require_bit_exact(s);
   } catch (const std::exception& e) {
-    r.status = "failed";
+    r.status = PointStatus::kFailed;
     r.error = e.what();
   }
   if (r.key.empty()) {
@@ -156,7 +156,7 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultDb& db, const SweepRunOption
     }
     const auto rec = db.find(key);
     if (rec) existing = true;
-    if (rec && rec->status == "done" && o.resume) {
+    if (rec && rec->status == PointStatus::kDone && o.resume) {
       ++sum.skipped;
       continue;
     }
@@ -176,7 +176,7 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultDb& db, const SweepRunOption
   std::signal(SIGTERM, on_interrupt);
   int jobs = std::max(1, o.jobs);
   for (const auto* p : todo) {
-    if (p->mode == "detailed")
+    if (p->mode == sim::SimMode::kDetailed)
       jobs = 1;  // each detailed point forks a child; keep the parent single-threaded
   }
   Progress progress(fmt::format("sweep {}", spec.name), "points", static_cast<int64_t>(todo.size()),
@@ -198,7 +198,7 @@ SweepSummary run_sweep(const SweepSpec& spec, ResultDb& db, const SweepRunOption
         g_interrupted = true;
         return;
       }
-      if (r.status == "failed") ++failed;
+      if (r.status == PointStatus::kFailed) ++failed;
       const size_t d = ++done;
       std::lock_guard<std::mutex> lock(mutex);
       progress.update(static_cast<int64_t>(d), fmt::format("{} failed", failed.load()));

@@ -81,7 +81,7 @@ nlohmann::json SweepPoint::params() const {
   j["fp_layers"] = frontend::to_string(lowering.fp_layers);
   j["batch"] = lowering.batch;
   j["onchip"] = lowering.onchip_intermediates;
-  j["mode"] = mode;
+  j["mode"] = sim::to_string(mode);
   return j;
 }
 
@@ -561,8 +561,11 @@ SweepSpec load_sweep(const std::string& path) {
     }
     opt->finish();
   }
-  std::string mode = "fast";
-  doc.read_choice_optional("mode", mode, {"fast", "detailed"});
+  std::string mode_name = sim::to_string(sim::SimMode::kFast);
+  doc.read_choice_optional(
+      "mode", mode_name,
+      {sim::to_string(sim::SimMode::kFast), sim::to_string(sim::SimMode::kDetailed)});
+  const sim::SimMode mode = sim::parse_sim_mode(mode_name);
 
   // Refused before the points are built: each takes memory, and a sweep this
   // large is a typo (or several sweeps).

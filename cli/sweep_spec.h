@@ -37,6 +37,7 @@
 #include "frontend/builders/method.h"
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/hw_graph.h"
+#include "sim/core/sim_mode.h"
 
 namespace palsim::cli {
 
@@ -62,7 +63,7 @@ struct SweepPoint {
   // sweep of 100,000 points holds a few hundred sets, not 100,000 copies).
   std::shared_ptr<const OverrideSet> overrides = no_overrides();
   frontend::LoweringOptions lowering;
-  std::string mode = "fast";
+  sim::SimMode mode = sim::SimMode::kFast;
   // A trained model point: the integer model file (resolved path) and its
   // label; `network` is the model's network name and `method` is unused.
   std::string model;

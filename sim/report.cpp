@@ -56,7 +56,7 @@ double model_rate(const RunStats& r) {
 
 nlohmann::json run_to_json(const RunStats& r) {
   nlohmann::json j;
-  j["mode"] = r.mode;
+  j["mode"] = to_string(r.mode);
   j["cycles"] = r.cycles;
   j["seconds"] = r.seconds;
   j["energy_pj"] = r.energy.total();
@@ -77,7 +77,7 @@ nlohmann::json run_to_json(const RunStats& r) {
                {"row_conflicts", r.dram.row_conflicts},
                {"refreshes", r.dram.refreshes},
                {"current_energy_pj", r.dram.current_energy_pj}};
-  if (r.mode == "detailed") {
+  if (r.mode == SimMode::kDetailed) {
     j["detailed"] = {
         {"values_checked", r.values_checked}, {"bit_exact_vs_kernels", r.bit_exact},
         {"first_mismatch", r.first_mismatch}, {"unit_cycles", r.unit_cycles},
@@ -91,7 +91,7 @@ nlohmann::json run_to_json(const RunStats& r) {
                            {"kind", l.kind},
                            {"role", l.role},
                            {"ir_layers", l.layers},
-                           {"macs", l.macs},
+                           {"macs", l.network_macs},
                            {"cycles", l.cycles},
                            {"span", {l.first_start, l.last_done}},
                            {"energy_pj", l.energy.total()},
@@ -169,7 +169,7 @@ std::vector<LayerColumn> make_layer_columns() {
        [](L l) { return number_if(l.shape.conv, l.mapping_record.outputs_per_unit); }},
       {"layout_in", [](L l) { return csv_field(l.input_layout); }},
       {"layout_out", [](L l) { return csv_field(l.output_layout); }},
-      {"macs", [](L l) { return number(l.macs); }},
+      {"macs", [](L l) { return number(l.network_macs); }},
       {"cycles", [](L l) { return fmt::format("{}", l.cycles); }},
       {"span_start", [](L l) { return fmt::format("{}", l.first_start); }},
       {"span_end", [](L l) { return fmt::format("{}", l.last_done); }},
@@ -245,7 +245,7 @@ std::string run_text(const RunStats& r, bool per_layer) {
   }
   const Energy& e = r.energy;
   s += fmt::format("cycles        {} ({:.3f} ms at the configured clock), mode {}\n", r.cycles,
-                   r.seconds * 1e3, r.mode);
+                   r.seconds * 1e3, to_string(r.mode));
   s += fmt::format(
       "utilization   {:.1f}% of array unit-cycles busy; {:.1f}% of 2-bit multiplier-cycles doing "
       "useful "
@@ -268,7 +268,7 @@ std::string run_text(const RunStats& r, bool per_layer) {
                             r.stalls[static_cast<size_t>(i)]);
   }
   s += fmt::format("array stalls {}\n", stalls.empty() ? " none" : stalls);
-  if (r.mode == "detailed") {
+  if (r.mode == SimMode::kDetailed) {
     s += fmt::format(
         "values        {} ({} array unit-cycles stepped in {:.2f} s of the model: {:.1f} M "
         "unit-cycles/s; {:.2f} s in all{})\n",

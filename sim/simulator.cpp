@@ -11,16 +11,6 @@
 
 namespace palsim::sim {
 
-SimMode parse_sim_mode(const std::string& s) {
-  if (s == "fast") return SimMode::kFast;
-  if (s == "detailed") return SimMode::kDetailed;
-  throw InputError(fmt::format("--mode: unknown mode '{}' (fast, detailed)", s));
-}
-
-std::string to_string(SimMode m) {
-  return m == SimMode::kFast ? "fast" : "detailed";
-}
-
 RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& program,
                            const SimOptions& options);
 
@@ -44,7 +34,7 @@ RunStats simulate(const frontend::HwConfig& hw, const isa::Program& program,
   const double secs = progress.elapsed_seconds();
   progress.finish(fmt::format("{} cycles, {:.1f} M simulated cycles/s", cycles,
                               secs > 0 ? cycles / secs / 1e6 : 0.0));
-  r.mode = "fast";
+  r.mode = SimMode::kFast;
   r.dram = memory->stats();
   r.memory_model = memory->describe();
   return r;

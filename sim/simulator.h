@@ -12,13 +12,10 @@
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/lowering/int_model.h"
 #include "sim/core/job.h"
+#include "sim/core/sim_mode.h"
 #include "sim/core/stats.h"
 
 namespace palsim::sim {
-
-enum class SimMode { kFast, kDetailed };
-SimMode parse_sim_mode(const std::string& s);
-std::string to_string(SimMode m);
 
 struct SimOptions {
   SimMode mode = SimMode::kFast;

@@ -123,15 +123,19 @@ uint64_t ddr4_burst_bits(const Ddr4Config& c) {
 }
 
 uint64_t transfer_moved_bits(const OffchipConfig& config, const DramAccess& access) {
-  if (config.model != "ddr4") return access.total_bits();
+  if (config.model != OffchipModel::kDdr4) return access.total_bits();
   const uint64_t burst = ddr4_burst_bits(config.ddr4);
   return bursts_moved(access, burst) * burst;
 }
 
 std::unique_ptr<AccessCost> make_access_cost(const OffchipConfig& config, double clock_mhz) {
-  if (config.model == "bandwidth") return std::make_unique<BandwidthCost>(config);
-  if (config.model == "ddr4") return std::make_unique<Ddr4Cost>(config.ddr4, clock_mhz);
-  throw InputError(fmt::format("offchip.model: must be bandwidth or ddr4, got '{}'", config.model));
+  switch (config.model) {
+    case OffchipModel::kBandwidth:
+      return std::make_unique<BandwidthCost>(config);
+    case OffchipModel::kDdr4:
+      return std::make_unique<Ddr4Cost>(config.ddr4, clock_mhz);
+  }
+  throw InternalError("an off-chip model without an access cost");
 }
 
 }  // namespace palsim::frontend

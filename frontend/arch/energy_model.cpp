@@ -66,7 +66,7 @@ Energy energy_of(const HwConfig& hw, const ActionCounts& c, uint64_t cycles) {
   e[EnergyComponent::kCoreLeakage] = d(cycles) * units * hw.energy.unit_leakage_pj_per_cycle;
   e[EnergyComponent::kActivationSum] = d(c.asu_busy_cycles) * hw.energy.activation_sum_pj_per_cycle;
   e[EnergyComponent::kPpu] = d(c.ppu_elements) * hw.energy.ppu_pj_per_element;
-  const bool per_mac = hw.energy.sram_accounting == "per_mac";
+  const bool per_mac = hw.energy.sram_accounting == SramAccounting::kPerMac;
   // The public Bit Fusion simulator's weight-stationary accounting
   // (optimizer.py, get_stats_fast) charges every product an input read from
   // IBUF (instead of the array's own IBUF reads) and a partial-sum read and

@@ -19,6 +19,68 @@ std::string to_string(AcceleratorKind k) {
   return k == AcceleratorKind::kBitFusion ? "bitfusion" : "bpvec";
 }
 
+namespace {
+
+// Each choice's values and names, once.
+template <typename E>
+using Names = std::vector<std::pair<E, const char*>>;
+const Names<OffchipModel> kOffchipModels = {{OffchipModel::kBandwidth, "bandwidth"},
+                                            {OffchipModel::kDdr4, "ddr4"}};
+const Names<PagePolicy> kPagePolicies = {{PagePolicy::kOpen, "open"},
+                                         {PagePolicy::kClosed, "closed"}};
+const Names<SramAccounting> kSramAccountings = {{SramAccounting::kArray, "array"},
+                                                {SramAccounting::kPerMac, "per_mac"}};
+
+template <typename E>
+std::string name_of(const Names<E>& names, E v) {
+  for (const auto& [value, name] : names) {
+    if (value == v) return name;
+  }
+  return "?";
+}
+
+template <typename E>
+bool value_of(const Names<E>& names, const std::string& name, E& out) {
+  for (const auto& [value, n] : names) {
+    if (n == name) {
+      out = value;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reads a choice key into its enum: the file's errors are read_choice's.
+template <typename E>
+void read_enum(YamlMap& m, const std::string& key, const Names<E>& names, E& out) {
+  std::vector<std::string> choices;
+  for (const auto& entry : names) choices.push_back(entry.second);
+  std::string name = name_of(names, out);
+  m.read_choice(key, name, choices);
+  value_of(names, name, out);
+}
+
+}  // namespace
+
+std::string to_string(OffchipModel v) {
+  return name_of(kOffchipModels, v);
+}
+std::string to_string(PagePolicy v) {
+  return name_of(kPagePolicies, v);
+}
+std::string to_string(SramAccounting v) {
+  return name_of(kSramAccountings, v);
+}
+bool parse(const std::string& name, OffchipModel& out) {
+  return value_of(kOffchipModels, name, out);
+}
+bool parse(const std::string& name, PagePolicy& out) {
+  return value_of(kPagePolicies, name, out);
+}
+bool parse(const std::string& name, SramAccounting& out) {
+  return value_of(kSramAccountings, name, out);
+}
+
 int64_t HwConfig::multipliers() const {
   const int64_t units = int64_t(array.rows) * array.cols;
   return kind == AcceleratorKind::kBitFusion ? units * array.bitbricks_per_unit
@@ -59,7 +121,7 @@ void read_ddr4(YamlMap& m, Ddr4Config& d) {
       {"IDD0", &d.IDD0},   {"IDD2N", &d.IDD2N},   {"IDD3N", &d.IDD3N}, {"IDD4R", &d.IDD4R},
       {"IDD4W", &d.IDD4W}, {"IDD5AB", &d.IDD5AB}, {"VDD", &d.VDD}};
   for (const auto& [key, field] : currents) m.read(key, *field, 0.0, 1e6);
-  m.read_choice("page_policy", d.page_policy, {"open", "closed"});
+  read_enum(m, "page_policy", kPagePolicies, d.page_policy);
   m.finish();
 }
 
@@ -94,7 +156,7 @@ void read_fields(YamlMap& doc, HwConfig& c) {
   }
   {
     YamlMap o = doc.child("offchip");
-    o.read_choice("model", c.offchip.model, {"bandwidth", "ddr4"});
+    read_enum(o, "model", kOffchipModels, c.offchip.model);
     o.read("bits_per_cycle", c.offchip.bits_per_cycle, 1, 1 << 20);
     o.read("latency_cycles", c.offchip.latency_cycles, 0, 1 << 20);
     o.read("pj_per_bit", c.offchip.pj_per_bit, 0.0, 1e6);
@@ -108,7 +170,7 @@ void read_fields(YamlMap& doc, HwConfig& c) {
     e.read("unit_leakage_pj_per_cycle", c.energy.unit_leakage_pj_per_cycle, 0.0, 1e9);
     e.read("activation_sum_pj_per_cycle", c.energy.activation_sum_pj_per_cycle, 0.0, 1e9);
     e.read("ppu_pj_per_element", c.energy.ppu_pj_per_element, 0.0, 1e9);
-    e.read_choice("sram_accounting", c.energy.sram_accounting, {"array", "per_mac"});
+    read_enum(e, "sram_accounting", kSramAccountings, c.energy.sram_accounting);
     e.finish();
   }
   {
@@ -145,7 +207,7 @@ void validate(const HwConfig& c) {
     if (b->size_bytes < 64)
       p.fail("buffers." + b->name + ".size_bytes", "a buffer needs at least 64 bytes");
   }
-  if (c.offchip.model == "ddr4") {
+  if (c.offchip.model == OffchipModel::kDdr4) {
     const Ddr4Config& d = c.offchip.ddr4;
     if (d.channel_width_bits % d.device_width_bits != 0) {
       p.fail("offchip.ddr4.channel_width_bits", "must be a multiple of device_width_bits");

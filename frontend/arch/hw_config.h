@@ -13,6 +13,18 @@ namespace palsim::frontend {
 enum class AcceleratorKind { kBitFusion, kBpvec };
 std::string to_string(AcceleratorKind k);
 
+// The configuration's choices, each named in the file as to_string gives it;
+// parse sets `out` to the value of that name, false when none has it.
+enum class OffchipModel { kBandwidth, kDdr4 };
+enum class PagePolicy { kOpen, kClosed };
+enum class SramAccounting { kArray, kPerMac };
+std::string to_string(OffchipModel v);
+std::string to_string(PagePolicy v);
+std::string to_string(SramAccounting v);
+bool parse(const std::string& name, OffchipModel& out);
+bool parse(const std::string& name, PagePolicy& out);
+bool parse(const std::string& name, SramAccounting& out);
+
 struct ArrayConfig {
   int rows = 0;  // units along the reduction (inputs flow along rows)
   int cols = 0;  // units along output channels (partial sums flow down columns)
@@ -56,14 +68,14 @@ struct Ddr4Config {
   // Currents (mA) per device and VDD (V), for the current-based energy estimate
   // reported beside the per-bit figure.
   double IDD0 = 80, IDD2N = 34, IDD3N = 47, IDD4R = 243, IDD4W = 228, IDD5AB = 280, VDD = 1.2;
-  std::string page_policy = "open";  // open | closed
+  PagePolicy page_policy = PagePolicy::kOpen;
 };
 
 struct OffchipConfig {
-  std::string model = "bandwidth";  // bandwidth | ddr4
-  int bits_per_cycle = 192;         // bandwidth model: bits per accelerator cycle
-  int latency_cycles = 0;           // bandwidth model: cycles from request to first data
-  double pj_per_bit = 15;           // energy of every bit moved (both models)
+  OffchipModel model = OffchipModel::kBandwidth;
+  int bits_per_cycle = 192;  // bandwidth model: bits per accelerator cycle
+  int latency_cycles = 0;    // bandwidth model: cycles from request to first data
+  double pj_per_bit = 15;    // energy of every bit moved (both models)
   Ddr4Config ddr4;
 };
 
@@ -74,10 +86,10 @@ struct EnergyConfig {
   // quantizer: the correction (L_w - 1) sum(q_a), per busy cycle.
   double activation_sum_pj_per_cycle = 0;
   double ppu_pj_per_element = 0;  // post-processing of one output element
-  // How SRAM accesses are charged: "array" (palsim: the accesses the modelled
-  // array makes) or "per_mac" (the public Bit Fusion simulator's accounting:
+  // How SRAM accesses are charged: array (palsim: the accesses the modelled
+  // array makes) or per_mac (the public Bit Fusion simulator's accounting:
   // an input read and a partial-sum read and write per MAC), for comparison.
-  std::string sram_accounting = "array";
+  SramAccounting sram_accounting = SramAccounting::kArray;
 };
 
 struct PpuConfig {

@@ -48,7 +48,7 @@ nlohmann::ordered_json ddr4_json(const Ddr4Config& d) {
           {"IDD4W", d.IDD4W},
           {"IDD5AB", d.IDD5AB},
           {"VDD", d.VDD},
-          {"page_policy", d.page_policy}};
+          {"page_policy", to_string(d.page_policy)}};
 }
 
 }  // namespace
@@ -75,7 +75,7 @@ nlohmann::ordered_json hw_config_json(const HwConfig& c) {
                   {"wbuf", buffer_json(c.wbuf)},
                   {"obuf", buffer_json(c.obuf)},
                   {"accumulator_bits", c.accumulator_bits}};
-  j["offchip"] = {{"model", c.offchip.model},
+  j["offchip"] = {{"model", to_string(c.offchip.model)},
                   {"bits_per_cycle", c.offchip.bits_per_cycle},
                   {"latency_cycles", c.offchip.latency_cycles},
                   {"pj_per_bit", c.offchip.pj_per_bit},
@@ -84,7 +84,7 @@ nlohmann::ordered_json hw_config_json(const HwConfig& c) {
                  {"unit_leakage_pj_per_cycle", c.energy.unit_leakage_pj_per_cycle},
                  {"activation_sum_pj_per_cycle", c.energy.activation_sum_pj_per_cycle},
                  {"ppu_pj_per_element", c.energy.ppu_pj_per_element},
-                 {"sram_accounting", c.energy.sram_accounting}};
+                 {"sram_accounting", to_string(c.energy.sram_accounting)}};
   j["ppu"] = {{"lanes", c.ppu.lanes}};
   return j;
 }

@@ -10,19 +10,12 @@
 #include "frontend/arch/hw_config.h"
 #include "frontend/isa/program.h"
 #include "sim/core/job.h"
+#include "sim/core/layer_decoder.h"  // decode_layers
 
 namespace palsim::sim {
 
 // Throws InputError when the program is malformed (unbalanced loops, a LOAD
 // outside a layer, registers out of range).
 JobList expand_program(const frontend::HwConfig& hw, const isa::Program& program);
-
-// The decoded layer registers of each op, in op order (for the functional model).
-struct LayerRegisters {
-  isa::LayerKind kind = isa::LayerKind::kConv;
-  int64_t r[static_cast<int>(isa::Reg::kCount)] = {};
-  int64_t get(isa::Reg reg) const { return r[static_cast<int>(reg)]; }
-};
-std::vector<LayerRegisters> decode_layers(const isa::Program& program);
 
 }  // namespace palsim::sim

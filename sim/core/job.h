@@ -20,6 +20,9 @@ enum class Engine : uint8_t { kLoad = 0, kStore = 1, kArray = 2, kPpu = 3 };
 constexpr int kEngines = 4;
 const char* engine_name(Engine e);
 
+// No job (a dependency or a slot's last user that does not exist).
+constexpr uint32_t kNoJob = 0xffffffffu;
+
 // Cycles between a job's completion and the start of a job that waits for it.
 constexpr uint64_t kCompletionHopCycles = 1;
 
@@ -32,6 +35,12 @@ const char* transfer_name(Transfer t);
 // A box of a tensor (frontend/mapping/tensor_layout.h).
 using frontend::Box;
 
+// The weights [M][C/G][kh][kw] a weight load moves, every kernel tap of them.
+struct WeightRange {
+  int m0 = 0, m = 1;  // output channels (absolute: across groups)
+  int c0 = 0, c = 1;  // input channels of their group
+};
+
 struct Job {
   Engine engine = Engine::kLoad;
   int op = 0;     // hardware op (layer) index
@@ -42,15 +51,16 @@ struct Job {
   Transfer transfer = Transfer::kInput;
   Buffer buffer = Buffer::kIbuf;
   std::vector<DramAccess> accesses;
-  uint64_t bits = 0;  // useful bits moved
-  Box box;            // tensor box (outputs and inputs); weights use c as M, h as C range
+  uint64_t bits = 0;    // useful bits moved
+  Box box;              // the tensor box of an activation, residual or partial-sum transfer
+  WeightRange weights;  // what a weight load moves
 
   // Array
   frontend::ComputeTile tile;
   frontend::ArrayMode mode;
   Box out_box;  // outputs the compute contributes to (n, m, h, w)
-  int c0 =
-      0;  // first input channel (within the group, or the packed group tile) of the reduction tile
+  // First input channel of the reduction tile (within the group, or the packed group tile).
+  int c0 = 0;
   int pack = 1;  // groups packed into the tile (block-diagonal weights)
   // Array jobs and pool (PPU) jobs: the output tile their results go to — the
   // box of the OBUF half between the LOAD psum that opens it and the STORE

@@ -154,7 +154,7 @@ RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program
     l.kind = ops[i].kind;
     l.role = ops[i].role;
     l.layers = ops[i].layers;
-    l.macs = ops[i].macs * program.info.batch;
+    l.network_macs = ops[i].macs * program.info.batch;
     l.mapping = ops[i].mapping;
     l.shape = records[i].shape;
     l.mapping_record = records[i].mapping;
@@ -203,7 +203,7 @@ RunStats collect_stats(const frontend::HwConfig& hw, const isa::Program& program
     if (k < regs.size() && regs[k].kind == isa::LayerKind::kConv) {
       const int64_t a = regs[k].get(isa::Reg::kABits), w = regs[k].get(isa::Reg::kWBits);
       const double useful =
-          static_cast<double>(l.macs) * static_cast<double>(((a + 1) / 2) * ((w + 1) / 2));
+          static_cast<double>(l.network_macs) * static_cast<double>(((a + 1) / 2) * ((w + 1) / 2));
       useful_total += useful;
       l.mac_utilization = l.cycles ? useful / (static_cast<double>(l.cycles) * multipliers) : 0;
     }

@@ -12,6 +12,7 @@
 #include "frontend/isa/program.h"
 #include "sim/core/job.h"
 #include "sim/core/layer_record.h"
+#include "sim/core/sim_mode.h"
 
 namespace palsim::sim {
 
@@ -38,7 +39,9 @@ struct LayerStats {
   LayerShape shape;                       // from the program (sim/core/layer_record.h)
   MappingRecord mapping_record;           // the same mapping, field by field
   std::vector<std::string> layers;
-  int64_t macs = 0;  // the network's MACs of the op (per inference batch), not chunk products
+  // The network's multiply-accumulates of the op (per inference batch), as the
+  // BitOps rule counts them: not the array's chunk products (counts.chunk_products).
+  int64_t network_macs = 0;
   uint64_t first_start = 0, last_done = 0;  // span of its jobs
   uint64_t cycles = 0;  // attributed cycles (kCycleAttributionRule; sum over layers = total)
   Counts counts;
@@ -57,7 +60,7 @@ struct LayerStats {
 double dram_efficiency(const Counts& c);
 
 struct RunStats {
-  std::string mode;
+  SimMode mode = SimMode::kFast;
   uint64_t cycles = 0;
   double seconds = 0;  // cycles / clock
   Counts counts;

@@ -207,10 +207,10 @@ void FunctionalState::load(const Job& j) {
     case Transfer::kWeight: {
       const kernels::IntTensor& w = model_.ops.at(static_cast<size_t>(j.op)).weights;
       WeightTile& tile = wbuf_.at(static_cast<size_t>(j.slot));
-      tile.m0 = b.c0;
-      tile.m = b.c;
-      tile.c0 = b.h0;
-      tile.c = b.h;
+      tile.m0 = j.weights.m0;
+      tile.m = j.weights.m;
+      tile.c0 = j.weights.c0;
+      tile.c = j.weights.c;
       tile.kh = w.h();
       tile.kw = w.w();
       tile.v.resize(static_cast<size_t>(tile.m) * tile.c * tile.kh * tile.kw);

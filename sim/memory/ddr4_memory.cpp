@@ -26,15 +26,13 @@ Ddr4Memory::Ddr4Memory(const frontend::Ddr4Config& config, double clock_mhz)
     : config_(config),
       timing_(Ddr4Timing::from_config(config)),
       calendar_(timing_, config.bank_groups, config.banks_per_group),
-      closed_page_(config.page_policy == "closed"),
+      closed_page_(config.page_policy == frontend::PagePolicy::kClosed),
       burst_bits_(0),
       columns_per_row_in_bursts_(0),
       accel_period_ps_(0),
       dram_period_ps_(0),
       devices_(0) {
   const frontend::Ddr4Config& c = config_;
-  require(c.page_policy == "open" || c.page_policy == "closed",
-          fmt::format("offchip.ddr4.page_policy: must be open or closed, got '{}'", c.page_policy));
   require(std::isfinite(clock_mhz) && clock_mhz > 0,
           fmt::format("clock_mhz: must be positive, got {}", clock_mhz));
   require(std::isfinite(c.tck_ns) && c.tck_ns > 0,
@@ -523,7 +521,7 @@ std::string Ddr4Memory::describe() const {
       c.channel_width_bits, c.channel_width_bits / c.device_width_bits, c.device_width_bits,
       dram_period_ps_, 2e6 / static_cast<double>(dram_period_ps_), c.bank_groups, c.banks_per_group,
       c.rows, c.columns, c.burst_length, burst_bits_ / 8, c.CL, c.tRCD, c.tRP, c.tRFC, c.tREFI,
-      c.page_policy, kQueueDepth, kWriteBufferDepth, mapping_name(),
+      to_string(c.page_policy), kQueueDepth, kWriteBufferDepth, mapping_name(),
       peak_bits_per_accelerator_cycle(), accel_period_ps_);
 }
 

@@ -22,9 +22,13 @@ uint64_t SerialChannel::serve(uint64_t start_cycle, uint64_t cycles, const DramA
 
 std::unique_ptr<OffchipMemory> make_offchip_memory(const frontend::OffchipConfig& config,
                                                    double clock_mhz) {
-  if (config.model == "bandwidth") return std::make_unique<BandwidthMemory>(config);
-  if (config.model == "ddr4") return std::make_unique<Ddr4Memory>(config.ddr4, clock_mhz);
-  throw InputError(fmt::format("offchip.model: must be bandwidth or ddr4, got '{}'", config.model));
+  switch (config.model) {
+    case frontend::OffchipModel::kBandwidth:
+      return std::make_unique<BandwidthMemory>(config);
+    case frontend::OffchipModel::kDdr4:
+      return std::make_unique<Ddr4Memory>(config.ddr4, clock_mhz);
+  }
+  throw InternalError("an off-chip model without a memory");
 }
 
 }  // namespace palsim::sim

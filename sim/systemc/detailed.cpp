@@ -432,7 +432,7 @@ RunStats simulate_detailed(const frontend::HwConfig& hw, const isa::Program& pro
   }
   write_timeline(hw, program, jobs, options);
   RunStats s = collect_stats(hw, program, jobs, r.cycles, counts);
-  s.mode = "detailed";
+  s.mode = SimMode::kDetailed;
   s.dram = r.dram;
   s.memory_model = r.memory;
   s.values_checked = r.checked;

@@ -90,7 +90,7 @@ TEST(AccessCost, BandwidthPricesBitsAlone) {
   EXPECT_EQ(cost.price(a).moved_bits, 300u);
   EXPECT_EQ(cost.price(a).cycles, 14 + 2);
   EXPECT_EQ(transfer_moved_bits(c, a), 300u);
-  c.model = "ddr4";
+  c.model = OffchipModel::kDdr4;
   EXPECT_EQ(transfer_moved_bits(c, a), 3 * kBurst);
 }
 

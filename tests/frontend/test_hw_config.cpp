@@ -80,7 +80,7 @@ TEST(HwConfigShipped, BitFusionValuesAsInTheFile) {
   EXPECT_DOUBLE_EQ(c.obuf.read_pj_per_bit, 0.033);
   EXPECT_DOUBLE_EQ(c.obuf.write_pj_per_bit, 0.073);
   EXPECT_EQ(c.accumulator_bits, 32);
-  EXPECT_EQ(c.offchip.model, "bandwidth");
+  EXPECT_EQ(c.offchip.model, OffchipModel::kBandwidth);
   EXPECT_EQ(c.offchip.bits_per_cycle, 192);
   EXPECT_EQ(c.offchip.latency_cycles, 14);
   EXPECT_DOUBLE_EQ(c.offchip.pj_per_bit, 15);
@@ -116,7 +116,7 @@ TEST(HwConfigShipped, BitFusionValuesAsInTheFile) {
   EXPECT_DOUBLE_EQ(d.IDD4W, 228);
   EXPECT_DOUBLE_EQ(d.IDD5AB, 280);
   EXPECT_DOUBLE_EQ(d.VDD, 1.2);
-  EXPECT_EQ(d.page_policy, "open");
+  EXPECT_EQ(d.page_policy, PagePolicy::kOpen);
   EXPECT_DOUBLE_EQ(c.energy.unit_dynamic_pj_per_cycle, 0.459188);
   EXPECT_DOUBLE_EQ(c.energy.unit_leakage_pj_per_cycle, 0.118655);
   EXPECT_DOUBLE_EQ(c.energy.activation_sum_pj_per_cycle, 7.347);
@@ -253,6 +253,37 @@ TEST(HwConfigErrors, Ddr4ChannelWidth) {
 TEST(HwConfigErrors, BadChoice) {
   expect_file_error({"bad_accelerator.yaml", "accelerator", "'tpu'"});
 }
+// Each choice read into its enum keeps the reader's error: the file, the
+// line and the key of the bad value, and the names it may take.
+TEST(HwConfigErrors, BadEnumValuesNameFileLineAndKey) {
+  struct Case {
+    const char* line;  // bitfusion.yaml's line of the key
+    const char* bad;
+    const char* key;
+    const char* choices;
+  };
+  for (const Case& c : {Case{"model: bandwidth", "model: hbm", "offchip.model", "bandwidth, ddr4"},
+                        Case{"page_policy: open", "page_policy: adaptive",
+                             "offchip.ddr4.page_policy", "open, closed"},
+                        Case{"sram_accounting: array", "sram_accounting: per_tile",
+                             "energy.sram_accounting", "array, per_mac"}}) {
+    TempDir dir;
+    std::string text = slurp(kBitFusion);
+    const size_t at = text.find(c.line);
+    ASSERT_NE(at, std::string::npos) << c.line;
+    text.replace(at, std::string(c.line).size(), c.bad);
+    const std::string path = dir.write("bad_choice.yaml", text);
+    try {
+      load_hw_config(path);
+      ADD_FAILURE() << "loaded " << c.bad;
+    } catch (const FileError& e) {
+      EXPECT_EQ(e.file(), path);
+      EXPECT_EQ(e.line(), marked_line(path, c.bad));
+      EXPECT_EQ(e.key(), c.key);
+      EXPECT_CONTAINS(e.what(), c.choices);
+    }
+  }
+}
 TEST(HwConfigErrors, DuplicateKey) {
   expect_file_error({"bad_duplicate_key.yaml", "clock_mhz", "more than once"});
 }
@@ -307,7 +338,7 @@ TEST(HwConfigOverride, SetsAKey) {
   apply_hw_override(c, "array.fusion_bits=[2, 4, 8]");
   EXPECT_EQ(c.array.fusion_bits, (std::vector<int>{2, 4, 8}));
   apply_hw_override(c, "offchip.ddr4.page_policy=closed");
-  EXPECT_EQ(c.offchip.ddr4.page_policy, "closed");
+  EXPECT_EQ(c.offchip.ddr4.page_policy, PagePolicy::kClosed);
   apply_hw_override(c, "buffers.obuf.double_buffered=false");
   EXPECT_FALSE(c.obuf.double_buffered);
   HwConfig b = load_hw_config(kBpvec);

@@ -344,8 +344,8 @@ inline void expect_same_dram(const DramStats& a, const DramStats& b) {
 
 // Everything the two modes report must be identical.
 inline void expect_same_stats(const RunStats& fast, const RunStats& detailed) {
-  EXPECT_EQ(fast.mode, "fast");
-  EXPECT_EQ(detailed.mode, "detailed");
+  EXPECT_EQ(fast.mode, SimMode::kFast);
+  EXPECT_EQ(detailed.mode, SimMode::kDetailed);
   EXPECT_EQ(fast.cycles, detailed.cycles);
   EXPECT_EQ(fast.jobs, detailed.jobs);
   EXPECT_TRUE(fast.counts == detailed.counts) << counts_diff(fast.counts, detailed.counts);

@@ -296,7 +296,8 @@ TEST(ControllerExpansion, TwoLayersOfTwoRowTiles) {
   EXPECT_EQ(jobs.jobs[2].out_box.h0, 0);
   EXPECT_EQ(jobs.jobs[6].out_box.h0, 2);
   EXPECT_EQ(jobs.jobs[6].out_box.c, 8);
-  EXPECT_EQ(jobs.jobs[0].box.c, 8);  // 8 output channels of weights
+  EXPECT_EQ(jobs.jobs[0].weights.m, 8);  // 8 output channels of weights
+  EXPECT_EQ(jobs.jobs[0].weights.c, 4);  // of 4 input channels each
   // Bits: a 4x2x4 input tile at 2 bits, 8x4 weights at 2 bits, an 8x2x4 output tile.
   EXPECT_EQ(jobs.jobs[1].bits, 4u * 2 * 4 * 2);
   EXPECT_EQ(jobs.jobs[0].bits, 8u * 4 * 2);

@@ -48,7 +48,7 @@ frontend::Ddr4Config ddr4_2400() {
   d.IDD4W = 228;
   d.IDD5AB = 280;
   d.VDD = 1.2;
-  d.page_policy = "open";
+  d.page_policy = frontend::PagePolicy::kOpen;
   return d;
 }
 
@@ -91,7 +91,7 @@ TEST(Ddr4Memory, AddressMapping) {
 
 TEST(Ddr4Memory, ClosedPageMappingInterleavesBanks) {
   frontend::Ddr4Config d = ddr4_2400();
-  d.page_policy = "closed";
+  d.page_policy = frontend::PagePolicy::kClosed;
   Ddr4Memory m(d, kClockMhz);
   // row : column : bank : bank group.
   EXPECT_EQ(m.map_burst(1).bank_group, 1);
@@ -328,7 +328,7 @@ std::vector<DramAccess> mixed_traffic() {
 }
 
 TEST(Ddr4Memory, Deterministic) {
-  for (const char* policy : {"open", "closed"}) {
+  for (frontend::PagePolicy policy : {frontend::PagePolicy::kOpen, frontend::PagePolicy::kClosed}) {
     frontend::Ddr4Config d = ddr4_2400();
     d.page_policy = policy;
     Ddr4Memory a(d, kClockMhz), b(d, kClockMhz);
@@ -388,7 +388,7 @@ TEST(Ddr4Memory, EnergyIsPositiveAndGrowsWithTraffic) {
 // Each burst is one access: ACT, then RD or WR with auto-precharge.
 TEST(Ddr4Memory, ClosedPagePrechargesAfterEveryAccess) {
   frontend::Ddr4Config d = ddr4_2400();
-  d.page_policy = "closed";
+  d.page_policy = frontend::PagePolicy::kClosed;
   Ddr4Memory closed(d, kClockMhz);
   const uint64_t bits = kMiB / 4;
   const uint64_t closed_cycles = closed.serve(0, contiguous(0, bits));
@@ -409,7 +409,7 @@ TEST(Ddr4Memory, ClosedPageAvoidsConflictLatency) {
   // A single burst to a row other than the open one: the open page pays
   // PRE + ACT, the closed page only ACT (the bank was closed by auto-precharge).
   frontend::Ddr4Config d = ddr4_2400();
-  d.page_policy = "closed";
+  d.page_policy = frontend::PagePolicy::kClosed;
   Ddr4Memory closed(d, kClockMhz), open(ddr4_2400(), kClockMhz);
   const DramAccess first = contiguous(0, kBurstBits);
   const DramAccess other_row = contiguous(1024 * kBurstBits, kBurstBits);
@@ -505,9 +505,8 @@ TEST(Ddr4Memory, RejectsImpossibleDevices) {
   d = ddr4_2400();
   d.channel_width_bits = 72;  // not a whole number of x16 devices
   EXPECT_THROW(Ddr4Memory(d, kClockMhz), InputError);
-  d = ddr4_2400();
-  d.page_policy = "adaptive";
-  EXPECT_THROW(Ddr4Memory(d, kClockMhz), InputError);
+  frontend::PagePolicy policy;
+  EXPECT_FALSE(frontend::parse("adaptive", policy));  // no such page policy to configure
   EXPECT_THROW(Ddr4Memory(ddr4_2400(), 0), InputError);
 }
 
@@ -525,33 +524,36 @@ TEST(MakeOffchipMemory, PicksTheModel) {
   c.bits_per_cycle = 192;
   c.latency_cycles = 14;
   c.ddr4 = ddr4_2400();
-  c.model = "bandwidth";
+  c.model = frontend::OffchipModel::kBandwidth;
   auto bw = make_offchip_memory(c, kClockMhz);
   EXPECT_NE(bw->describe().find("bandwidth"), std::string::npos);
   EXPECT_EQ(bw->serve(1000, contiguous(0, kBurstBits)), 14u + 3u);
   EXPECT_EQ(bw->stats().bursts, 0u);
 
-  c.model = "ddr4";
+  c.model = frontend::OffchipModel::kDdr4;
   auto ddr = make_offchip_memory(c, kClockMhz);
   EXPECT_NE(ddr->describe().find("ddr4"), std::string::npos);
   EXPECT_EQ(ddr->serve(1000, contiguous(0, kBurstBits)), 16u);  // as computed above
   EXPECT_EQ(ddr->stats().bursts, 1u);
 
-  c.model = "hbm";
-  EXPECT_THROW(make_offchip_memory(c, kClockMhz), InputError);
+  frontend::OffchipModel hbm;
+  EXPECT_FALSE(frontend::parse("hbm", hbm));  // no such model to configure
 }
 
 TEST(MakeOffchipMemory, AcceptsTheShippedConfigsWithEitherModel) {
   for (const char* file : {"bitfusion.yaml"}) {
     const frontend::HwConfig hw =
         frontend::load_hw_config(std::string(PALSIM_SOURCE_DIR) + "/configs/" + file);
-    for (const char* model : {"bandwidth", "ddr4"}) {
-      for (const char* policy : {"open", "closed"}) {
+    for (frontend::OffchipModel model :
+         {frontend::OffchipModel::kBandwidth, frontend::OffchipModel::kDdr4}) {
+      for (frontend::PagePolicy policy :
+           {frontend::PagePolicy::kOpen, frontend::PagePolicy::kClosed}) {
         frontend::OffchipConfig c = hw.offchip;
         c.model = model;
         c.ddr4.page_policy = policy;
         std::unique_ptr<OffchipMemory> m;
-        ASSERT_NO_THROW(m = make_offchip_memory(c, hw.clock_mhz)) << file << " " << model;
+        ASSERT_NO_THROW(m = make_offchip_memory(c, hw.clock_mhz))
+            << file << " " << to_string(model);
         EXPECT_GT(m->serve(0, contiguous(0, kMiB)), 0u);
       }
     }

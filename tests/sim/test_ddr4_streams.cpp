@@ -22,7 +22,7 @@ constexpr uint64_t kStreamBursts = 131072;
 constexpr uint64_t kBurstBytes = 64;
 constexpr uint64_t kBurstBits = kBurstBytes * 8;
 
-frontend::Ddr4Config ddr4_2400(const char* page_policy) {
+frontend::Ddr4Config ddr4_2400(frontend::PagePolicy page_policy) {
   frontend::Ddr4Config d;  // the defaults are DRAMsim3's DDR4_8Gb_x16_2400 (configs/*.yaml)
   d.page_policy = page_policy;
   return d;
@@ -124,7 +124,9 @@ struct Result {
 };
 
 Result measure(int id) {
-  Ddr4Memory m(ddr4_2400(closed_page(id) ? "closed" : "open"), 500);
+  Ddr4Memory m(
+      ddr4_2400(closed_page(id) ? frontend::PagePolicy::kClosed : frontend::PagePolicy::kOpen),
+      500);
   for (const DramAccess& a : stream(id, kStreamBursts)) m.serve(0, a);
   const DramCycle end = m.drain();
   return {100.0 * static_cast<double>(m.stats().bursts) * m.timing().burst_cycles /
@@ -214,7 +216,9 @@ namespace {
 // Every command the scheduler placed, replayed in cycle order through the
 // in-order timing checker, is legal.
 void expect_legal_schedule(int id) {
-  Ddr4Memory m(ddr4_2400(closed_page(id) ? "closed" : "open"), 500);
+  Ddr4Memory m(
+      ddr4_2400(closed_page(id) ? frontend::PagePolicy::kClosed : frontend::PagePolicy::kOpen),
+      500);
   m.record_commands(true);
   // Long enough to cross refreshes, row changes and write drains.
   for (const DramAccess& a : stream(id, 24576)) m.serve(0, a);

@@ -44,7 +44,7 @@ frontend::Ddr4Config ddr4_2400() {
   d.tFAW = 36;
   d.tRFC = 420;
   d.tREFI = 9360;
-  d.page_policy = "open";
+  d.page_policy = frontend::PagePolicy::kOpen;
   return d;
 }
 

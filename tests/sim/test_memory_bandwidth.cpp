@@ -12,7 +12,7 @@ namespace {
 
 frontend::OffchipConfig channel(int bits_per_cycle, int latency_cycles) {
   frontend::OffchipConfig c;
-  c.model = "bandwidth";
+  c.model = frontend::OffchipModel::kBandwidth;
   c.bits_per_cycle = bits_per_cycle;
   c.latency_cycles = latency_cycles;
   c.pj_per_bit = 15;

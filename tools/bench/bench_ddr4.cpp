@@ -23,7 +23,7 @@ const palsim::frontend::HwConfig& shipped() {
 
 // Serves `access` back to back (each transfer starting when the previous one
 // completes, at a fresh address) and reports bursts per second.
-void run(benchmark::State& state, const std::string& page_policy, DramAccess access,
+void run(benchmark::State& state, palsim::frontend::PagePolicy page_policy, DramAccess access,
          uint64_t address_step_bits) {
   palsim::frontend::Ddr4Config config = shipped().offchip.ddr4;
   config.page_policy = page_policy;
@@ -43,7 +43,7 @@ void run(benchmark::State& state, const std::string& page_policy, DramAccess acc
 void BM_Ddr4SequentialRead(benchmark::State& state) {
   DramAccess a;
   a.run_bits = static_cast<uint64_t>(state.range(0)) * 8;
-  run(state, "open", a, a.run_bits);
+  run(state, palsim::frontend::PagePolicy::kOpen, a, a.run_bits);
 }
 BENCHMARK(BM_Ddr4SequentialRead)->Arg(256)->Arg(4096)->Arg(1 << 20);
 
@@ -51,7 +51,7 @@ void BM_Ddr4SequentialWrite(benchmark::State& state) {
   DramAccess a;
   a.write = true;
   a.run_bits = static_cast<uint64_t>(state.range(0)) * 8;
-  run(state, "open", a, a.run_bits);
+  run(state, palsim::frontend::PagePolicy::kOpen, a, a.run_bits);
 }
 BENCHMARK(BM_Ddr4SequentialWrite)->Arg(1 << 20);
 
@@ -61,7 +61,7 @@ void BM_Ddr4StridedTile(benchmark::State& state) {
   a.run_bits = 96 * 8;
   a.inner_count = 64;
   a.inner_stride_bits = 1024 * 8;
-  run(state, "open", a, 64 * 1024 * 8);
+  run(state, palsim::frontend::PagePolicy::kOpen, a, 64 * 1024 * 8);
 }
 BENCHMARK(BM_Ddr4StridedTile);
 
@@ -71,14 +71,14 @@ void BM_Ddr4RowConflicts(benchmark::State& state) {
   a.run_bits = 512;
   a.inner_count = 4096;
   a.inner_stride_bits = 64 * 1024 * 8;
-  run(state, "open", a, 512);
+  run(state, palsim::frontend::PagePolicy::kOpen, a, 512);
 }
 BENCHMARK(BM_Ddr4RowConflicts);
 
 void BM_Ddr4SequentialReadClosedPage(benchmark::State& state) {
   DramAccess a;
   a.run_bits = (1 << 20) * 8;
-  run(state, "closed", a, a.run_bits);
+  run(state, palsim::frontend::PagePolicy::kClosed, a, a.run_bits);
 }
 BENCHMARK(BM_Ddr4SequentialReadClosedPage);
 
