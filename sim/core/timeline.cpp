@@ -189,7 +189,11 @@ nlohmann::json timeline_json(const frontend::HwConfig& hw, const isa::Program& p
     if (dma) {
       args["transfer"] = transfer_name(j.transfer);
       args["bits"] = j.bits;
-      args["box"] = box_json(j.box);
+      if (j.transfer == Transfer::kWeight) {
+        args["weights"] = {{"m", {j.weights.m0, j.weights.m}}, {"c", {j.weights.c0, j.weights.c}}};
+      } else {
+        args["box"] = box_json(j.box);
+      }
       name += std::string(" ") + transfer_name(j.transfer);
       dma_steps.emplace_back(j.start, static_cast<int64_t>(j.bits));
       dma_steps.emplace_back(j.end, -static_cast<int64_t>(j.bits));
