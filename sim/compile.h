@@ -24,6 +24,7 @@ constexpr double kDefaultCycleTolerance = 0.01;
 frontend::Compiled compile(const frontend::HwConfig& hw, const frontend::Network& net,
                            const frontend::LoweringOptions& options,
                            size_t candidates = kDefaultRefineCandidates,
-                           double cycle_tolerance = kDefaultCycleTolerance, bool progress = false);
+                           double cycle_tolerance = kDefaultCycleTolerance, bool progress = false,
+                           const frontend::MappingFile* given = nullptr);
 
 }  // namespace palsim::sim
