@@ -148,7 +148,7 @@ TEST(MapEvaluator, AnIllegalPointNamesItsRuleAndKey) {
   // Whole images at once: the accumulators exceed the small OBUF.
   m = best;
   m.n_t = 1, m.h_t = m.w_t = 14, m.m_t = 64, m.c_t = 64;
-  m.level = {0, 0, 0};
+  m.level = {5, 5, 5};
   r = rejected(m);
   EXPECT_EQ(r.reason, RejectReason::kObufCapacity);
   EXPECT_NE(r.detail.find("OBUF has 2048 B"), std::string::npos) << r.detail;
