@@ -93,12 +93,13 @@ TilingEvaluator::TilingEvaluator(const HwConfig& hw, const MapSpace& space)
       shaped_(cost_->prices_by_shape()),
       spans_(space.problem, space.tile[static_cast<size_t>(LoopDim::kH)].values,
              space.tile[static_cast<size_t>(LoopDim::kW)].values),
+      points_per_tiling_(space.points_per_tiling()),
       volumes_(hw, space.problem, *cost_) {}
 
 TilingReport TilingEvaluator::evaluate(const Mapping& tiling, Ranking& ranking,
                                        MapSearchStats& stats) {
   TilingReport report;
-  const int64_t points = space_.points_per_tiling();
+  const int64_t points = points_per_tiling_;
   stats.visited += points;
   // Every order of this tiling takes at least its compute time (per group,
   // like the work; estimates cover all the op's groups).
@@ -119,9 +120,9 @@ TilingReport TilingEvaluator::evaluate(const Mapping& tiling, Ranking& ranking,
   return report;
 }
 
-TilingEvaluator::LevelOptions TilingEvaluator::fitting_levels(
-    Mapping& m, const Tiling& t, Operand x, std::array<int64_t, kRejectReasons>& rejected) {
-  LevelOptions opts;
+template <Operand x>
+void TilingEvaluator::fitting_levels(Mapping& m, const Tiling& t, LevelOptions& opts,
+                                     std::array<int64_t, kLevelReasons>& rejected) {
   const size_t xi = static_cast<size_t>(x);
   const auto reject = [&](RejectReason r) { ++rejected[static_cast<size_t>(r)]; };
   for (int level : space_.level[xi].values) {
@@ -162,7 +163,6 @@ TilingEvaluator::LevelOptions TilingEvaluator::fitting_levels(
   }
   opts.fitting = opts.n;
   if (!(x == Operand::kWeight && p_.pool)) drop_dominated(opts, x);
-  return opts;
 }
 
 void TilingEvaluator::evaluate_order(const Mapping& order, const Tiling& t, const TilingWork& work,
@@ -173,15 +173,17 @@ void TilingEvaluator::evaluate_order(const Mapping& order, const Tiling& t, cons
   // is rejected (input, weight, output), then as dominated, then by the
   // input and residual sharing IBUF.
   Mapping m = order;
-  std::array<std::array<int64_t, kRejectReasons>, 3> rejected{};
+  std::array<std::array<int64_t, kLevelReasons>, 3> rejected{};
   std::array<LevelOptions, 3> opts;
   std::array<int64_t, 3> levels{};
   for (size_t x = 0; x < 3; ++x) {
-    opts[x] = fitting_levels(m, t, static_cast<Operand>(x), rejected[x]);
     levels[x] = static_cast<int64_t>(space_.level[x].size());
   }
+  fitting_levels<Operand::kInput>(m, t, opts[0], rejected[0]);
+  fitting_levels<Operand::kWeight>(m, t, opts[1], rejected[1]);
+  fitting_levels<Operand::kOutput>(m, t, opts[2], rejected[2]);
   const int64_t f0 = opts[0].fitting, f1 = opts[1].fitting, f2 = opts[2].fitting;
-  for (size_t r = 0; r < static_cast<size_t>(kRejectReasons); ++r) {
+  for (size_t r = 0; r < kLevelReasons; ++r) {
     stats.rejected[r] += rejected[0][r] * levels[1] * levels[2] + f0 * rejected[1][r] * levels[2] +
                          f0 * f1 * rejected[2][r];
   }

@@ -53,8 +53,11 @@ class TilingEvaluator {
     int64_t fitting = 0;  // before dominance
   };
   // The levels of operand x under `m`'s order that fit, counting those that do not.
-  LevelOptions fitting_levels(Mapping& m, const cost::Tiling& t, Operand x,
-                              std::array<int64_t, kRejectReasons>& rejected);
+  // The reasons a level alone can be rejected for: the first four.
+  static constexpr size_t kLevelReasons = static_cast<size_t>(RejectReason::kOnchipSpill) + 1;
+  template <Operand x>
+  void fitting_levels(Mapping& m, const cost::Tiling& t, LevelOptions& opts,
+                      std::array<int64_t, kLevelReasons>& rejected);
   void evaluate_order(const Mapping& m, const cost::Tiling& t, const cost::TilingWork& work,
                       Ranking& ranking, MapSearchStats& stats, TilingReport& report);
 
@@ -65,6 +68,7 @@ class TilingEvaluator {
   const std::unique_ptr<AccessCost> cost_;
   const bool shaped_;
   const cost::SpanCache spans_;
+  const int64_t points_per_tiling_;
   cost::VolumeCache volumes_;
 };
 

@@ -22,7 +22,7 @@ MapSearchResult search_space(const HwConfig& hw, const MappingProblem& p,
   MapSearchResult r;
   TilingEvaluator evaluator(hw, space);
   const std::unique_ptr<SearchPolicy> policy = make_policy(space);
-  while (const std::optional<Mapping> tiling = policy->next())
+  while (const Mapping* tiling = policy->next())
     policy->report(evaluator.evaluate(*tiling, ranking, r.stats));
   r.mappings = ranking.finish();
   return r;

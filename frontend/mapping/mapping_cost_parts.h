@@ -3,6 +3,7 @@
 // the points of one tiling: per-dimension facts, operand volumes at a DMA
 // level, footprints, DRAM traffic, the order-independent work and the
 // estimate from them. Internal to frontend/mapping.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -41,7 +42,12 @@ struct SpanCache {
 Tiling make_tiling(const MappingProblem& p, const Mapping& m, const SpanCache* spans = nullptr);
 
 // Position of loop `d` in the mapping's order.
-int position(const Mapping& m, LoopDim d);
+inline int position(const Mapping& m, LoopDim d) {
+  for (int i = 0; i < kLoopDims; ++i) {
+    if (m.order[static_cast<size_t>(i)] == d) return i;
+  }
+  return 0;
+}
 
 // Elements of operand x held per DMA execution at `level` (largest tile) and
 // moved in total over the whole loop nest.
@@ -83,8 +89,16 @@ inline int64_t weight_footprint(const MappingProblem& p, const OperandVolume& wt
 inline int64_t residual_footprint(const MappingProblem& p, const OperandVolume& out) {
   return out.tile_elems * p.res_bits;  // the residual tile rides with the output
 }
-int64_t output_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m,
-                         const Tiling& t, const OperandVolume& out);
+inline int64_t output_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m,
+                                const Tiling& t, const OperandVolume& out) {
+  if (p.pool) return out.tile_elems * p.out_bits;
+  // Accumulators, plus one activation sum per output position.
+  const int64_t positions =
+      out.tile_elems / std::max<int64_t>(1, m.level[2] <= position(m, LoopDim::kM)
+                                                ? p.cout_g
+                                                : t.d[static_cast<size_t>(LoopDim::kM)].tile);
+  return (out.tile_elems + (p.uniform ? positions : 0)) * hw.accumulator_bits;
+}
 TileFootprint footprint_from(const HwConfig& hw, const MappingProblem& p, const Mapping& m,
                              const Tiling& t, const Volumes& v);
 

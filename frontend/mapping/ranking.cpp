@@ -39,16 +39,6 @@ void insert_ranked(std::vector<Mapping>& list, Mapping m, size_t count, Before b
 
 Ranking::Ranking(size_t count) : count_(std::max<size_t>(1, count)) {}
 
-bool Ranking::within_slack(int64_t cycles) const {
-  return static_cast<double>(cycles) <=
-         kLeanSlack * static_cast<double>(top_.front().estimate.cycles);
-}
-
-bool Ranking::admits(int64_t bound) const {
-  if (count_ == 1) return !(full_ && bound > worst_kept_.estimate.cycles);
-  return top_.empty() || within_slack(bound);
-}
-
 void Ranking::offer(const Mapping& tiling, const std::array<int, 3>& level,
                     const MappingEstimate& e) {
   const auto make = [&] {

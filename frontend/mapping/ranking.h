@@ -22,7 +22,10 @@ class Ranking {
   explicit Ranking(size_t count);
   // Whether a point that takes at least `bound` cycles may still enter (the
   // search skips a tiling whose compute bound may not: exact pruning).
-  bool admits(int64_t bound) const;
+  bool admits(int64_t bound) const {
+    if (count_ == 1) return !(full_ && bound > worst_kept_.estimate.cycles);
+    return top_.empty() || within_slack(bound);
+  }
   // A point: `tiling` (mode, tiles, order) at DMA `level`s, estimated `e`.
   void offer(const Mapping& tiling, const std::array<int, 3>& level, const MappingEstimate& e);
   bool empty() const { return top_.empty(); }
@@ -30,7 +33,10 @@ class Ranking {
   std::vector<Mapping> finish() const;
 
  private:
-  bool within_slack(int64_t cycles) const;
+  bool within_slack(int64_t cycles) const {
+    return static_cast<double>(cycles) <=
+           kLeanSlack * static_cast<double>(top_.front().estimate.cycles);
+  }
   size_t count_;
   std::vector<Mapping> top_;   // the `count` best so far, best first
   std::vector<Mapping> lean_;  // the `count` most energy-lean (no pruning by cycles applies)

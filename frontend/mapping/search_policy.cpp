@@ -21,9 +21,9 @@ ExhaustivePolicy::ExhaustivePolicy(const MapSpace& space) : space_(space) {
   done_ = space.mode.size() == 0;
 }
 
-std::optional<Mapping> ExhaustivePolicy::next() {
-  if (done_) return std::nullopt;
-  const Mapping m = tiling_at(space_, at_);
+const Mapping* ExhaustivePolicy::next() {
+  if (done_) return nullptr;
+  current_ = tiling_at(space_, at_);
   // Advance the odometer, the last axis (tile C) fastest.
   size_t axis = at_.size();
   while (axis-- > 0) {
@@ -32,21 +32,22 @@ std::optional<Mapping> ExhaustivePolicy::next() {
     at_[axis] = 0;
     if (axis == 0) done_ = true;
   }
-  return m;
+  return &current_;
 }
 
 RandomPolicy::RandomPolicy(const MapSpace& space, int64_t samples, uint64_t seed)
     : space_(space), left_(samples), rng_(seed) {}
 
-std::optional<Mapping> RandomPolicy::next() {
-  if (left_ <= 0 || space_.mode.size() == 0) return std::nullopt;
+const Mapping* RandomPolicy::next() {
+  if (left_ <= 0 || space_.mode.size() == 0) return nullptr;
   --left_;
   std::array<size_t, 1 + kLoopDims> at{};
   for (size_t axis = 0; axis < at.size(); ++axis) {
     const size_t n = axis == 0 ? space_.mode.size() : space_.tile[axis - 1].size();
     at[axis] = std::uniform_int_distribution<size_t>(0, n - 1)(rng_);
   }
-  return tiling_at(space_, at);
+  current_ = tiling_at(space_, at);
+  return &current_;
 }
 
 PolicyFactory exhaustive_policy() {

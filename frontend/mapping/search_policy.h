@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <random>
 #include <string>
 
@@ -26,9 +25,9 @@ struct TilingReport {
 class SearchPolicy {
  public:
   virtual ~SearchPolicy() = default;
-  // The next tiling to evaluate (a Mapping whose mode and tiles are set), or
-  // nothing when the policy is done.
-  virtual std::optional<Mapping> next() = 0;
+  // The next tiling to evaluate (a Mapping whose mode and tiles are set;
+  // valid until the next call), or nullptr when the policy is done.
+  virtual const Mapping* next() = 0;
   virtual void report(const TilingReport& outcome) = 0;
 };
 
@@ -41,13 +40,14 @@ using PolicyFactory = std::function<std::unique_ptr<SearchPolicy>(const MapSpace
 class ExhaustivePolicy final : public SearchPolicy {
  public:
   explicit ExhaustivePolicy(const MapSpace& space);
-  std::optional<Mapping> next() override;
+  const Mapping* next() override;
   void report(const TilingReport&) override {}
 
  private:
   const MapSpace& space_;
   std::array<size_t, 1 + kLoopDims> at_{};  // mode, then the tile axes
   bool done_ = false;
+  Mapping current_;
 };
 
 // `samples` tilings drawn uniformly (with repetition) from the space, from
@@ -56,13 +56,14 @@ class ExhaustivePolicy final : public SearchPolicy {
 class RandomPolicy final : public SearchPolicy {
  public:
   RandomPolicy(const MapSpace& space, int64_t samples, uint64_t seed);
-  std::optional<Mapping> next() override;
+  const Mapping* next() override;
   void report(const TilingReport&) override {}
 
  private:
   const MapSpace& space_;
   int64_t left_;
   std::mt19937_64 rng_;
+  Mapping current_;
 };
 
 PolicyFactory exhaustive_policy();

@@ -104,12 +104,6 @@ Tiling make_tiling(const MappingProblem& p, const Mapping& m, const SpanCache* s
   return t;
 }
 
-int position(const Mapping& m, LoopDim d) {
-  for (int i = 0; i < kLoopDims; ++i) {
-    if (m.order[static_cast<size_t>(i)] == d) return i;
-  }
-  return 0;
-}
 SpanCache::SpanCache(const MappingProblem& p, const std::vector<int>& h_tiles,
                      const std::vector<int>& w_tiles) {
   h.assign(static_cast<size_t>(p.out_h) + 1, {0, 0});
@@ -238,17 +232,6 @@ Volumes volumes_of(const MappingProblem& p, const Mapping& m, const Tiling& t) {
   v.out = volume(p, m, t, Operand::kOutput, m.level[2]);
   if (!p.pool) v.wt = volume(p, m, t, Operand::kWeight, m.level[1]);
   return v;
-}
-
-int64_t output_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m,
-                         const Tiling& t, const OperandVolume& out) {
-  if (p.pool) return out.tile_elems * p.out_bits;
-  // Accumulators, plus one activation sum per output position.
-  const int64_t positions =
-      out.tile_elems / std::max<int64_t>(1, m.level[2] <= position(m, LoopDim::kM)
-                                                ? p.cout_g
-                                                : t.d[static_cast<size_t>(LoopDim::kM)].tile);
-  return (out.tile_elems + (p.uniform ? positions : 0)) * hw.accumulator_bits;
 }
 
 TileFootprint footprint_from(const HwConfig& hw, const MappingProblem& p, const Mapping& m,

@@ -15,17 +15,10 @@
 #include "frontend/mapping/mapper.h"
 #include "frontend/mapping/search_policy.h"
 #include "frontend/util/error.h"
+#include "tests/frontend/shipped_config.h"
 
 namespace palsim::frontend {
 namespace {
-
-const std::string kConfigs = std::string(PALSIM_SOURCE_DIR) + "/configs/";
-
-HwConfig config(const std::string& name, const std::vector<std::string>& overrides = {}) {
-  HwConfig hw = load_hw_config(kConfigs + name + ".yaml");
-  for (const auto& o : overrides) apply_hw_override(hw, o);
-  return hw;
-}
 
 MappingProblem conv(int cin, int cout, int out, int k, int bits, int groups = 1) {
   MappingProblem p;

@@ -29,17 +29,10 @@
 #include "frontend/arch/hw_config.h"
 #include "frontend/mapping/mapping.h"
 #include "frontend/util/error.h"
+#include "tests/frontend/shipped_config.h"
 
 namespace palsim::frontend {
 namespace {
-
-const std::string kConfigs = std::string(PALSIM_SOURCE_DIR) + "/configs/";
-
-HwConfig config(const std::string& name, const std::vector<std::string>& overrides = {}) {
-  HwConfig hw = load_hw_config(kConfigs + name + ".yaml");
-  for (const auto& o : overrides) apply_hw_override(hw, o);
-  return hw;
-}
 
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();

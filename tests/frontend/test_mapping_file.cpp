@@ -16,11 +16,10 @@
 #include "frontend/lowering/plan.h"
 #include "frontend/util/error.h"
 #include "tests/common/test_util.h"
+#include "tests/frontend/shipped_config.h"
 
 namespace palsim::frontend {
 namespace {
-
-const std::string kConfigs = std::string(PALSIM_SOURCE_DIR) + "/configs/";
 
 HwGraph graph_of(const std::string& network, int G, bool onchip) {
   NetworkRequest request;
