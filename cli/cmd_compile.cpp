@@ -13,10 +13,13 @@ namespace palsim::cli {
 int run_compile(const std::vector<std::string>& args) {
   CompileOptions options;
   std::string output, listing;
+  bool verbose = false;
   po::options_description desc("palsim compile options");
   options.add_to(desc);
   desc.add_options()("output,o", po::value(&output), "write the program binary here")(
-      "listing", po::value(&listing), "also write the readable listing here (- for stdout)");
+      "listing", po::value(&listing), "also write the readable listing here (- for stdout)")(
+      "verbose,v", po::bool_switch(&verbose),
+      "print what the mapping search visited and rejected per operation (stderr)");
   po::positional_options_description pos;
   pos.add("network", 1);
   po::variables_map vm;
@@ -25,14 +28,18 @@ int run_compile(const std::vector<std::string>& args) {
           "usage: palsim compile NETWORK [form options] --hw CONFIG -o prog.bin",
           "  palsim compile resnet18 --method palquant --B 2 --G 2 --hw configs/bitfusion.yaml -o "
           "r18.bin\n"
-          "  palsim compile resnet18 --method lsq --abits 4 --wbits 4 --listing -")) {
+          "  palsim compile resnet18 --method lsq --abits 4 --wbits 4 --listing -\n"
+          "  palsim compile resnet18 --method lsq --abits 4 --wbits 4 --write-mapping r18.yaml "
+          "--verbose")) {
     return kExitOk;
   }
-  if (output.empty() && listing.empty()) throw UsageError("give -o FILE and/or --listing FILE");
+  if (output.empty() && listing.empty() && options.mapping.write.empty())
+    throw UsageError("give -o FILE, --listing FILE and/or --write-mapping FILE");
   if (!output.empty()) check_output_path(output, "-o");
   if (!listing.empty() && listing != "-") check_output_path(listing, "--listing");
   const CompileOutcome out = compile_run(options, vm);
   const frontend::Compiled& c = out.compiled;
+  if (verbose) fmt::print(stderr, "{}", search_stats_text(c.plan));
   if (!output.empty()) {
     isa::save_program(c.program, output);
     fmt::print(stderr,

@@ -3,6 +3,7 @@
 // instruction stream; shared by the command and the Python module.
 #include <nlohmann/json.hpp>
 
+#include "cli/mapping_option.h"
 #include "cli/options.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/lowering/compile.h"
@@ -12,6 +13,7 @@ namespace palsim::cli {
 struct CompileOptions {
   NetworkOptions net;
   HardwareOptions hw;
+  MappingFileOptions mapping;
 
   void add_to(po::options_description& desc);
 };

@@ -16,6 +16,7 @@ namespace palsim::cli {
 void SimulateOptions::add_to(po::options_description& desc) {
   net.add_to(desc);
   hw.add_to(desc);
+  mapping.add_to(desc);
   desc.add_options()(
       "mode", po::value(&mode)->default_value("fast"),
       "fast (job-level timing) or detailed (SystemC, every unit stepped, real values)")(
@@ -50,9 +51,13 @@ SimulateOutcome simulate_run(const SimulateOptions& o, const po::variables_map& 
   nlohmann::json network_record;
   if (!o.program_file.empty()) {
     if (!o.net.network.empty()) throw UsageError("give NETWORK or --program, not both");
+    if (!o.mapping.read.empty() || !o.mapping.write.empty())
+      throw UsageError(
+          "--mapping and --write-mapping need NETWORK (a --program is already mapped)");
     program = isa::load_program(o.program_file);
     network_record = {{"name", program.info.network}, {"program_file", o.program_file}};
   } else {
+    const std::optional<frontend::MappingFile> given = o.mapping.load();
     const frontend::NetworkRequest request = o.net.request(vm);
     const frontend::Network network = frontend::resolve_network(request);
     if (so.mode == sim::SimMode::kDetailed) {
@@ -67,7 +72,8 @@ SimulateOutcome simulate_run(const SimulateOptions& o, const po::variables_map& 
           fmt::format("--mode detailed ({}, batch {})", network.name(), o.hw.batch));
     }
     compiled = sim::compile(cfg, network, o.hw.lowering(), static_cast<size_t>(o.hw.refine),
-                            o.hw.cycle_tolerance, !o.quiet);
+                            o.hw.cycle_tolerance, !o.quiet, given ? &*given : nullptr);
+    o.mapping.save(compiled.plan, frontend::hw_display_name(cfg));
     program = compiled.program;
     so.graph = &compiled.plan.graph;
     network_record = network_provenance(request, network);
@@ -78,6 +84,7 @@ SimulateOutcome simulate_run(const SimulateOptions& o, const po::variables_map& 
   nlohmann::json run_record =
       lowering_json(o.hw.lowering(), static_cast<size_t>(o.hw.refine), o.hw.cycle_tolerance);
   run_record["mode"] = o.mode;
+  if (!o.mapping.read.empty()) run_record["mapping_file"] = o.mapping.read;
   if (so.mode == sim::SimMode::kDetailed) {
     run_record["seed"] = o.seed;
     run_record["exact_arithmetic"] = o.exact;

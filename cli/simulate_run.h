@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/mapping_option.h"
 #include "cli/options.h"
 #include "frontend/arch/hw_config.h"
 #include "sim/core/stats.h"
@@ -15,6 +16,7 @@ namespace palsim::cli {
 struct SimulateOptions {
   NetworkOptions net;
   HardwareOptions hw;
+  MappingFileOptions mapping;
   std::string mode = "fast";
   std::string program_file;
   std::string trace;

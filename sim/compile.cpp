@@ -95,9 +95,11 @@ frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw) {
 
 frontend::Compiled compile(const frontend::HwConfig& hw, const frontend::Network& net,
                            const frontend::LoweringOptions& options, size_t candidates,
-                           double cycle_tolerance, bool progress) {
+                           double cycle_tolerance, bool progress,
+                           const frontend::MappingFile* given) {
   frontend::PlanOptions po;
   po.cycle_tolerance = cycle_tolerance;
+  po.given = given;
   std::unique_ptr<Progress> bar;
   if (progress) {
     po.progress = [&bar, &net](int done, int total) {

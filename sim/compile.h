@@ -26,6 +26,7 @@ using frontend::kDefaultCycleTolerance;
 frontend::Compiled compile(const frontend::HwConfig& hw, const frontend::Network& net,
                            const frontend::LoweringOptions& options,
                            size_t candidates = kDefaultRefineCandidates,
-                           double cycle_tolerance = kDefaultCycleTolerance, bool progress = false);
+                           double cycle_tolerance = kDefaultCycleTolerance, bool progress = false,
+                           const frontend::MappingFile* given = nullptr);
 
 }  // namespace palsim::sim

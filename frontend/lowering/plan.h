@@ -9,7 +9,9 @@
 
 #include "frontend/arch/hw_config.h"
 #include "frontend/lowering/hw_graph.h"
+#include "frontend/mapping/map_space.h"
 #include "frontend/mapping/mapping.h"
+#include "frontend/mapping/mapping_file.h"
 #include "frontend/mapping/tensor_layout.h"
 
 namespace palsim::frontend {
@@ -24,6 +26,9 @@ struct OpPlan {
   int64_t region_bits = 0;     // bits of the region (one group's tensor)
   uint64_t psum_dram_bit = 0;  // scratch for spilled partial sums (if any)
   int psum_block = 0;          // layout of that scratch (tensor_layout.h; private to the op)
+  // What the search for this op's problem visited (nothing for a given mapping).
+  MapSearchStats search;
+  bool given = false;  // the mapping came from a mapping file, evaluated without search
 };
 
 struct Plan {
@@ -67,6 +72,10 @@ struct PlanOptions {
   double cycle_tolerance = kDefaultCycleTolerance;
   // Called after each op is mapped (ops done, total).
   std::function<void(int, int)> progress;
+  // Mappings given by a file: the ops it names take them (and its on-chip
+  // flags decide their pairs) without search; illegal ones are FileErrors at
+  // the file's key. The rest are searched as usual.
+  const MappingFile* given = nullptr;
 };
 
 // The chosen index of candidates evaluated as (cycles, energy) under `tolerance`.
@@ -76,6 +85,10 @@ size_t choose_candidate(const std::vector<PlanEvaluation>& evaluations, double t
 // keeps block intermediates on chip. Mappings are cached per problem
 // (identical layers are mapped once).
 Plan plan_network(const HwConfig& hw, const HwGraph& graph, const PlanOptions& options = {});
+
+// Every op's mapping and on-chip flags, in order, as a mapping file holds
+// them (an op name once: the first op of that name).
+std::vector<GivenMapping> plan_mappings(const Plan& plan);
 
 // Forgets every cached mapping (benchmarks measure the search itself).
 void clear_mapping_cache();

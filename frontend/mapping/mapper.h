@@ -1,82 +1,42 @@
 #pragma once
 // The mapping search (kept apart from the architecture and the simulator, as
-// in Timeloop): exhaustive over the mapping space
-//   loop order of {P = (N, H, W), M, C}  x  tile sizes (every distinct tile count per
-//   dimension, each as its balanced tile size ceil(E / count))  x  array modes
-//   x  DMA level of each operand (every combination of levels),
-// with capacity checks against half of each double-buffered buffer. Ranked by
-// estimated cycles, then energy, then DRAM traffic; ties keep the first found
-// (deterministic). A tile size outside the candidates has the tile count of a
-// candidate that is no larger (tests/frontend/test_mapper.cpp checks this, and
-// checks small problems against every tile size by brute force).
-// Candidates that do not fit are counted.
-#include <map>
-#include <mutex>
+// in Timeloop): a map space of named axes (map_space.h), a search policy
+// walking it (search_policy.h; by default every point), an evaluator
+// estimating each point or rejecting it with a reason (map_evaluator.h), and
+// the ranking of what it found (ranking.h). Capacity is checked against half
+// of each double-buffered buffer. Ranked by estimated cycles, then energy,
+// then DRAM traffic; ties keep the first found (deterministic). A tile size
+// outside the candidates has the tile count of a candidate that is no larger
+// (tests/frontend/test_mapper.cpp checks this, and checks small problems
+// against every tile size by brute force).
 #include <string>
 #include <vector>
 
-#include "frontend/arch/access_cost.h"
 #include "frontend/arch/hw_config.h"
+#include "frontend/mapping/map_space.h"
 #include "frontend/mapping/mapping.h"
-#include "frontend/mapping/tensor_layout.h"
-#include "frontend/mapping/tile_traffic.h"
+#include "frontend/mapping/mapping_cost.h"
+#include "frontend/mapping/search_policy.h"
 
 namespace palsim::frontend {
 
-struct MapperStats {
-  int64_t evaluated = 0;
-  int64_t rejected_capacity = 0;
+// The candidates of a search and what it visited to find them.
+struct MapSearchResult {
+  std::vector<Mapping> mappings;
+  MapSearchStats stats;
 };
 
-// Returns the best mapping; throws InputError naming the operation when no
-// tiling fits the buffers.
-Mapping find_mapping(const HwConfig& hw, const MappingProblem& problem, const std::string& op_name);
 // Candidates for a final choice: the `count` best mappings by estimated
 // (cycles, energy) followed by the `count` best by (energy, cycles) that are
 // not already listed; fewer when the space is smaller. The first is
-// find_mapping's result.
-std::vector<Mapping> find_mappings(const HwConfig& hw, const MappingProblem& problem,
-                                   const std::string& op_name, size_t count);
-
-// The analytic estimate of one mapping (the mapper's objective).
-MappingEstimate estimate_mapping(const HwConfig& hw, const MappingProblem& p, const Mapping& m);
-
-// Where a problem's tensors live in DRAM (geometry, channel view, layout,
-// base address) and how its output is permuted: what its transfers are
-// priced on. The mapper, which searches before tensors are placed, assumes
-// plain tensors at address 0, each in the layout that suits the tile best
-// among planar, blocks of the tile's channels and blocks of a group's
-// channels (mapping_layout_candidates); the planner then prices the layouts
-// every reader and writer of a tensor would agree on.
-struct ProblemTensors {
-  TensorLayout input, output, residual;
-  int out_shuffle = 0;
-};
-ProblemTensors plain_tensors(const MappingProblem& p);
-// Blocks worth trying for an operand tensor of `channels` channels whose
-// tiles hold `tile_channels` of a group's `group_channels` (valid ones only;
-// planar first).
-std::vector<int> layout_candidates(int channels, int tile_channels, int group_channels);
-// The partial-sum scratch of a mapping: blocks of the M tile (private to the op).
-int psum_block(const MappingProblem& p, const Mapping& m);
-
-// The DRAM traffic of a mapping's transfers, priced on `cost`: input loads,
-// weight loads, and output stores with partial-sum spills and residual loads.
-struct MappingTraffic {
-  DramTraffic input, weight, output;
-  DramTraffic total() const;
-};
-MappingTraffic mapping_traffic(const HwConfig& hw, const AccessCost& cost, const MappingProblem& p,
-                               const Mapping& m, const ProblemTensors& tensors);
-
-// Bits of each operand's tile at the mapping's levels (for capacity checks).
-struct TileFootprint {
-  int64_t ibuf_bits = 0;
-  int64_t wbuf_bits = 0;
-  int64_t obuf_bits = 0;
-};
-TileFootprint tile_footprint(const HwConfig& hw, const MappingProblem& p, const Mapping& m);
-// Capacity per tile (bits) of each buffer for this problem.
-TileFootprint tile_capacity(const HwConfig& hw, const MappingProblem& p);
+// find_mapping's result. Every pack of the group packing axis is searched
+// (a space each) and the candidates merged. Throws InputError naming the
+// operation when no array mode handles the operands or no tiling fits the
+// buffers.
+MapSearchResult find_mappings(const HwConfig& hw, const MappingProblem& problem,
+                              const std::string& op_name, size_t count,
+                              const PolicyFactory& policy = exhaustive_policy());
+// The best mapping.
+Mapping find_mapping(const HwConfig& hw, const MappingProblem& problem, const std::string& op_name);
 
 }  // namespace palsim::frontend

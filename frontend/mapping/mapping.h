@@ -15,6 +15,7 @@ namespace palsim::frontend {
 // together in that order; a group loop G encloses them all.
 enum class LoopDim : uint8_t { kN = 0, kH = 1, kW = 2, kM = 3, kC = 4 };
 constexpr int kLoopDims = 5;
+using LoopOrder = std::array<LoopDim, kLoopDims>;  // outer to inner
 char loop_dim_letter(LoopDim d);
 
 // Operands moved by DMA.
@@ -59,15 +60,12 @@ struct Mapping {
   ArrayMode mode;
   int pack = 1;  // groups per group tile (see MappingProblem::pack)
   int n_t = 1, h_t = 1, w_t = 1, m_t = 1, c_t = 1;
-  std::array<LoopDim, kLoopDims> order = {LoopDim::kN, LoopDim::kH, LoopDim::kW, LoopDim::kM,
-                                          LoopDim::kC};
+  LoopOrder order = {LoopDim::kN, LoopDim::kH, LoopDim::kW, LoopDim::kM, LoopDim::kC};
   // Number of enclosing tile loops of each operand's DMA (0: once per group,
   // 5: every step). The operand tile covers the whole span of the loops
   // inside it. Output: where partial sums leave OBUF (and the residual loads).
   std::array<int, 3> level = {5, 5, 5};
   MappingEstimate estimate;
-  int64_t candidates_evaluated = 0;
-  int64_t candidates_rejected_capacity = 0;
 
   int tile(LoopDim d) const;
   std::string order_string() const;  // e.g. "NHWMC"

@@ -9,17 +9,10 @@
 #include <vector>
 
 #include "frontend/arch/hw_config.h"
+#include "tests/frontend/shipped_config.h"
 
 namespace palsim::frontend {
 namespace {
-
-const std::string kConfigs = std::string(PALSIM_SOURCE_DIR) + "/configs/";
-
-HwConfig config(const std::string& name, const std::vector<std::string>& overrides = {}) {
-  HwConfig hw = load_hw_config(kConfigs + name + ".yaml");
-  for (const auto& o : overrides) apply_hw_override(hw, o);
-  return hw;
-}
 
 // (fa, fw, a_chunks, w_chunks, lanes_per_unit, outputs_per_unit) of each mode.
 using ModeTuple = std::tuple<int, int, int, int, int, int>;
