@@ -22,7 +22,7 @@ struct BankActivity {
   Ddr4Timing timing;
 };
 
-// Requires hw.offchip.model == "ddr4" and a timed job list. Throws
+// Requires hw.offchip.model == OffchipModel::kDdr4 and a timed job list. Throws
 // InternalError when a replayed transfer's duration differs from the run's.
 BankActivity replay_bank_activity(const frontend::HwConfig& hw, const JobList& jobs);
 

@@ -234,7 +234,8 @@ nlohmann::json timeline_json(const frontend::HwConfig& hw, const isa::Program& p
   capacity["IBUF"] = hw.ibuf.size_bytes * 8;
   capacity["WBUF"] = hw.wbuf.size_bytes * 8;
   capacity["OBUF"] = hw.obuf.size_bytes * 8;
-  if (hw.offchip.model == "ddr4") add_bank_tracks(events, hw, jobs, name_track);
+  if (hw.offchip.model == frontend::OffchipModel::kDdr4)
+    add_bank_tracks(events, hw, jobs, name_track);
   return {{"traceEvents", events},
           {"displayTimeUnit", "ns"},
           {"otherData",
