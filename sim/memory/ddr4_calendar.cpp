@@ -142,41 +142,48 @@ DramCycle Ddr4CommandCalendar::four_activate_bound(DramCycle t) const {
 }
 
 DramCycle Ddr4CommandCalendar::settle(DramCommand command, int bank, DramCycle t) const {
+  // The least legal cycle >= t. Every move below skips only cycles that break
+  // a rule, so the order of the moves does not change the answer; what makes
+  // this fast is never scanning a placed command twice without need:
+  // - a command placed before t stays satisfied when t grows (its rule is a
+  //   lower bound on t), so it is checked once, and t moves past it at once;
+  // - a command placed after t that was satisfied may be broken by a later
+  //   move of t; the scan then resumes from the first such command.
+  // (A scan that restarted from t - horizon after every move cost 60% of a
+  // DDR4 simulation: a burst queued early moves past dozens of commands.)
   const bool two_sided = is_column_or_act(command);
   const int group = bank / banks_per_group_;
+  const auto begin = recent_.begin() + static_cast<std::ptrdiff_t>(first_);
+  auto by_cycle = [](const Placed& p, DramCycle c) { return p.cycle < c; };
+  auto it = std::lower_bound(begin, recent_.end(), t - horizon_, by_cycle);
   for (;;) {
-    bool moved = false;
-    auto it =
-        std::lower_bound(recent_.begin() + static_cast<std::ptrdiff_t>(first_), recent_.end(),
-                         t - horizon_, [](const Placed& p, DramCycle c) { return p.cycle < c; });
+    auto first_after = recent_.end();  // the first command after t found satisfied
+    DramCycle t_at_first_after = t;
     for (; it != recent_.end() && it->cycle <= t + horizon_; ++it) {
-      if (it->cycle == t) {  // one command per cycle on the bus
-        t += 1;
-        moved = true;
-        break;
-      }
-      if (!two_sided || !is_column_or_act(it->command)) continue;
+      const bool ruled = two_sided && is_column_or_act(it->command);
       const bool same_group = it->bank / banks_per_group_ == group;
+      const int gap_after = ruled ? cross_gap(it->command, command, same_group) : 0;
       if (it->cycle < t) {
-        const int gap = cross_gap(it->command, command, same_group);
-        if (t < it->cycle + gap) {
-          t = it->cycle + gap;
-          moved = true;
-          break;
-        }
-      } else if (it->cycle < t + cross_gap(command, it->command, same_group)) {
+        t = std::max(t, it->cycle + gap_after);
+      } else if (it->cycle == t) {  // one command per cycle on the bus
+        t = std::max(t + 1, it->cycle + gap_after);
+      } else if (ruled && it->cycle < t + cross_gap(command, it->command, same_group)) {
         // Too close before a placed command: go after it instead.
-        t = std::max(t + 1, it->cycle + cross_gap(it->command, command, same_group));
-        moved = true;
-        break;
+        t = std::max(t + 1, it->cycle + gap_after);
+      } else if (first_after == recent_.end()) {
+        first_after = it;
+        t_at_first_after = t;
       }
     }
-    if (!moved && command == DramCommand::kAct) {
-      const DramCycle faw = four_activate_bound(t);
-      moved = faw != t;
-      t = faw;
+    if (first_after != recent_.end() && t != t_at_first_after) {
+      it = first_after;  // t moved after a command it had left behind it: check again
+      continue;
     }
-    if (!moved) return t;
+    if (command != DramCommand::kAct) return t;
+    const DramCycle faw = four_activate_bound(t);
+    if (faw == t) return t;
+    it = std::lower_bound(begin, recent_.end(), t, by_cycle);
+    t = faw;
   }
 }
 
