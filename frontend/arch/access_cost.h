@@ -26,7 +26,9 @@ class AccessCost {
   virtual ~AccessCost() = default;
   virtual TransferPrice price(const DramAccess& access) const = 0;
   // Bits one transfer moves beyond what it asks for are counted in whole
-  // units of this (1 for a channel without bursts).
+  // units of this (1 for a channel without bursts). A price does not change
+  // when the transfer moves by a whole multiple of it (CachedAccessCost
+  // relies on this; tests/frontend/test_access_cost.cpp checks it).
   virtual uint64_t granularity_bits() const = 0;
   // Accelerator cycles from a request to its first data.
   virtual double latency_cycles() const = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "frontend/arch/cached_access_cost.h"
+
 namespace palsim::frontend {
 
 namespace {
@@ -43,7 +45,7 @@ ProblemTensors op_tensors(const Plan& plan, int index) {
 void choose_layouts(const HwConfig& hw, Plan& plan) {
   const HwGraph& g = plan.graph;
   plan.tensor_layout.assign(g.tensors.size(), LayoutChoice{});
-  const auto cost = make_access_cost(hw.offchip, hw.clock_mhz);
+  const auto cost = make_cached_access_cost(hw.offchip, hw.clock_mhz);
   const bool shaped = cost->prices_by_shape();
   for (OpPlan& op : plan.ops) op.psum_block = shaped ? psum_block(op.problem, op.mapping) : 0;
   if (!shaped) return;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "frontend/arch/cached_access_cost.h"
+
 namespace palsim::frontend {
 
 using namespace cost;
@@ -89,7 +91,7 @@ TilingEvaluator::TilingEvaluator(const HwConfig& hw, const MapSpace& space)
       space_(space),
       p_(space.problem),
       cap_(tile_capacity(hw, space.problem)),
-      cost_(make_access_cost(hw.offchip, hw.clock_mhz)),
+      cost_(make_cached_access_cost(hw.offchip, hw.clock_mhz)),
       shaped_(cost_->prices_by_shape()),
       spans_(space.problem, space.tile[static_cast<size_t>(LoopDim::kH)].values,
              space.tile[static_cast<size_t>(LoopDim::kW)].values),

@@ -153,13 +153,17 @@ DramCycle Ddr4CommandCalendar::settle(DramCommand command, int bank, DramCycle t
   // DDR4 simulation: a burst queued early moves past dozens of commands.)
   const bool two_sided = is_column_or_act(command);
   const int group = bank / banks_per_group_;
+  // No rule between this command and another reaches further than `reach`
+  // either way (tFAW is four_activate_bound's); beyond it only the bus
+  // matters, and only at t itself.
+  const DramCycle reach = two_sided ? reach_[static_cast<size_t>(command)] : 0;
   const auto begin = recent_.begin() + static_cast<std::ptrdiff_t>(first_);
   auto by_cycle = [](const Placed& p, DramCycle c) { return p.cycle < c; };
-  auto it = std::lower_bound(begin, recent_.end(), t - horizon_, by_cycle);
+  auto it = std::lower_bound(begin, recent_.end(), t - reach, by_cycle);
   for (;;) {
     auto first_after = recent_.end();  // the first command after t found satisfied
     DramCycle t_at_first_after = t;
-    for (; it != recent_.end() && it->cycle <= t + horizon_; ++it) {
+    for (; it != recent_.end() && it->cycle <= t + reach; ++it) {
       const bool ruled = two_sided && is_column_or_act(it->command);
       const bool same_group = it->bank / banks_per_group_ == group;
       const int gap_after = ruled ? cross_gap(it->command, command, same_group) : 0;

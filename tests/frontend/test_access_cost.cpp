@@ -7,6 +7,7 @@
 #include <set>
 
 #include "frontend/arch/access_cost.h"
+#include "frontend/arch/cached_access_cost.h"
 #include "frontend/arch/dram_access.h"
 #include "frontend/mapping/tensor_layout.h"
 
@@ -92,6 +93,41 @@ TEST(AccessCost, BandwidthPricesBitsAlone) {
   EXPECT_EQ(transfer_moved_bits(c, a), 300u);
   c.model = OffchipModel::kDdr4;
   EXPECT_EQ(transfer_moved_bits(c, a), 3 * kBurst);
+}
+
+// AccessCost's contract, which CachedAccessCost relies on: moving a transfer
+// by whole granules leaves its price alone; and the cache answers exactly
+// what the wrapped cost answers, from the first call and from the cache.
+TEST(AccessCost, PricesAreTranslationInvariantAndTheCacheAnswersAlike) {
+  const Ddr4Config config;
+  const Ddr4Cost ddr4(config, 500);
+  CachedAccessCost cached(std::make_unique<Ddr4Cost>(config, 500));
+  std::mt19937_64 rng(7);
+  auto pick = [&](uint64_t lo, uint64_t hi) {
+    return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
+  };
+  for (int k = 0; k < 2000; ++k) {
+    DramAccess a;
+    a.write = pick(0, 1) == 1;
+    a.base_bit = pick(0, 1 << 20);
+    a.run_bits = pick(1, 3000);
+    a.inner_count = static_cast<uint32_t>(pick(1, 400));
+    a.inner_stride_bits = a.run_bits + pick(0, 2000);
+    a.outer_count = static_cast<uint32_t>(pick(1, 4));
+    a.outer_stride_bits = a.inner_stride_bits * a.inner_count + pick(0, 5000);
+    DramAccess moved = a;
+    moved.base_bit += pick(1, 1000) * ddr4.granularity_bits();
+    const TransferPrice p = ddr4.price(a), q = ddr4.price(moved);
+    ASSERT_EQ(p.moved_bits, q.moved_bits) << k;
+    ASSERT_EQ(p.cycles, q.cycles) << k;
+    for (const DramAccess& x : {a, moved, a}) {
+      const TransferPrice c = cached.price(x);
+      ASSERT_EQ(c.moved_bits, p.moved_bits) << k;
+      ASSERT_EQ(c.cycles, p.cycles) << k;
+    }
+  }
+  EXPECT_EQ(cached.misses(), 2000u);
+  EXPECT_EQ(cached.hits(), 4000u);
 }
 
 // The bit address of element (n, c, h, w) of a stored tensor, written from
