@@ -50,6 +50,13 @@ class Ddr4CommandCalendar {
   // earliest() then place(); returns the cycle.
   DramCycle place_at_earliest(DramCommand command, int bank, int64_t row, DramCycle not_before,
                               bool on_bus = true);
+  // Places a command at the cycle earliest() has just returned for it, with
+  // nothing placed since (not checked again).
+  void place_exact(DramCommand command, int bank, int64_t row, DramCycle cycle) {
+    commit(command, bank, row, cycle, true);
+  }
+  // No two-sided rule or tFAW reaches further than this many cycles.
+  int horizon() const { return horizon_; }
   // The caller promises that nothing will be placed before `floor` any more;
   // commands that can no longer constrain a new one are dropped.
   void forget_before(DramCycle floor);

@@ -289,7 +289,7 @@ size_t Ddr4Memory::schedule_step(std::vector<Queued>& queue, bool write, SlotTim
   refresh_if_due();
   const Offer o = pick(queue, write, cache);
   Queued& q = queue[o.index];
-  const DramCycle t = place(o.command, q.bank, o.row, o.cycle);
+  const DramCycle t = place_offer(o, q.bank);
   if (!q.touched) {
     // The burst moves on to its bank's commands: its queue slot is free.
     q.touched = true;
@@ -405,7 +405,32 @@ DramCycle Ddr4Memory::drain() {
 
 DramCycle Ddr4Memory::place(DramCommand command, int bank, int64_t row, DramCycle not_before,
                             bool on_bus) {
-  const DramCycle t = calendar_.place_at_earliest(command, bank, row, not_before, on_bus);
+  return placed(command, bank, row,
+                calendar_.place_at_earliest(command, bank, row, not_before, on_bus));
+}
+
+DramCycle Ddr4Memory::place_offer(const Offer& o, int bank) {
+  // pick() returns an offer whose cycle is the exact earliest at the current
+  // placements: it is placed there without asking the calendar again.
+  calendar_.place_exact(o.command, bank, o.row, o.cycle);
+  return placed(o.command, bank, o.row, o.cycle);
+}
+
+DramCycle Ddr4Memory::placed(DramCommand command, int bank, int64_t row, DramCycle t) {
+  // A command at another bank further than the calendar's horizon from an
+  // offer's cycle constrains no cycle near it (no rule, tFAW included,
+  // reaches that far, and the bus slot differs): an offer exact before this
+  // placement stays exact and is not recomputed. Offers at `bank` are
+  // dropped by its version.
+  const DramCycle horizon = calendar_.horizon();
+  for (OfferCache* cache : {&read_offers_, &write_offers_}) {
+    for (Offer& o : cache->offers) {
+      if (o.seq != kNoBurst && o.stamp == placements_ &&
+          (o.cycle > t + horizon || t > o.cycle + horizon)) {
+        o.stamp = placements_ + 1;
+      }
+    }
+  }
   ++placements_;
   ++bank_version_[static_cast<size_t>(bank)];
   if (record_) placed_.push_back(PlacedCommand{t, command, bank, row});

@@ -184,6 +184,9 @@ class Ddr4Memory final : public OffchipMemory {
                        size_t* waiting);
   DramCycle place(DramCommand command, int bank, int64_t row, DramCycle not_before,
                   bool on_bus = true);
+  DramCycle place_offer(const Offer& offer, int bank);
+  // Bookkeeping after a command is placed at `bank` at cycle `t`; returns t.
+  DramCycle placed(DramCommand command, int bank, int64_t row, DramCycle t);
   void drain_write_buffer();
   // No command will be placed before this cycle any more.
   DramCycle floor() const;
