@@ -10,6 +10,7 @@
 
 #include "frontend/lowering/codegen.h"
 #include "frontend/lowering/layout_plan.h"
+#include "frontend/lowering/psum_scratch.h"
 #include "sim/core/controller.h"
 #include "sim/core/fast_engine.h"
 #include "sim/core/stats.h"
@@ -62,21 +63,17 @@ frontend::PlanEvaluator fast_evaluator(const frontend::HwConfig& hw) {
                                                const std::vector<int>& ops,
                                                const std::vector<frontend::OpPlan>& plans) {
     // A program of just these ops: their tensors at the same addresses, the
-    // ops' own plans, partial-sum scratch beyond the graph's address space.
+    // ops' own plans, their partial-sum scratch where the whole plan puts it.
     frontend::Plan sub;
     sub.graph = subgraph(graph, ops);
     sub.hw_fingerprint = fingerprint;
-    uint64_t scratch = graph.dram_bits;
+    const frontend::PsumScratch scratch = frontend::place_psum_scratch(graph, hw.accumulator_bits);
     for (size_t k = 0; k < ops.size(); ++k) {
-      const frontend::HwOp& op = sub.graph.ops[k];
       frontend::OpPlan p = plans[k];
-      p.psum_dram_bit = scratch;
-      scratch +=
-          static_cast<uint64_t>(op.out.elements()) * graph.options.batch * hw.accumulator_bits * 2 +
-          512;
+      p.psum_dram_bit = scratch.bit[static_cast<size_t>(ops[k])];
       sub.ops.push_back(p);
     }
-    sub.graph.dram_bits = scratch;
+    sub.graph.dram_bits = scratch.end_bit;
     // The layouts that suit these ops alone (the whole plan later chooses
     // what all readers and writers of each tensor agree on).
     frontend::choose_layouts(hw, sub);

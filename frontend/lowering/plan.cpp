@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "frontend/lowering/layout_plan.h"
+#include "frontend/lowering/psum_scratch.h"
 #include "frontend/mapping/map_evaluator.h"
 #include "frontend/mapping/mapper.h"
 #include "frontend/util/error.h"
@@ -446,16 +447,9 @@ class NetworkPlanner {
 
   // Scratch space for spilled partial sums, after everything else.
   void place_psum_scratch() {
-    uint64_t addr = plan_.graph.dram_bits;
-    for (size_t i = 0; i < ops().size(); ++i) {
-      const HwOp& op = ops()[i];
-      const int64_t outputs = op.out.elements() * plan_.graph.options.batch;
-      plan_.ops[i].psum_dram_bit = addr;
-      addr +=
-          static_cast<uint64_t>(outputs) * hw_.accumulator_bits * (op.uniform_quantizer ? 2 : 1);
-      addr = (addr + 511) / 512 * 512;
-    }
-    plan_.graph.dram_bits = addr;
+    const PsumScratch scratch = frontend::place_psum_scratch(plan_.graph, hw_.accumulator_bits);
+    for (size_t i = 0; i < ops().size(); ++i) plan_.ops[i].psum_dram_bit = scratch.bit[i];
+    plan_.graph.dram_bits = scratch.end_bit;
   }
 
   const HwConfig& hw_;
