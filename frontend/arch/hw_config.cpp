@@ -6,10 +6,10 @@
 #include <functional>
 #include <set>
 
+#include "common/error.h"
+#include "common/input_file.h"
+#include "common/text_check.h"
 #include "frontend/arch/hw_config_json.h"
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/text_check.h"
 
 namespace palsim::frontend {
 

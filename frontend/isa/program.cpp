@@ -6,12 +6,12 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/fnv1a.h"
+#include "common/input_file.h"
+#include "common/text_check.h"
 #include "frontend/isa/program_check.h"
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/error.h"
-#include "frontend/util/fnv1a.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/text_check.h"
 
 namespace palsim::isa {
 

@@ -11,11 +11,11 @@
 #include <set>
 #include <variant>
 
+#include "common/error.h"
+#include "common/input_file.h"
 #include "frontend/onnx/onnx_model.h"
 #include "frontend/onnx/onnx_roles.h"
 #include "frontend/onnx/onnx_tensors.h"
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
 
 namespace palsim::frontend {
 

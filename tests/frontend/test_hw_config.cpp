@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "tests/common/input_error.h"
 #include "tests/common/test_util.h"
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim {
 

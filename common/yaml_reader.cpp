@@ -1,11 +1,11 @@
-#include "frontend/util/yaml_reader.h"
+#include "common/yaml_reader.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
-#include "frontend/util/input_file.h"
-#include "frontend/util/text_check.h"
+#include "common/input_file.h"
+#include "common/text_check.h"
 
 namespace palsim {
 

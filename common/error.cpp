@@ -1,4 +1,4 @@
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 #include <fmt/format.h>
 
