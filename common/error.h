@@ -27,6 +27,19 @@ class FileError : public InputError {
   std::string key_;
 };
 
+// A function was called with arguments outside its domain (a quantizer's
+// bits, a shape that does not match, a slice index out of range, a value that
+// does not fit an instruction field). The kernels and the ISA throw it for every
+// broken precondition. It is an InputError, not an InternalError: the kernels
+// are a public library API whose arguments are often the user's data (a model
+// file's scales and bit widths reach the quantizers, a program file's words
+// reach decode), so such an error is reported to the user, not as a palsim bug.
+// Arithmetic overflow of a correct computation stays std::overflow_error.
+class ArgumentError : public InputError {
+ public:
+  explicit ArgumentError(const std::string& message) : InputError(message) {}
+};
+
 // A run that finished but failed a correctness check (a detailed simulation
 // whose values differ from the kernels'): a failed run, exit 1, whatever it
 // printed before.

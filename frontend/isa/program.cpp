@@ -161,7 +161,7 @@ Program deserialize(const std::vector<uint8_t>& bytes, const std::string& name) 
   for (uint64_t i = 0; i < count; ++i) {
     try {
       p.code.push_back(decode(get_u64(bytes.data() + kHeader + i * 8)));
-    } catch (const std::invalid_argument& e) {
+    } catch (const InputError& e) {
       throw fail(fmt::format("instruction {}: {}", i, e.what()));
     }
   }

@@ -85,6 +85,10 @@ class Converter {
   OnnxImport run() {
     try {
       return convert();
+    } catch (const ArgumentError& e) {
+      // A kernel's precondition broken by the model's values (an ArgumentError
+      // is an InputError without a location): named by its node, as before.
+      fail_file(fmt::format("node {}: {}", index_, e.what()));
     } catch (const InputError&) {
       throw;
     } catch (const InternalError&) {
