@@ -3,6 +3,7 @@
 // input is wrong: file, line and key for files, the option for command lines.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace palsim {
 
@@ -19,13 +20,26 @@ class FileError : public InputError {
             const std::string& message);
   const std::string& file() const { return file_; }
   int line() const { return line_; }
+  int column() const { return column_; }
   const std::string& key() const { return key_; }
 
  private:
+  friend void throw_file_errors(std::vector<FileError> errors);
+  // Several mistakes as one error: their messages, one per line.
+  FileError(const std::vector<FileError>& errors, const std::string& message);
+
   std::string file_;
   int line_;
+  int column_;
   std::string key_;
 };
+
+// Reports every mistake a validation found, not only the first: returns when
+// `errors` is empty, throws the one error unchanged when there is one, and
+// otherwise one FileError listing them all, one "FILE:LINE:COL: KEY: MESSAGE"
+// per line in file order (files in the order they first appear, then line and
+// column); its file(), line() and key() are the first's.
+void throw_file_errors(std::vector<FileError> errors);
 
 // A function was called with arguments outside its domain (a quantizer's
 // bits, a shape that does not match, a slice index out of range, a value that

@@ -34,9 +34,13 @@ SourceLocation Provenance::find(const std::string& path) const {
   return SourceLocation{fallback_file_, 0, 0};
 }
 
-void Provenance::fail(const std::string& path, const std::string& message) const {
+FileError Provenance::error(const std::string& path, const std::string& message) const {
   const SourceLocation loc = find(path);
-  throw FileError(loc.file, loc.line, loc.column, path, message);
+  return FileError(loc.file, loc.line, loc.column, path, message);
+}
+
+void Provenance::fail(const std::string& path, const std::string& message) const {
+  throw error(path, message);
 }
 
 namespace {
