@@ -6,7 +6,7 @@
 #include "cli/command.h"
 #include "cli/compile_run.h"
 #include "cli/options.h"
-#include "frontend/util/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace palsim::cli {
 

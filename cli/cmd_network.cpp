@@ -5,8 +5,8 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "common/atomic_file.h"
 #include "frontend/ir/network_yaml.h"
-#include "frontend/util/atomic_file.h"
 
 namespace palsim::cli {
 

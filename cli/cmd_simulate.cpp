@@ -7,7 +7,7 @@
 #include "cli/options.h"
 #include "cli/provenance.h"
 #include "cli/simulate_run.h"
-#include "frontend/util/atomic_file.h"
+#include "common/atomic_file.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
 

@@ -10,7 +10,7 @@
 #include "cli/options.h"
 #include "cli/sweep_export.h"
 #include "cli/sweep_runner.h"
-#include "frontend/util/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace palsim::cli {
 

@@ -14,9 +14,9 @@
 #include "cli/provenance.h"
 #include "cli/table2.h"
 #include "cli/table2_run.h"
+#include "common/atomic_file.h"
 #include "frontend/arch/energy_model.h"
 #include "frontend/arch/hw_config_json.h"
-#include "frontend/util/atomic_file.h"
 #include "sim/report.h"
 
 namespace palsim::cli {

@@ -6,7 +6,7 @@
 #include <system_error>
 
 #include "cli/external_command.h"
-#include "frontend/util/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace palsim::cli {
 

@@ -13,9 +13,9 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "cli/provenance.h"
-#include "frontend/util/build_info.h"
-#include "frontend/util/error.h"
-#include "frontend/util/text_check.h"
+#include "common/build_info.h"
+#include "common/error.h"
+#include "common/text_check.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "frontend/util/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace palsim::cli {
 

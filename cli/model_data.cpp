@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "frontend/util/error.h"
-#include "frontend/util/progress.h"
+#include "common/error.h"
+#include "common/progress.h"
 #include "sim/compile.h"
 #include "training/config.h"
 

@@ -8,9 +8,9 @@
 #include <sstream>
 #include <tuple>
 
+#include "common/error.h"
 #include "frontend/builders/request_fields.h"
 #include "frontend/onnx/onnx_import.h"
-#include "frontend/util/error.h"
 
 namespace palsim::cli {
 

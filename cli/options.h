@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "common/data_dir.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/hw_graph.h"
-#include "frontend/util/data_dir.h"
 #include "sim/compile.h"
 
 namespace palsim::cli {

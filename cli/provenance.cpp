@@ -5,10 +5,10 @@
 #include <sstream>
 
 #include "cli/sweep_spec.h"
+#include "common/build_info.h"
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/request_json.h"
 #include "frontend/ir/network_yaml.h"
-#include "frontend/util/build_info.h"
 
 namespace palsim::cli {
 

@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include "cli/provenance.h"
+#include "common/atomic_file.h"
+#include "common/memory_budget.h"
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/lowering/compile.h"
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/memory_budget.h"
 #include "sim/compile.h"
 #include "sim/report.h"
 #include "sim/simulator.h"

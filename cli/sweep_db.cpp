@@ -8,10 +8,10 @@
 #include <chrono>
 #include <filesystem>
 
-#include "frontend/util/build_info.h"
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/temp_file.h"
+#include "common/build_info.h"
+#include "common/error.h"
+#include "common/input_file.h"
+#include "common/temp_file.h"
 
 namespace palsim::cli {
 

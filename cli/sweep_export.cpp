@@ -11,12 +11,12 @@
 
 #include "cli/gnuplot.h"
 #include "cli/provenance.h"
+#include "common/atomic_file.h"
+#include "common/csv.h"
+#include "common/error.h"
 #include "frontend/arch/energy_model.h"
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/request_json.h"
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/csv.h"
-#include "frontend/util/error.h"
 
 namespace palsim::cli {
 

@@ -9,14 +9,14 @@
 #include <map>
 #include <set>
 
+#include "common/build_info.h"
+#include "common/error.h"
+#include "common/fnv1a.h"
+#include "common/input_file.h"
+#include "common/yaml_reader.h"
 #include "frontend/builders/registry.h"
 #include "frontend/builders/request_fields.h"
 #include "frontend/builders/request_json.h"
-#include "frontend/util/build_info.h"
-#include "frontend/util/error.h"
-#include "frontend/util/fnv1a.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/yaml_reader.h"
 #include "training/model_file.h"
 
 namespace palsim::cli {

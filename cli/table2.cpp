@@ -9,15 +9,15 @@
 #include <thread>
 
 #include "cli/options.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "common/yaml_reader.h"
 #include "frontend/arch/access_cost.h"
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/builders/registry.h"
 #include "frontend/builders/request_fields.h"
 #include "frontend/builders/request_json.h"
 #include "frontend/lowering/compile.h"
-#include "frontend/util/error.h"
-#include "frontend/util/progress.h"
-#include "frontend/util/yaml_reader.h"
 #include "sim/compile.h"
 #include "sim/simulator.h"
 

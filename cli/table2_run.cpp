@@ -4,8 +4,8 @@
 #include <thread>
 
 #include "cli/provenance.h"
+#include "common/data_dir.h"
 #include "frontend/arch/hw_config_json.h"
-#include "frontend/util/data_dir.h"
 #include "sim/report.h"
 
 namespace palsim::cli {

@@ -14,7 +14,7 @@
 
 #include "cli/command.h"
 #include "cli/provenance.h"
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::cli {
 

@@ -1,7 +1,6 @@
 #include "kernels/bit_decompose.h"
 
-#include <stdexcept>
-
+#include "common/error.h"
 #include "kernels/quantize.h"
 
 namespace palsim::kernels {
@@ -9,10 +8,9 @@ namespace palsim::kernels {
 namespace {
 
 void check_widths(int bits, int slice_bits) {
-  if (bits < 1 || bits > 31)
-    throw std::invalid_argument("bit decomposition: bits must be in 1..31");
+  if (bits < 1 || bits > 31) throw ArgumentError("bit decomposition: bits must be in 1..31");
   if (slice_bits < 1 || slice_bits > 31) {
-    throw std::invalid_argument("bit decomposition: slice_bits must be in 1..31");
+    throw ArgumentError("bit decomposition: slice_bits must be in 1..31");
   }
 }
 
@@ -42,14 +40,14 @@ int slice_count(int bits, int slice_bits) {
 bool slice_is_signed(int bits, bool is_signed, int slice_bits, int index) {
   const int count = slice_count(bits, slice_bits);
   if (index < 0 || index >= count)
-    throw std::invalid_argument("bit decomposition: slice index out of range");
+    throw ArgumentError("bit decomposition: slice index out of range");
   return is_signed && index == count - 1;
 }
 
 int32_t bit_slice(int32_t v, int bits, bool is_signed, int slice_bits, int index) {
   const bool top_signed = slice_is_signed(bits, is_signed, slice_bits, index);
   if (v < operand_min(bits, is_signed) || v > operand_max(bits, is_signed)) {
-    throw std::invalid_argument("bit decomposition: value outside the operand range");
+    throw ArgumentError("bit decomposition: value outside the operand range");
   }
   // An unsigned top slice needs no mask either: v >> shift is already below 2^B.
   return slice_unchecked(v, top_signed, slice_bits, index);
@@ -64,9 +62,9 @@ std::vector<int32_t> bit_slices(int32_t v, int bits, bool is_signed, int slice_b
 }
 
 int64_t compose_slices(const std::vector<int32_t>& slices, int slice_bits) {
-  if (slice_bits < 1) throw std::invalid_argument("compose_slices: slice_bits must be positive");
+  if (slice_bits < 1) throw ArgumentError("compose_slices: slice_bits must be positive");
   if (!slices.empty() && static_cast<int64_t>(slices.size() - 1) * slice_bits > 62) {
-    throw std::invalid_argument("compose_slices: too many slices for 64 bits");
+    throw ArgumentError("compose_slices: too many slices for 64 bits");
   }
   int64_t v = 0;
   for (size_t i = 0; i < slices.size(); ++i)
@@ -80,7 +78,7 @@ int64_t decomposed_product(int32_t x, int x_bits, bool x_signed, int32_t w, int 
   check_widths(w_bits, slice_bits);
   if (x < operand_min(x_bits, x_signed) || x > operand_max(x_bits, x_signed) ||
       w < operand_min(w_bits, w_signed) || w > operand_max(w_bits, w_signed)) {
-    throw std::invalid_argument("decomposed_product: operand outside its range");
+    throw ArgumentError("decomposed_product: operand outside its range");
   }
   const int gx = slice_count(x_bits, slice_bits);
   const int gw = slice_count(w_bits, slice_bits);
@@ -101,8 +99,7 @@ IntTensor slice_tensor(const IntTensor& t, int bits, bool is_signed, int slice_b
   IntTensor out(t.n(), t.c(), t.h(), t.w());
   for (size_t i = 0; i < t.size(); ++i) {
     const int32_t v = t.data()[i];
-    if (v < lo || v > hi)
-      throw std::invalid_argument("slice_tensor: value outside the operand range");
+    if (v < lo || v > hi) throw ArgumentError("slice_tensor: value outside the operand range");
     out.data()[i] = slice_unchecked(v, top_signed, slice_bits, index);
   }
   return out;

@@ -1,7 +1,6 @@
 #include "kernels/bitbrick.h"
 
-#include <stdexcept>
-
+#include "common/error.h"
 #include "kernels/quantize.h"
 
 namespace palsim::kernels {
@@ -25,7 +24,7 @@ int64_t shift_left(int64_t v, int shift) {
 
 void check_operand(int32_t v, int bits, bool is_signed) {
   if (v < operand_min(bits, is_signed) || v > operand_max(bits, is_signed)) {
-    throw std::invalid_argument("Fusion Unit: operand outside its mode's range");
+    throw ArgumentError("Fusion Unit: operand outside its mode's range");
   }
 }
 
@@ -52,13 +51,13 @@ int64_t fuse(int32_t a, int32_t w, const FusionMode& mode) {
 
 void check_mode(const FusionMode& mode) {
   if (!valid_fusion_mode(mode))
-    throw std::invalid_argument("Fusion Unit: operand widths must be 2, 4 or 8");
+    throw ArgumentError("Fusion Unit: operand widths must be 2, 4 or 8");
 }
 
 }  // namespace
 
 int32_t bitbrick(uint32_t x2, bool x_sign_extend, uint32_t w2, bool w_sign_extend) {
-  if (x2 > 3 || w2 > 3) throw std::invalid_argument("bitbrick: fields are 2 bits");
+  if (x2 > 3 || w2 > 3) throw ArgumentError("bitbrick: fields are 2 bits");
   // Sign-extend the 3-bit operands into the product register, then add the
   // shifted partial products; the top bit of a 3-bit two's-complement value
   // weighs -4, so its partial product is subtracted (two's-complement negate).

@@ -5,12 +5,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/error.h"
+
 namespace palsim::kernels {
 
 namespace {
 
 void require(bool condition, const char* what) {
-  if (!condition) throw std::invalid_argument(what);
+  if (!condition) throw ArgumentError(what);
 }
 
 int64_t max_abs(const IntTensor& t) {
@@ -43,12 +45,12 @@ void valid_range(int out, int stride, int offset, int size, int* lo, int* hi) {
 
 void check_pool_args(const IntTensor& input, int kernel, int stride, int pad, const char* who) {
   const std::string w(who);
-  if (kernel < 1) throw std::invalid_argument(w + ": kernel must be positive");
-  if (stride < 1) throw std::invalid_argument(w + ": stride must be positive");
+  if (kernel < 1) throw ArgumentError(w + ": kernel must be positive");
+  if (stride < 1) throw ArgumentError(w + ": stride must be positive");
   // PyTorch's rule; it also guarantees every window holds a real element.
-  if (pad < 0 || pad > kernel / 2) throw std::invalid_argument(w + ": pad must be in 0..kernel/2");
+  if (pad < 0 || pad > kernel / 2) throw ArgumentError(w + ": pad must be in 0..kernel/2");
   if (input.h() + 2 * pad < kernel || input.w() + 2 * pad < kernel) {
-    throw std::invalid_argument(w + ": window larger than the padded input");
+    throw ArgumentError(w + ": window larger than the padded input");
   }
 }
 

@@ -29,9 +29,10 @@ int conv_output_size(int input, int kernel, int stride, int pad, int dilation = 
 // out[n][o][y][x] = sum over c in o's group, ky, kx of
 //   in[n][g*Cg + c][y*s - p + ky*d][x*s - p + kx*d] * w[o][c][ky][kx]
 // with in channels = groups * w.c(), out channels = w.n() (a multiple of groups).
-// Throws std::invalid_argument on inconsistent shapes, std::overflow_error if
-// max|in| * max|w| * (w.c() * kh * kw) could exceed the 64-bit accumulator
-// (linear likewise).
+// Throws palsim::ArgumentError (common/error.h) on inconsistent shapes, and
+// std::overflow_error if max|in| * max|w| * (w.c() * kh * kw) could exceed the
+// 64-bit accumulator (linear likewise): an overflow is not a bad argument but
+// a computation the 64-bit accumulator cannot hold, so it keeps its own type.
 AccTensor conv2d(const IntTensor& input, const IntTensor& weight, const Conv2dParams& params);
 
 // FC: input (N, C, 1, 1) or (N, C, H, W) flattened in C,H,W order; weight
@@ -39,7 +40,7 @@ AccTensor conv2d(const IntTensor& input, const IntTensor& weight, const Conv2dPa
 AccTensor linear(const IntTensor& input, const IntTensor& weight);
 
 // Max pooling over a k x k window; padded positions never win (PyTorch semantics).
-// As in PyTorch, pad must be in 0..kernel/2 (std::invalid_argument otherwise).
+// As in PyTorch, pad must be in 0..kernel/2 (palsim::ArgumentError otherwise).
 IntTensor max_pool2d(const IntTensor& input, int kernel, int stride, int pad);
 // Sum over a k x k window (the division of average pooling is folded into the
 // following requantization); padded positions count as zero (count_include_pad:

@@ -1,8 +1,8 @@
 #include "kernels/nbve.h"
 
-#include <stdexcept>
 #include <vector>
 
+#include "common/error.h"
 #include "kernels/bit_decompose.h"
 #include "kernels/bitbrick.h"
 #include "kernels/quantize.h"
@@ -16,13 +16,13 @@ constexpr int kSliceBits = 2;
 void check_operands(const CvuOperands& ops) {
   auto ok = [](int bits) { return bits >= 2 && bits <= 8 && bits % kSliceBits == 0; };
   if (!ok(ops.a_bits) || !ok(ops.w_bits))
-    throw std::invalid_argument("CVU: operand widths must be 2, 4, 6 or 8");
+    throw ArgumentError("CVU: operand widths must be 2, 4, 6 or 8");
 }
 
 void check_slice(int32_t s, bool is_signed) {
   const int32_t lo = is_signed ? -2 : 0;
   const int32_t hi = is_signed ? 1 : 3;
-  if (s < lo || s > hi) throw std::invalid_argument("nbve_dot: slice outside its 2-bit range");
+  if (s < lo || s > hi) throw ArgumentError("nbve_dot: slice outside its 2-bit range");
 }
 
 int64_t shift_left(int64_t v, int shift) {
@@ -33,7 +33,7 @@ int64_t shift_left(int64_t v, int shift) {
 
 int64_t nbve_dot(const int32_t* a_slices, bool a_signed, const int32_t* w_slices, bool w_signed,
                  int length) {
-  if (length < 0) throw std::invalid_argument("nbve_dot: negative length");
+  if (length < 0) throw ArgumentError("nbve_dot: negative length");
   // The NBVE's multipliers are the same 2-bit signed/unsigned multiplier as a
   // BitBrick: they see the raw 2-bit field and a sign-extension flag.
   int64_t sum = 0;
@@ -53,7 +53,7 @@ int nbves_per_dot(const CvuOperands& ops) {
 
 int64_t cvu_dot(const int32_t* a, const int32_t* w, int length, const CvuOperands& ops) {
   check_operands(ops);
-  if (length < 0) throw std::invalid_argument("cvu_dot: negative length");
+  if (length < 0) throw ArgumentError("cvu_dot: negative length");
   const int ga = slice_count(ops.a_bits, kSliceBits);
   const int gw = slice_count(ops.w_bits, kSliceBits);
   // Slice planes: a_planes[i * length + k] is slice i of a[k].

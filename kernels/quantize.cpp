@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 
+#include "common/error.h"
 #include "kernels/rounding.h"
 
 namespace palsim::kernels {
@@ -12,14 +12,14 @@ namespace {
 
 void check_quant_bits(int bits) {
   if (bits < kMinQuantBits || bits > kMaxQuantBits) {
-    throw std::invalid_argument("quantizer: bits must be in 2..8");
+    throw ArgumentError("quantizer: bits must be in 2..8");
   }
 }
 
 // The last step of both quantizers; NaN would make the integer conversion
 // undefined, so it is rejected here rather than producing an arbitrary level.
 int32_t to_level(float scaled) {
-  if (std::isnan(scaled)) throw std::invalid_argument("quantizer: NaN input");
+  if (std::isnan(scaled)) throw ArgumentError("quantizer: NaN input");
   return static_cast<int32_t>(round_half_even(scaled));
 }
 
@@ -27,7 +27,7 @@ int32_t to_level(float scaled) {
 
 int32_t UniformQuantizer::quantize(float x) const {
   check_quant_bits(bits);
-  if (!(upper > lower)) throw std::invalid_argument("UniformQuantizer: upper must exceed lower");
+  if (!(upper > lower)) throw ArgumentError("UniformQuantizer: upper must exceed lower");
   // Every step is a single-precision operation in the reference code's order
   // (torch tensors are float32); reordering or widening would change which
   // inputs land on a tie.
@@ -62,19 +62,19 @@ int32_t LsqQuantizer::qmax() const {
 }
 
 int32_t LsqQuantizer::quantize(float v) const {
-  if (!(step > 0.0f)) throw std::invalid_argument("LsqQuantizer: step must be positive");
+  if (!(step > 0.0f)) throw ArgumentError("LsqQuantizer: step must be positive");
   float x = v / step;
   x = std::min(std::max(x, static_cast<float>(qmin())), static_cast<float>(qmax()));
   return to_level(x);
 }
 
 int32_t operand_min(int bits, bool is_signed) {
-  if (bits < 1 || bits > 31) throw std::invalid_argument("operand_min: bits must be in 1..31");
+  if (bits < 1 || bits > 31) throw ArgumentError("operand_min: bits must be in 1..31");
   return is_signed ? -(int32_t{1} << (bits - 1)) : 0;
 }
 
 int32_t operand_max(int bits, bool is_signed) {
-  if (bits < 1 || bits > 31) throw std::invalid_argument("operand_max: bits must be in 1..31");
+  if (bits < 1 || bits > 31) throw ArgumentError("operand_max: bits must be in 1..31");
   return is_signed ? (int32_t{1} << (bits - 1)) - 1
                    : static_cast<int32_t>((int64_t{1} << bits) - 1);
 }

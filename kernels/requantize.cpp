@@ -3,6 +3,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "common/error.h"
 #include "kernels/rounding.h"
 
 namespace palsim::kernels {
@@ -11,11 +12,11 @@ namespace {
 
 void check_params(const RequantParams& p) {
   if (p.scale.size() != p.offset.size()) {
-    throw std::invalid_argument("requantize: scale and offset sizes differ");
+    throw ArgumentError("requantize: scale and offset sizes differ");
   }
   if (p.frac_bits < 0 || p.frac_bits > 62)
-    throw std::invalid_argument("requantize: frac_bits must be in 0..62");
-  if (p.out_min > p.out_max) throw std::invalid_argument("requantize: out_min > out_max");
+    throw ArgumentError("requantize: frac_bits must be in 0..62");
+  if (p.out_min > p.out_max) throw ArgumentError("requantize: out_min > out_max");
 }
 
 // Assumes check_params has run. |acc * scale| <= 2^126 and the other terms
@@ -38,7 +39,7 @@ int32_t requantize_unchecked(int64_t acc, int32_t residual, int channel, const R
 int32_t requantize_element(int64_t acc, int32_t residual, int channel, const RequantParams& p) {
   check_params(p);
   if (channel < 0 || static_cast<size_t>(channel) >= p.scale.size()) {
-    throw std::invalid_argument("requantize: channel out of range");
+    throw ArgumentError("requantize: channel out of range");
   }
   return requantize_unchecked(acc, residual, channel, p);
 }
@@ -46,13 +47,13 @@ int32_t requantize_element(int64_t acc, int32_t residual, int channel, const Req
 IntTensor requantize(const AccTensor& acc, const RequantParams& p, const IntTensor* residual) {
   check_params(p);
   if (p.scale.size() != static_cast<size_t>(acc.c())) {
-    throw std::invalid_argument("requantize: need one scale/offset per channel");
+    throw ArgumentError("requantize: need one scale/offset per channel");
   }
   // Tensor<int32_t>::same_shape does not take an AccTensor; compare by hand.
   if (p.has_residual) {
     if (residual == nullptr || residual->n() != acc.n() || residual->c() != acc.c() ||
         residual->h() != acc.h() || residual->w() != acc.w()) {
-      throw std::invalid_argument("requantize: residual missing or of a different shape");
+      throw ArgumentError("requantize: residual missing or of a different shape");
     }
   }
   IntTensor out(acc.n(), acc.c(), acc.h(), acc.w());
@@ -71,7 +72,7 @@ IntTensor requantize(const AccTensor& acc, const RequantParams& p, const IntTens
 
 int64_t palquant_correction(int64_t unsigned_product_sum, int64_t activation_sum, int w_bits) {
   if (w_bits < 1 || w_bits > 31)
-    throw std::invalid_argument("palquant_correction: w_bits must be in 1..31");
+    throw ArgumentError("palquant_correction: w_bits must be in 1..31");
   const __int128 r = 2 * static_cast<__int128>(unsigned_product_sum) -
                      static_cast<__int128>((int64_t{1} << w_bits) - 1) * activation_sum;
   if (r > std::numeric_limits<int64_t>::max() || r < std::numeric_limits<int64_t>::min()) {

@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "common/error.h"
+
 namespace palsim::kernels {
 
 namespace {
@@ -31,8 +33,7 @@ float round_half_even(float x) {
 }
 
 __int128 rounding_shift_right_wide(__int128 v, int shift) {
-  if (shift < 0 || shift > 126)
-    throw std::invalid_argument("rounding_shift_right: shift out of range");
+  if (shift < 0 || shift > 126) throw ArgumentError("rounding_shift_right: shift out of range");
   if (shift == 0) return v;
   // Bit operations on the unsigned image avoid shifting negative values; the
   // arithmetic right shift of a signed __int128 is floor division (GCC).
@@ -45,8 +46,7 @@ __int128 rounding_shift_right_wide(__int128 v, int shift) {
 }
 
 int64_t rounding_shift_right(__int128 v, int shift) {
-  if (shift < 0 || shift > 62)
-    throw std::invalid_argument("rounding_shift_right: shift out of range");
+  if (shift < 0 || shift > 62) throw ArgumentError("rounding_shift_right: shift out of range");
   const __int128 q = rounding_shift_right_wide(v, shift);
   if (q > std::numeric_limits<int64_t>::max() || q < std::numeric_limits<int64_t>::min())
     throw std::overflow_error("rounding_shift_right: result exceeds 64 bits");

@@ -4,8 +4,9 @@
 // group, kernel height, kernel width); FC inputs are (N, C, 1, 1).
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
 #include <vector>
+
+#include "common/error.h"
 
 namespace palsim::kernels {
 
@@ -41,7 +42,7 @@ class Tensor {
 
  private:
   static size_t checked_size(int n, int c, int h, int w) {
-    if (n < 0 || c < 0 || h < 0 || w < 0) throw std::invalid_argument("Tensor: negative dimension");
+    if (n < 0 || c < 0 || h < 0 || w < 0) throw ArgumentError("Tensor: negative dimension");
     return static_cast<size_t>(n) * c * h * w;
   }
   int n_ = 0, c_ = 0, h_ = 0, w_ = 0;

@@ -23,11 +23,11 @@
 #include "cli/sweep_runner.h"
 #include "cli/sweep_spec.h"
 #include "cli/table2_run.h"
+#include "common/atomic_file.h"
+#include "common/data_dir.h"
+#include "common/error.h"
 #include "frontend/arch/hw_config_json.h"
 #include "frontend/isa/program.h"
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/data_dir.h"
-#include "frontend/util/error.h"
 #include "sim/simulator.h"
 
 namespace py = pybind11;

@@ -6,7 +6,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "frontend/util/progress.h"
+#include "common/progress.h"
 
 #include "frontend/lowering/codegen.h"
 #include "frontend/lowering/layout_plan.h"

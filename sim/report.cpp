@@ -5,7 +5,7 @@
 #include <functional>
 #include <vector>
 
-#include "frontend/util/csv.h"
+#include "common/csv.h"
 #include "sim/core/cycle_attribution.h"
 
 namespace palsim::sim {

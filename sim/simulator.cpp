@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/error.h"
-#include "frontend/util/progress.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/progress.h"
 #include "sim/core/controller.h"
 #include "sim/core/fast_engine.h"
 #include "sim/core/timeline.h"

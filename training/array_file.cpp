@@ -6,11 +6,11 @@
 #include <mutex>
 #include <set>
 
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/error.h"
-#include "frontend/util/fnv1a.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/text_check.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/fnv1a.h"
+#include "common/input_file.h"
+#include "common/text_check.h"
 
 namespace palsim::training {
 

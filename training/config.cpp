@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <limits>
 
+#include "common/atomic_file.h"
+#include "common/error.h"
 #include "frontend/builders/method.h"
 #include "frontend/builders/request_fields.h"
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/error.h"
 #include "training/dataset.h"
 
 namespace palsim::training {

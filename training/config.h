@@ -63,8 +63,8 @@
 #include <string>
 #include <vector>
 
+#include "common/yaml_reader.h"
 #include "frontend/builders/registry.h"
-#include "frontend/util/yaml_reader.h"
 
 namespace palsim::training {
 

@@ -13,9 +13,9 @@
 #include <mutex>
 #include <sstream>
 
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/text_check.h"
+#include "common/error.h"
+#include "common/input_file.h"
+#include "common/text_check.h"
 
 namespace palsim::training {
 

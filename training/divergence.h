@@ -20,7 +20,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::training {
 

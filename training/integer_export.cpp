@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "kernels/quantize.h"
 
 namespace palsim::training {

@@ -8,10 +8,10 @@
 #include <limits>
 #include <set>
 
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/input_file.h"
 #include "frontend/ir/network_yaml.h"
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
 #include "training/array_file.h"
 
 namespace palsim::training {

@@ -60,10 +60,10 @@
 #include <string>
 #include <vector>
 
+#include "common/fnv1a.h"
 #include "frontend/ir/network.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/lowering/int_model.h"
-#include "frontend/util/fnv1a.h"
 
 namespace palsim::training {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::training {
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "common/error.h"
 #include "frontend/builders/registry.h"
-#include "frontend/util/error.h"
 #include "kernels/conv.h"
 
 namespace palsim::training {

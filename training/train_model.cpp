@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "training/optim.h"
 #include "training/quantizers.h"
 #include "training/trained_model.h"

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/error.h"
 #include "frontend/ir/network_yaml.h"
-#include "frontend/util/error.h"
 #include "kernels/quantize.h"
 #include "training/trainer.h"
 

@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/progress.h"
 #include "frontend/ir/network_yaml.h"
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/error.h"
-#include "frontend/util/progress.h"
 #include "training/array_file.h"
 #include "training/optim.h"
 #include "training/quant_plan.h"

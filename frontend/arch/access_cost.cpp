@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::frontend {
 

@@ -2,14 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <set>
 
+#include "common/error.h"
+#include "common/input_file.h"
+#include "common/text_check.h"
 #include "frontend/arch/hw_config_json.h"
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/text_check.h"
 
 namespace palsim::frontend {
 
@@ -180,40 +181,50 @@ void read_fields(YamlMap& doc, HwConfig& c) {
   }
 }
 
+// Every problem is reported, not only the first (one error listing them all,
+// in file order); a single problem reads as it always did.
 void validate(const HwConfig& c) {
-  const Provenance& p = c.provenance;
-  std::set<int> allowed = {2, 4, 8};
-  if (c.array.fusion_bits.empty()) p.fail("array.fusion_bits", "list at least the 2-bit mode");
-  bool has2 = false;
-  for (int b : c.array.fusion_bits) {
-    if (!allowed.count(b))
-      p.fail("array.fusion_bits", fmt::format("operand widths must be 2, 4 or 8, got {}", b));
-    has2 = has2 || b == 2;
+  std::vector<FileError> problems;
+  auto problem = [&](const std::string& key, const std::string& message) {
+    problems.push_back(c.provenance.error(key, message));
+  };
+  // One problem per key: the list's first bad width, else a missing 2.
+  const std::set<int> allowed = {2, 4, 8};
+  const std::vector<int>& fusion = c.array.fusion_bits;
+  const auto bad_width =
+      std::find_if(fusion.begin(), fusion.end(), [&](int b) { return !allowed.count(b); });
+  if (fusion.empty()) {
+    problem("array.fusion_bits", "list at least the 2-bit mode");
+  } else if (bad_width != fusion.end()) {
+    problem("array.fusion_bits",
+            fmt::format("operand widths must be 2, 4 or 8, got {}", *bad_width));
+  } else if (std::find(fusion.begin(), fusion.end(), 2) == fusion.end()) {
+    problem("array.fusion_bits", "the 2-bit mode (2) must be allowed");
   }
-  if (!has2) p.fail("array.fusion_bits", "the 2-bit mode (2) must be allowed");
   if (c.kind == AcceleratorKind::kBitFusion) {
     if (c.array.bitbricks_per_unit != 16) {
-      p.fail("array.bitbricks_per_unit",
-             "a Bit Fusion unit has 16 BitBricks (8-bit max operands, 2-bit min)");
+      problem("array.bitbricks_per_unit",
+              "a Bit Fusion unit has 16 BitBricks (8-bit max operands, 2-bit min)");
     }
   } else {
     const int n = c.array.nbves_per_unit;
     if (n < 16 || (n & (n - 1)) != 0) {
-      p.fail("array.nbves_per_unit",
-             "must be a power of two of at least 16 (one NBVE per slice pair of 8-bit operands)");
+      problem("array.nbves_per_unit",
+              "must be a power of two of at least 16 (one NBVE per slice pair of 8-bit operands)");
     }
   }
   for (const BufferConfig* b : {&c.ibuf, &c.wbuf, &c.obuf}) {
     if (b->size_bytes < 64)
-      p.fail("buffers." + b->name + ".size_bytes", "a buffer needs at least 64 bytes");
+      problem("buffers." + b->name + ".size_bytes", "a buffer needs at least 64 bytes");
   }
   if (c.offchip.model == OffchipModel::kDdr4) {
     const Ddr4Config& d = c.offchip.ddr4;
     if (d.channel_width_bits % d.device_width_bits != 0) {
-      p.fail("offchip.ddr4.channel_width_bits", "must be a multiple of device_width_bits");
+      problem("offchip.ddr4.channel_width_bits", "must be a multiple of device_width_bits");
     }
-    if (d.tRAS + d.tRP > d.tREFI) p.fail("offchip.ddr4.tREFI", "must exceed tRAS + tRP");
+    if (d.tRAS + d.tRP > d.tREFI) problem("offchip.ddr4.tREFI", "must exceed tRAS + tRP");
   }
+  throw_file_errors(std::move(problems));
 }
 
 void load_into(const std::string& path, HwConfig& cfg, std::vector<std::string>& chain) {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/util/yaml_reader.h"
+#include "common/yaml_reader.h"
 
 namespace palsim::frontend {
 

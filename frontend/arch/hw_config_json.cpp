@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "frontend/util/fnv1a.h"
+#include "common/fnv1a.h"
 
 namespace palsim::frontend {
 

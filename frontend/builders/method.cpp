@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/error.h"
 #include "frontend/builders/request_fields.h"
-#include "frontend/util/error.h"
 
 namespace palsim::frontend {
 

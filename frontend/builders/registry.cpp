@@ -7,12 +7,12 @@
 #include <map>
 #include <mutex>
 
+#include "common/error.h"
 #include "frontend/builders/resnet.h"
 #include "frontend/builders/shufflenet.h"
 #include "frontend/ir/network_yaml.h"
 #include "frontend/onnx/onnx_import.h"
 #include "frontend/onnx/onnx_model.h"
-#include "frontend/util/error.h"
 
 namespace palsim::frontend {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "frontend/util/error.h"
-#include "frontend/util/yaml_reader.h"
+#include "common/error.h"
+#include "common/yaml_reader.h"
 
 namespace palsim::frontend {
 

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/fnv1a.h"
 #include "frontend/ir/network_yaml.h"
-#include "frontend/util/fnv1a.h"
 
 namespace palsim::frontend {
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::frontend {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::frontend {
 

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "frontend/util/input_file.h"
-#include "frontend/util/yaml_reader.h"
+#include "common/input_file.h"
+#include "common/yaml_reader.h"
 
 namespace palsim::frontend {
 

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/error.h"
+
 namespace palsim::isa {
 
 namespace {
@@ -105,7 +107,7 @@ const OpcodeInfo& opcode_info(Opcode op) {
   for (const auto& info : opcode_table()) {
     if (info.opcode == op) return info;
   }
-  throw std::invalid_argument(fmt::format("unknown opcode {}", static_cast<int>(op)));
+  throw ArgumentError(fmt::format("unknown opcode {}", static_cast<int>(op)));
 }
 
 const std::vector<std::pair<Reg, int64_t>>& layer_reset_registers() {
@@ -141,7 +143,7 @@ uint64_t Instruction::field(const char* name) const {
   for (size_t i = 0; i < info.fields.size(); ++i) {
     if (std::string(info.fields[i].name) == name) return fields.at(i);
   }
-  throw std::invalid_argument(fmt::format("{} has no field '{}'", info.mnemonic, name));
+  throw ArgumentError(fmt::format("{} has no field '{}'", info.mnemonic, name));
 }
 
 Instruction make(Opcode op, std::vector<uint64_t> fields) {
@@ -149,8 +151,8 @@ Instruction make(Opcode op, std::vector<uint64_t> fields) {
   in.opcode = op;
   in.fields = std::move(fields);
   if (in.fields.size() != opcode_info(op).fields.size()) {
-    throw std::invalid_argument(fmt::format("{} takes {} fields, got {}", opcode_info(op).mnemonic,
-                                            opcode_info(op).fields.size(), in.fields.size()));
+    throw ArgumentError(fmt::format("{} takes {} fields, got {}", opcode_info(op).mnemonic,
+                                    opcode_info(op).fields.size(), in.fields.size()));
   }
   return in;
 }
@@ -158,13 +160,13 @@ Instruction make(Opcode op, std::vector<uint64_t> fields) {
 uint64_t encode(const Instruction& in) {
   const OpcodeInfo& info = opcode_info(in.opcode);
   if (in.fields.size() != info.fields.size())
-    throw std::invalid_argument(fmt::format("{}: wrong field count", info.mnemonic));
+    throw ArgumentError(fmt::format("{}: wrong field count", info.mnemonic));
   uint64_t word = static_cast<uint64_t>(in.opcode) << kOpcodeLo;
   for (size_t i = 0; i < info.fields.size(); ++i) {
     const Field& f = info.fields[i];
     if (in.fields[i] & ~mask(f.width)) {
-      throw std::invalid_argument(fmt::format("{} {}={} does not fit {} bits", info.mnemonic,
-                                              f.name, in.fields[i], f.width));
+      throw ArgumentError(fmt::format("{} {}={} does not fit {} bits", info.mnemonic, f.name,
+                                      in.fields[i], f.width));
     }
     word |= in.fields[i] << f.lo;
   }
@@ -177,8 +179,7 @@ Instruction decode(uint64_t word) {
   for (const auto& i : opcode_table()) {
     if (static_cast<uint64_t>(i.opcode) == op) info = &i;
   }
-  if (!info)
-    throw std::invalid_argument(fmt::format("unknown opcode {} in word {:#018x}", op, word));
+  if (!info) throw InputError(fmt::format("unknown opcode {} in word {:#018x}", op, word));
   Instruction in;
   in.opcode = info->opcode;
   uint64_t used = mask(kOpcodeWidth) << kOpcodeLo;
@@ -187,7 +188,7 @@ Instruction decode(uint64_t word) {
     used |= mask(f.width) << f.lo;
   }
   if (word & ~used) {
-    throw std::invalid_argument(
+    throw InputError(
         fmt::format("{} word {:#018x} has bits set outside its fields", info->mnemonic, word));
   }
   return in;
@@ -219,7 +220,7 @@ uint64_t parse_value(const std::string& field, const std::string& text, Opcode o
     for (size_t i = 0; i < n; ++i) {
       if (text == names[i]) return i;
     }
-    throw std::invalid_argument(fmt::format("unknown {} '{}'", field, text));
+    throw InputError(fmt::format("unknown {} '{}'", field, text));
   };
   if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
     size_t pos = 0;
@@ -227,9 +228,9 @@ uint64_t parse_value(const std::string& field, const std::string& text, Opcode o
     try {
       v = std::stoull(text, &pos, 0);
     } catch (const std::out_of_range&) {
-      throw std::invalid_argument(fmt::format("{}={} does not fit 64 bits", field, text));
+      throw InputError(fmt::format("{}={} does not fit 64 bits", field, text));
     }
-    if (pos != text.size()) throw std::invalid_argument(fmt::format("bad number '{}'", text));
+    if (pos != text.size()) throw InputError(fmt::format("bad number '{}'", text));
     return v;
   }
   if (op == Opcode::kSetReg && field == "reg")
@@ -239,7 +240,7 @@ uint64_t parse_value(const std::string& field, const std::string& text, Opcode o
     return lookup(kKindNames, static_cast<size_t>(kLayerKinds));
   if (op == Opcode::kLoad && field == "operand") return lookup(kLoadNames, 4);
   if (op == Opcode::kStore && field == "operand" && text == "output") return 0;
-  throw std::invalid_argument(fmt::format("bad value '{}' for {}", text, field));
+  throw InputError(fmt::format("bad value '{}' for {}", text, field));
 }
 }  // namespace
 
@@ -251,28 +252,26 @@ Instruction assemble(const std::string& line) {
   for (const auto& i : opcode_table()) {
     if (mnemonic == i.mnemonic) info = &i;
   }
-  if (!info) throw std::invalid_argument(fmt::format("unknown mnemonic '{}'", mnemonic));
+  if (!info) throw InputError(fmt::format("unknown mnemonic '{}'", mnemonic));
   std::vector<uint64_t> fields(info->fields.size(), 0);
   std::vector<bool> seen(info->fields.size(), false);
   std::string token;
   while (ss >> token) {
     const size_t eq = token.find('=');
     if (eq == std::string::npos)
-      throw std::invalid_argument(fmt::format("expected FIELD=VALUE, got '{}'", token));
+      throw InputError(fmt::format("expected FIELD=VALUE, got '{}'", token));
     const std::string name = token.substr(0, eq);
     size_t i = 0;
     while (i < info->fields.size() && name != info->fields[i].name) ++i;
     if (i == info->fields.size())
-      throw std::invalid_argument(fmt::format("{} has no field '{}'", mnemonic, name));
-    if (seen[i])
-      throw std::invalid_argument(fmt::format("{} gives field '{}' twice", mnemonic, name));
+      throw InputError(fmt::format("{} has no field '{}'", mnemonic, name));
+    if (seen[i]) throw InputError(fmt::format("{} gives field '{}' twice", mnemonic, name));
     fields[i] = parse_value(name, token.substr(eq + 1), info->opcode);
     seen[i] = true;
   }
   for (size_t i = 0; i < seen.size(); ++i) {
     if (!seen[i])
-      throw std::invalid_argument(
-          fmt::format("{} is missing field '{}'", mnemonic, info->fields[i].name));
+      throw InputError(fmt::format("{} is missing field '{}'", mnemonic, info->fields[i].name));
   }
   Instruction in = make(info->opcode, fields);
   encode(in);  // range check

@@ -145,7 +145,8 @@ struct OpcodeInfo {
 };
 
 const std::vector<OpcodeInfo>& opcode_table();
-const OpcodeInfo& opcode_info(Opcode op);  // throws std::invalid_argument for an unknown opcode
+// Throws palsim::ArgumentError (common/error.h) for an unknown opcode.
+const OpcodeInfo& opcode_info(Opcode op);
 const char* reg_name(Reg r);
 const std::vector<std::pair<Reg, int64_t>>& layer_reset_registers();
 const char* dim_name(Dim d);
@@ -157,8 +158,8 @@ struct Instruction {
   Opcode opcode = Opcode::kNop;
   std::vector<uint64_t> fields;
 
-  uint64_t field(
-      const char* name) const;  // throws std::invalid_argument when the opcode has no such field
+  // Throws palsim::ArgumentError when the opcode has no such field.
+  uint64_t field(const char* name) const;
   bool operator==(const Instruction& o) const { return opcode == o.opcode && fields == o.fields; }
 };
 
@@ -191,16 +192,21 @@ inline Instruction halt() {
   return make(Opcode::kHalt);
 }
 
-// Encoding: throws std::invalid_argument when a value does not fit its field.
+// Errors (common/error.h): palsim::ArgumentError for a call outside the
+// domain (a value that does not fit its field, a wrong field count),
+// palsim::InputError for a word or line that is not an instruction (decode,
+// assemble: the contents of a program file). ArgumentError is an InputError,
+// so program.cpp catches InputError to add the file and instruction index.
+// Encoding: throws palsim::ArgumentError when a value does not fit its field.
 uint64_t encode(const Instruction& in);
-// Decoding: throws std::invalid_argument for an unknown opcode or nonzero
+// Decoding: throws palsim::InputError for an unknown opcode or nonzero
 // unused bits (a corrupted word).
 Instruction decode(uint64_t word);
 
 // One line of assembly: "SETR reg=IN_ADDR value=4096".
 std::string disassemble(const Instruction& in);
 // Parses one line of assembly (the disassembler's output); throws
-// std::invalid_argument naming the problem.
+// palsim::InputError naming the problem.
 Instruction assemble(const std::string& line);
 
 }  // namespace palsim::isa

@@ -6,12 +6,12 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/fnv1a.h"
+#include "common/input_file.h"
+#include "common/text_check.h"
 #include "frontend/isa/program_check.h"
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/error.h"
-#include "frontend/util/fnv1a.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/text_check.h"
 
 namespace palsim::isa {
 
@@ -161,7 +161,7 @@ Program deserialize(const std::vector<uint8_t>& bytes, const std::string& name) 
   for (uint64_t i = 0; i < count; ++i) {
     try {
       p.code.push_back(decode(get_u64(bytes.data() + kHeader + i * 8)));
-    } catch (const std::invalid_argument& e) {
+    } catch (const InputError& e) {
       throw fail(fmt::format("instruction {}: {}", i, e.what()));
     }
   }

@@ -5,7 +5,7 @@
 #include <array>
 #include <vector>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::isa {
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <tuple>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::frontend {
 

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "kernels/conv.h"
 #include "kernels/quantize.h"
 

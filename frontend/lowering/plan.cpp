@@ -9,12 +9,12 @@
 #include <set>
 #include <thread>
 
+#include "common/error.h"
+#include "common/once_cache.h"
 #include "frontend/lowering/layout_plan.h"
 #include "frontend/lowering/psum_scratch.h"
 #include "frontend/mapping/map_evaluator.h"
 #include "frontend/mapping/mapper.h"
-#include "frontend/util/error.h"
-#include "frontend/util/once_cache.h"
 
 namespace palsim::frontend {
 

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "frontend/lowering/plan.h"
 #include "frontend/mapping/array_model.h"
 #include "frontend/mapping/mapping.h"
-#include "frontend/util/error.h"
 
 namespace palsim::frontend {
 

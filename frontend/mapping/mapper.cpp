@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "frontend/mapping/map_evaluator.h"
 #include "frontend/mapping/ranking.h"
-#include "frontend/util/error.h"
 
 namespace palsim::frontend {
 

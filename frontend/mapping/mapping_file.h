@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/yaml_reader.h"
 #include "frontend/mapping/mapping.h"
-#include "frontend/util/yaml_reader.h"
 
 namespace palsim::frontend {
 

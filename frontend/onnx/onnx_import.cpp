@@ -11,11 +11,11 @@
 #include <set>
 #include <variant>
 
+#include "common/error.h"
+#include "common/input_file.h"
 #include "frontend/onnx/onnx_model.h"
 #include "frontend/onnx/onnx_roles.h"
 #include "frontend/onnx/onnx_tensors.h"
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
 
 namespace palsim::frontend {
 
@@ -85,6 +85,10 @@ class Converter {
   OnnxImport run() {
     try {
       return convert();
+    } catch (const ArgumentError& e) {
+      // A kernel's precondition broken by the model's values (an ArgumentError
+      // is an InputError without a location): named by its node, as before.
+      fail_file(fmt::format("node {}: {}", index_, e.what()));
     } catch (const InputError&) {
       throw;
     } catch (const InternalError&) {

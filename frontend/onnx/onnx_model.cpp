@@ -9,7 +9,7 @@
 #include <cctype>
 #include <limits>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::frontend::onnx_import {
 

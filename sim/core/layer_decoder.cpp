@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "frontend/mapping/mapping.h"
-#include "frontend/util/error.h"
 
 namespace palsim::sim {
 

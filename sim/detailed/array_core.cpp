@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "kernels/bit_decompose.h"
 #include "kernels/bitbrick.h"
 #include "kernels/nbve.h"

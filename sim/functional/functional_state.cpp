@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "frontend/mapping/tensor_layout.h"
-#include "frontend/util/error.h"
 #include "kernels/requantize.h"
 
 namespace palsim::sim {

@@ -3,7 +3,7 @@
 #include <map>
 #include <tuple>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "sim/core/controller.h"
 
 namespace palsim::sim {

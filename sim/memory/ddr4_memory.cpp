@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::sim {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim::sim {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "sim/memory/bandwidth_memory.h"
 #include "sim/memory/ddr4_memory.h"
 

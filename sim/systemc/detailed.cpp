@@ -18,10 +18,10 @@
 #include <memory>
 #include <systemc>
 
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/temp_file.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/input_file.h"
+#include "common/temp_file.h"
 #include "sim/core/controller.h"
 #include "sim/functional/functional_state.h"
 #include "sim/functional/program_graph.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <systemc>
 
-#include "frontend/util/progress.h"
+#include "common/progress.h"
 #include "sim/detailed/array_core.h"
 #include "sim/detailed/engines.h"
 #include "sim/systemc/interfaces.h"

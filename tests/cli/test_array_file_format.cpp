@@ -8,8 +8,8 @@
 #include <cstring>
 #include <string>
 
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
+#include "common/error.h"
+#include "common/input_file.h"
 #include "training/array_file.h"
 #include "training/model_file.h"
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim_test {
 

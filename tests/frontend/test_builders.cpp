@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/builders/method.h"
 #include "frontend/builders/registry.h"
 #include "frontend/builders/request_fields.h"
 #include "frontend/builders/resnet.h"
 #include "frontend/ir/network.h"
-#include "frontend/util/error.h"
 #include "tests/common/input_error.h"
 
 namespace palsim::frontend {

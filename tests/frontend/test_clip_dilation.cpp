@@ -6,10 +6,10 @@
 #include <string>
 #include <utility>
 
+#include "common/error.h"
 #include "frontend/ir/network.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/lowering/int_model.h"
-#include "frontend/util/error.h"
 #include "kernels/requantize.h"
 #include "tests/common/input_error.h"
 #include "tests/common/test_util.h"

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "tests/common/input_error.h"
 #include "tests/common/test_util.h"
 
@@ -284,6 +284,51 @@ TEST(HwConfigErrors, BadEnumValuesNameFileLineAndKey) {
     }
   }
 }
+// A configuration with two independent mistakes reports both, one
+// "FILE:LINE:COL: KEY: MESSAGE" per line in file order, not only the first.
+TEST(HwConfigErrors, ValidationReportsEveryProblem) {
+  TempDir dir;
+  std::string text = slurp(kBitFusion);
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"fusion_bits: [2]", "fusion_bits: [4, 8]"},
+        {"ibuf: {size_bytes: 32768", "ibuf: {size_bytes: 8"}}) {
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
+  const std::string path = dir.write("two_mistakes.yaml", text);
+  const int fusion_line = marked_line(path, "fusion_bits: [4, 8]");
+  const int ibuf_line = marked_line(path, "ibuf: {size_bytes: 8");
+  ASSERT_LT(fusion_line, ibuf_line);
+  try {
+    load_hw_config(path);
+    ADD_FAILURE() << "loaded a configuration with two mistakes";
+  } catch (const FileError& e) {
+    // The first problem in the file is the error's location.
+    EXPECT_EQ(e.file(), path);
+    EXPECT_EQ(e.line(), fusion_line);
+    EXPECT_EQ(e.key(), "array.fusion_bits");
+    std::vector<std::string> lines;
+    std::istringstream in(e.what());
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    ASSERT_EQ(lines.size(), 2u) << e.what();
+    EXPECT_EQ(lines[0].rfind(path + ":" + std::to_string(fusion_line) + ":", 0), 0u) << lines[0];
+    EXPECT_CONTAINS(lines[0], "'array.fusion_bits': the 2-bit mode (2) must be allowed");
+    EXPECT_EQ(lines[1].rfind(path + ":" + std::to_string(ibuf_line) + ":", 0), 0u) << lines[1];
+    EXPECT_CONTAINS(lines[1], "'buffers.ibuf.size_bytes': a buffer needs at least 64 bytes");
+  }
+  // Either mistake alone reads exactly as a single error always did.
+  const std::string one = dir.write("one_mistake.yaml", slurp(kBitFusion));
+  HwConfig c = load_hw_config(one);
+  try {
+    apply_hw_override(c, "buffers.ibuf.size_bytes=8");
+    ADD_FAILURE() << "accepted an 8-byte buffer";
+  } catch (const FileError& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    EXPECT_CONTAINS(e.what(), "'buffers.ibuf.size_bytes': a buffer needs at least 64 bytes");
+  }
+}
+
 TEST(HwConfigErrors, DuplicateKey) {
   expect_file_error({"bad_duplicate_key.yaml", "clock_mhz", "more than once"});
 }

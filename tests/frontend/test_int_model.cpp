@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/builders/method.h"
 #include "frontend/builders/registry.h"
 #include "frontend/ir/network.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/lowering/int_model.h"
-#include "frontend/util/error.h"
 #include "kernels/conv.h"
 #include "kernels/requantize.h"
 #include "tests/common/input_error.h"

@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/ir/layer.h"
 #include "frontend/ir/network.h"
-#include "frontend/util/error.h"
 #include "tests/common/input_error.h"
 
 namespace palsim::frontend {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/compile.h"
@@ -76,7 +77,7 @@ TEST(IsaTable, OpcodesAndMnemonicsAreUnique) {
   for (int op = static_cast<int>(Opcode::kNop); op <= static_cast<int>(Opcode::kHalt); ++op) {
     EXPECT_TRUE(opcodes.count(op)) << "opcode " << op << " missing from the table";
   }
-  EXPECT_THROW(opcode_info(static_cast<Opcode>(10)), std::invalid_argument);
+  EXPECT_THROW(opcode_info(static_cast<Opcode>(10)), palsim::ArgumentError);
 }
 
 TEST(IsaTable, FieldsDoNotOverlapEachOtherOrTheOpcode) {
@@ -187,25 +188,25 @@ TEST(IsaEncode, ValueTooWideForItsFieldIsRejected) {
       for (uint64_t bad : std::vector<uint64_t>{max_value(f) + 1, 1ull << 63, ~0ull}) {
         values[i] = bad;
         const Instruction in = make(info.opcode, values);
-        EXPECT_THROW(encode(in), std::invalid_argument) << bad;
+        EXPECT_THROW(encode(in), palsim::ArgumentError) << bad;
         // The assembler checks the range too.
         std::string text = info.mnemonic;
         for (size_t j = 0; j < info.fields.size(); ++j) {
           text += " " + std::string(info.fields[j].name) + "=" + std::to_string(values[j]);
         }
-        EXPECT_THROW(assemble(text), std::invalid_argument) << text;
+        EXPECT_THROW(assemble(text), palsim::InputError) << text;
       }
     }
   }
 }
 
 TEST(IsaEncode, WrongFieldCountIsRejected) {
-  EXPECT_THROW(make(Opcode::kSetReg, {1}), std::invalid_argument);
-  EXPECT_THROW(make(Opcode::kHalt, {0}), std::invalid_argument);
+  EXPECT_THROW(make(Opcode::kSetReg, {1}), palsim::ArgumentError);
+  EXPECT_THROW(make(Opcode::kHalt, {0}), palsim::ArgumentError);
   Instruction in = halt();
   in.fields.push_back(0);  // built by hand, bypassing make()
-  EXPECT_THROW(encode(in), std::invalid_argument);
-  EXPECT_THROW(loop(Dim::kH, 3).field("operand"), std::invalid_argument);
+  EXPECT_THROW(encode(in), palsim::ArgumentError);
+  EXPECT_THROW(loop(Dim::kH, 3).field("operand"), palsim::ArgumentError);
   EXPECT_EQ(loop(Dim::kH, 3).field("trips"), 3u);
 }
 
@@ -217,7 +218,7 @@ TEST(IsaDecode, UnknownOpcodeIsRejected) {
     if (known.count(op)) {
       EXPECT_NO_THROW(decode(word)) << op;
     } else {
-      EXPECT_THROW(decode(word), std::invalid_argument) << op;
+      EXPECT_THROW(decode(word), palsim::InputError) << op;
     }
   }
 }
@@ -233,7 +234,7 @@ TEST(IsaDecode, EveryStrayBitIsRejected) {
         EXPECT_NO_THROW(decode(word)) << info.mnemonic << " bit " << b;
       } else {
         ++stray;
-        EXPECT_THROW(decode(word), std::invalid_argument) << info.mnemonic << " bit " << b;
+        EXPECT_THROW(decode(word), palsim::InputError) << info.mnemonic << " bit " << b;
       }
     }
     if (info.fields.empty()) {
@@ -259,7 +260,7 @@ TEST(IsaAssemble, MalformedLinesAreRejected) {
            "STORE operand=input",                             // not a store operand
            "LOOP dim=H dim=W trips=3",                        // a field given twice
        }) {
-    EXPECT_THROW(assemble(line), std::invalid_argument) << "'" << line << "'";
+    EXPECT_THROW(assemble(line), palsim::InputError) << "'" << line << "'";
   }
 }
 

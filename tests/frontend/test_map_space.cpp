@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/mapping/map_evaluator.h"
 #include "frontend/mapping/mapper.h"
 #include "frontend/mapping/search_policy.h"
-#include "frontend/util/error.h"
 #include "tests/frontend/shipped_config.h"
 
 namespace palsim::frontend {

@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/mapping/mapping.h"
-#include "frontend/util/error.h"
 #include "tests/frontend/shipped_config.h"
 
 namespace palsim::frontend {

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/codegen.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/lowering/plan.h"
-#include "frontend/util/error.h"
 #include "tests/common/test_util.h"
 #include "tests/frontend/shipped_config.h"
 

@@ -11,10 +11,10 @@
 #include <variant>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/bitops.h"
 #include "frontend/builders/method.h"
 #include "frontend/builders/resnet.h"
-#include "frontend/util/error.h"
 
 namespace palsim::frontend {
 namespace {

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/builders/registry.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/mapping/mapper.h"
-#include "frontend/util/error.h"
 #include "tests/frontend/shipped_config.h"
 
 namespace palsim::frontend {

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/builders/registry.h"
 #include "frontend/isa/program.h"
 #include "frontend/lowering/compile.h"
-#include "frontend/util/error.h"
 #include "tests/common/test_util.h"
 
 namespace palsim::isa {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/bitops.h"
 #include "frontend/builders/registry.h"
 #include "frontend/builders/resnet.h"
@@ -17,7 +18,6 @@
 #include "frontend/ir/network_yaml.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/lowering/int_model.h"
-#include "frontend/util/error.h"
 
 namespace palsim::frontend {
 namespace {

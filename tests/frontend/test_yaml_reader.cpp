@@ -1,5 +1,5 @@
 // YamlMap: typed, schema-checked reading with file/line/key errors.
-#include "frontend/util/yaml_reader.h"
+#include "common/yaml_reader.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
+#include "common/input_file.h"
+#include "common/text_check.h"
 #include "frontend/isa/program.h"
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
-#include "frontend/util/text_check.h"
 
 namespace palsim {
 namespace {

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

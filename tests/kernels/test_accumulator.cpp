@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/error.h"
 #include "kernels/conv.h"
 #include "kernels/quantize.h"
 
@@ -139,8 +140,8 @@ TEST(AccumulatorBits, MonotonicInReduction) {
     ASSERT_GE(bits, previous);
     previous = bits;
   }
-  EXPECT_THROW(accumulator_bits(8, true, 8, false, -1), std::invalid_argument);
-  EXPECT_THROW(accumulator_bits(0, true, 8, false, 1), std::invalid_argument);
+  EXPECT_THROW(accumulator_bits(8, true, 8, false, -1), palsim::ArgumentError);
+  EXPECT_THROW(accumulator_bits(0, true, 8, false, 1), palsim::ArgumentError);
 }
 
 // Layers far beyond any real network (reduction 2^40) with operands of up to

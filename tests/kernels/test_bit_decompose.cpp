@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/error.h"
 #include "kernels/quantize.h"
 
 namespace palsim::kernels {
@@ -33,8 +34,8 @@ TEST(BitDecompose, SliceCount) {
   EXPECT_EQ(slice_count(7, 4), 2);
   EXPECT_EQ(slice_count(8, 1), 8);
   EXPECT_EQ(slice_count(3, 4), 1);
-  EXPECT_THROW(slice_count(0, 2), std::invalid_argument);
-  EXPECT_THROW(slice_count(8, 0), std::invalid_argument);
+  EXPECT_THROW(slice_count(0, 2), palsim::ArgumentError);
+  EXPECT_THROW(slice_count(8, 0), palsim::ArgumentError);
 }
 
 TEST(BitDecompose, HandComputed) {
@@ -150,20 +151,20 @@ TEST(BitDecompose, SliceTensor) {
     for (size_t i = 0; i < t.size(); ++i) sum[i] += int64_t{s.data()[i]} * (1 << (2 * index));
   }
   for (size_t i = 0; i < t.size(); ++i) ASSERT_EQ(sum[i], t.data()[i]);
-  EXPECT_THROW(slice_tensor(t, 6, true, 2, 3), std::invalid_argument);
-  EXPECT_THROW(slice_tensor(t, 5, true, 2, 0), std::invalid_argument);  // -32 is not 5-bit
+  EXPECT_THROW(slice_tensor(t, 6, true, 2, 3), palsim::ArgumentError);
+  EXPECT_THROW(slice_tensor(t, 5, true, 2, 0), palsim::ArgumentError);  // -32 is not 5-bit
 }
 
 TEST(BitDecompose, RejectsBadArguments) {
-  EXPECT_THROW(bit_slice(128, 8, true, 2, 0), std::invalid_argument);
-  EXPECT_THROW(bit_slice(-1, 8, false, 2, 0), std::invalid_argument);
-  EXPECT_THROW(bit_slice(256, 8, false, 2, 0), std::invalid_argument);
-  EXPECT_THROW(bit_slice(5, 8, false, 2, 4), std::invalid_argument);
-  EXPECT_THROW(bit_slice(5, 8, false, 2, -1), std::invalid_argument);
-  EXPECT_THROW(slice_is_signed(8, true, 2, 4), std::invalid_argument);
-  EXPECT_THROW(decomposed_product(8, 3, true, 1, 3, true, 2), std::invalid_argument);
-  EXPECT_THROW(decomposed_product(1, 3, true, -1, 3, false, 2), std::invalid_argument);
-  EXPECT_THROW(compose_slices({1, 2}, 0), std::invalid_argument);
+  EXPECT_THROW(bit_slice(128, 8, true, 2, 0), palsim::ArgumentError);
+  EXPECT_THROW(bit_slice(-1, 8, false, 2, 0), palsim::ArgumentError);
+  EXPECT_THROW(bit_slice(256, 8, false, 2, 0), palsim::ArgumentError);
+  EXPECT_THROW(bit_slice(5, 8, false, 2, 4), palsim::ArgumentError);
+  EXPECT_THROW(bit_slice(5, 8, false, 2, -1), palsim::ArgumentError);
+  EXPECT_THROW(slice_is_signed(8, true, 2, 4), palsim::ArgumentError);
+  EXPECT_THROW(decomposed_product(8, 3, true, 1, 3, true, 2), palsim::ArgumentError);
+  EXPECT_THROW(decomposed_product(1, 3, true, -1, 3, false, 2), palsim::ArgumentError);
+  EXPECT_THROW(compose_slices({1, 2}, 0), palsim::ArgumentError);
 }
 
 }  // namespace

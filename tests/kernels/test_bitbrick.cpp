@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/error.h"
 #include "kernels/quantize.h"
 
 namespace palsim::kernels {
@@ -32,8 +33,8 @@ TEST(BitBrick, ExhaustiveAgainstMultiplication) {
   EXPECT_EQ(bitbrick(3, false, 2, true), -6);  // 3 * (-2)
   EXPECT_EQ(bitbrick(3, false, 3, false), 9);
   EXPECT_EQ(bitbrick(3, true, 3, false), -3);
-  EXPECT_THROW(bitbrick(4, false, 0, false), std::invalid_argument);
-  EXPECT_THROW(bitbrick(0, false, 7, true), std::invalid_argument);
+  EXPECT_THROW(bitbrick(4, false, 0, false), palsim::ArgumentError);
+  EXPECT_THROW(bitbrick(0, false, 7, true), palsim::ArgumentError);
 }
 
 const int kWidths[] = {2, 4, 8};
@@ -56,8 +57,8 @@ TEST(FusionUnit, Modes) {
   for (int bad : {0, 1, 3, 6, 16}) {
     EXPECT_FALSE(valid_fusion_mode({bad, 2, false, true}));
     EXPECT_FALSE(valid_fusion_mode({2, bad, false, true}));
-    EXPECT_THROW(products_per_fusion_unit({bad, 2, false, true}), std::invalid_argument);
-    EXPECT_THROW(fused_product(0, 0, {2, bad, false, true}), std::invalid_argument);
+    EXPECT_THROW(products_per_fusion_unit({bad, 2, false, true}), palsim::ArgumentError);
+    EXPECT_THROW(fused_product(0, 0, {2, bad, false, true}), palsim::ArgumentError);
   }
 }
 
@@ -117,13 +118,13 @@ TEST(FusionUnit, CycleMatchesDotProduct) {
 
 TEST(FusionUnit, RejectsOperandsOutsideTheMode) {
   const FusionMode mode{4, 2, false, true};
-  EXPECT_THROW(fused_product(16, 1, mode), std::invalid_argument);
-  EXPECT_THROW(fused_product(-1, 1, mode), std::invalid_argument);
-  EXPECT_THROW(fused_product(3, 2, mode), std::invalid_argument);
-  EXPECT_THROW(fused_product(3, -3, mode), std::invalid_argument);
+  EXPECT_THROW(fused_product(16, 1, mode), palsim::ArgumentError);
+  EXPECT_THROW(fused_product(-1, 1, mode), palsim::ArgumentError);
+  EXPECT_THROW(fused_product(3, 2, mode), palsim::ArgumentError);
+  EXPECT_THROW(fused_product(3, -3, mode), palsim::ArgumentError);
   std::vector<int32_t> a(4, 1), w(4, 1);
   w[3] = 5;
-  EXPECT_THROW(fusion_unit_cycle(a.data(), w.data(), mode), std::invalid_argument);
+  EXPECT_THROW(fusion_unit_cycle(a.data(), w.data(), mode), palsim::ArgumentError);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/error.h"
+
 namespace palsim::kernels {
 namespace {
 
@@ -59,8 +61,8 @@ TEST(ConvOutputSize, Formula) {
   EXPECT_EQ(conv_output_size(56, 1, 2, 0), 28);
   EXPECT_EQ(conv_output_size(7, 7, 1, 0), 1);
   EXPECT_EQ(conv_output_size(8, 3, 2, 0), 3);
-  EXPECT_THROW(conv_output_size(2, 7, 1, 2), std::invalid_argument);
-  EXPECT_THROW(conv_output_size(8, 3, 0, 0), std::invalid_argument);
+  EXPECT_THROW(conv_output_size(2, 7, 1, 2), palsim::ArgumentError);
+  EXPECT_THROW(conv_output_size(8, 3, 0, 0), palsim::ArgumentError);
 }
 
 TEST(Conv2d, MatchesNaiveLoop) {
@@ -150,7 +152,7 @@ TEST(Conv2d, DilationHandComputed) {
   EXPECT_EQ(out.at(0, 0, 0, 0), 1 + 8);
   EXPECT_EQ(out.at(0, 0, 0, 1), 2 + 16);
   EXPECT_EQ(dilated_extent(3, 2), 5);
-  EXPECT_THROW(conv_output_size(4, 3, 1, 0, 2), std::invalid_argument);  // extent 5 > 4
+  EXPECT_THROW(conv_output_size(4, 3, 1, 0, 2), palsim::ArgumentError);  // extent 5 > 4
 }
 
 TEST(Conv2d, PaddingLargerThanInput) {
@@ -198,23 +200,23 @@ TEST(Conv2d, HandComputed) {
 TEST(Conv2d, RejectsInconsistentShapes) {
   const IntTensor in(1, 8, 5, 5);
   Conv2dParams p;
-  EXPECT_THROW(conv2d(in, IntTensor(4, 4, 3, 3), p), std::invalid_argument);  // 8 != 1*4
+  EXPECT_THROW(conv2d(in, IntTensor(4, 4, 3, 3), p), palsim::ArgumentError);  // 8 != 1*4
   p.groups = 2;
   EXPECT_NO_THROW(conv2d(in, IntTensor(4, 4, 3, 3), p));
-  EXPECT_THROW(conv2d(in, IntTensor(3, 4, 3, 3), p), std::invalid_argument);  // 3 % 2
+  EXPECT_THROW(conv2d(in, IntTensor(3, 4, 3, 3), p), palsim::ArgumentError);  // 3 % 2
   p.groups = 3;
-  EXPECT_THROW(conv2d(in, IntTensor(3, 2, 3, 3), p), std::invalid_argument);  // 8 != 3*2
+  EXPECT_THROW(conv2d(in, IntTensor(3, 2, 3, 3), p), palsim::ArgumentError);  // 8 != 3*2
   p.groups = 0;
-  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 3, 3), p), std::invalid_argument);
+  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 3, 3), p), palsim::ArgumentError);
   p = Conv2dParams{};
-  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 7, 7), p), std::invalid_argument);  // kernel > input
+  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 7, 7), p), palsim::ArgumentError);  // kernel > input
   p.stride_w = 0;
-  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 3, 3), p), std::invalid_argument);
+  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 3, 3), p), palsim::ArgumentError);
   p = Conv2dParams{};
   p.pad_h = -1;
-  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 3, 3), p), std::invalid_argument);
+  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 3, 3), p), palsim::ArgumentError);
   p = Conv2dParams{};
-  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 0, 3), p), std::invalid_argument);
+  EXPECT_THROW(conv2d(in, IntTensor(4, 8, 0, 3), p), palsim::ArgumentError);
 }
 
 TEST(Conv2d, RefusesLayersThatCouldOverflow64Bits) {
@@ -262,8 +264,8 @@ TEST(Linear, MatchesNaiveAndFlattensChw) {
   IntTensor wk(7, 4, 2, 5);
   wk.values() = w.values();
   EXPECT_EQ(linear(in, w), conv2d(in, wk, {}));
-  EXPECT_THROW(linear(in, IntTensor(7, 39, 1, 1)), std::invalid_argument);
-  EXPECT_THROW(linear(in, IntTensor(7, 4, 2, 5)), std::invalid_argument);
+  EXPECT_THROW(linear(in, IntTensor(7, 39, 1, 1)), palsim::ArgumentError);
+  EXPECT_THROW(linear(in, IntTensor(7, 4, 2, 5)), palsim::ArgumentError);
 }
 
 IntTensor naive_max_pool(const IntTensor& in, int k, int s, int p) {
@@ -322,10 +324,10 @@ TEST(Pooling, MaxPoolPaddingNeverWins) {
   EXPECT_EQ(pooled.h(), 56);
   EXPECT_EQ(pooled.w(), 56);
   EXPECT_EQ(pooled, naive_max_pool(stem, 3, 2, 1));
-  EXPECT_THROW(max_pool2d(neg, 3, 1, 2), std::invalid_argument);  // pad > k/2
-  EXPECT_THROW(max_pool2d(neg, 3, 0, 1), std::invalid_argument);
-  EXPECT_THROW(max_pool2d(neg, 0, 1, 0), std::invalid_argument);
-  EXPECT_THROW(max_pool2d(neg, 8, 1, 0), std::invalid_argument);
+  EXPECT_THROW(max_pool2d(neg, 3, 1, 2), palsim::ArgumentError);  // pad > k/2
+  EXPECT_THROW(max_pool2d(neg, 3, 0, 1), palsim::ArgumentError);
+  EXPECT_THROW(max_pool2d(neg, 0, 1, 0), palsim::ArgumentError);
+  EXPECT_THROW(max_pool2d(neg, 8, 1, 0), palsim::ArgumentError);
 }
 
 TEST(Pooling, SumPoolAndGlobalSum) {
@@ -339,7 +341,7 @@ TEST(Pooling, SumPoolAndGlobalSum) {
       }
     }
   }
-  EXPECT_THROW(sum_pool2d(in, 2, 1, 2), std::invalid_argument);
+  EXPECT_THROW(sum_pool2d(in, 2, 1, 2), palsim::ArgumentError);
   const AccTensor g = global_sum_pool(in);
   ASSERT_EQ(g.n(), 2);
   ASSERT_EQ(g.c(), 3);
@@ -389,8 +391,8 @@ TEST(ChannelShuffle, TransposesGroups) {
             (std::vector<int>{0, 2, 4, 6, 1, 3, 5, 7}));
   EXPECT_EQ(channel_shuffle(channel_ids(6), 1), channel_ids(6));
   EXPECT_EQ(channel_shuffle(channel_ids(6), 6), channel_ids(6));
-  EXPECT_THROW(channel_shuffle(channel_ids(6), 4), std::invalid_argument);
-  EXPECT_THROW(channel_shuffle(channel_ids(6), 0), std::invalid_argument);
+  EXPECT_THROW(channel_shuffle(channel_ids(6), 4), palsim::ArgumentError);
+  EXPECT_THROW(channel_shuffle(channel_ids(6), 0), palsim::ArgumentError);
 }
 
 TEST(ChannelShuffle, SourceHelperIsConsistentAndInvertible) {
@@ -408,8 +410,8 @@ TEST(ChannelShuffle, SourceHelperIsConsistentAndInvertible) {
       ASSERT_EQ(channel_shuffle(out, channels / groups), in);
     }
   }
-  EXPECT_THROW(channel_shuffle_source(6, 6, 2), std::invalid_argument);
-  EXPECT_THROW(channel_shuffle_source(0, 6, 4), std::invalid_argument);
+  EXPECT_THROW(channel_shuffle_source(6, 6, 2), palsim::ArgumentError);
+  EXPECT_THROW(channel_shuffle_source(0, 6, 4), palsim::ArgumentError);
 }
 
 TEST(CyclicGroupPermute, BothDirections) {
@@ -428,9 +430,9 @@ TEST(CyclicGroupPermute, BothDirections) {
   EXPECT_EQ(cyclic_group_permute(channel_ids(8), 2, +1),
             cyclic_group_permute(channel_ids(8), 2, -1));
   EXPECT_EQ(cyclic_group_permute(channel_ids(6), 1, +1), channel_ids(6));
-  EXPECT_THROW(cyclic_group_permute(channel_ids(6), 3, 0), std::invalid_argument);
-  EXPECT_THROW(cyclic_group_permute(channel_ids(6), 3, 2), std::invalid_argument);
-  EXPECT_THROW(cyclic_group_permute(channel_ids(6), 4, 1), std::invalid_argument);
+  EXPECT_THROW(cyclic_group_permute(channel_ids(6), 3, 0), palsim::ArgumentError);
+  EXPECT_THROW(cyclic_group_permute(channel_ids(6), 3, 2), palsim::ArgumentError);
+  EXPECT_THROW(cyclic_group_permute(channel_ids(6), 4, 1), palsim::ArgumentError);
 }
 
 TEST(CyclicGroupPermute, SourceHelperIsConsistentAndDirectionsAreInverse) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/error.h"
 #include "kernels/quantize.h"
 
 namespace palsim::kernels {
@@ -44,9 +45,9 @@ TEST(Nbve, RandomVectors) {
       }
     }
   const int32_t bad = 2, ok = 1;
-  EXPECT_THROW(nbve_dot(&bad, true, &ok, false, 1), std::invalid_argument);
-  EXPECT_THROW(nbve_dot(&ok, false, &bad, true, 1), std::invalid_argument);
-  EXPECT_THROW(nbve_dot(&ok, false, &ok, false, -1), std::invalid_argument);
+  EXPECT_THROW(nbve_dot(&bad, true, &ok, false, 1), palsim::ArgumentError);
+  EXPECT_THROW(nbve_dot(&ok, false, &bad, true, 1), palsim::ArgumentError);
+  EXPECT_THROW(nbve_dot(&ok, false, &ok, false, -1), palsim::ArgumentError);
 }
 
 TEST(Cvu, NbvesPerDot) {
@@ -55,9 +56,9 @@ TEST(Cvu, NbvesPerDot) {
   EXPECT_EQ(nbves_per_dot({6, false, 6, true}), 9);
   EXPECT_EQ(nbves_per_dot({8, false, 2, true}), 4);
   EXPECT_EQ(nbves_per_dot({4, true, 6, true}), 6);
-  EXPECT_THROW(nbves_per_dot({3, false, 2, true}), std::invalid_argument);
-  EXPECT_THROW(nbves_per_dot({2, false, 10, true}), std::invalid_argument);
-  EXPECT_THROW(nbves_per_dot({0, false, 2, true}), std::invalid_argument);
+  EXPECT_THROW(nbves_per_dot({3, false, 2, true}), palsim::ArgumentError);
+  EXPECT_THROW(nbves_per_dot({2, false, 10, true}), palsim::ArgumentError);
+  EXPECT_THROW(nbves_per_dot({0, false, 2, true}), palsim::ArgumentError);
 }
 
 // Length 1: every operand pair of every width combination (8-bit x 8-bit
@@ -134,11 +135,11 @@ TEST(Cvu, RandomLongVectors) {
 
 TEST(Cvu, RejectsOperandsOutsideTheirWidth) {
   const int32_t a = 64, w = 1;
-  EXPECT_THROW(cvu_dot(&a, &w, 1, {6, true, 2, false}), std::invalid_argument);
+  EXPECT_THROW(cvu_dot(&a, &w, 1, {6, true, 2, false}), palsim::ArgumentError);
   EXPECT_NO_THROW(cvu_dot(&a, &w, 1, {8, true, 2, false}));
   const int32_t neg = -1;
-  EXPECT_THROW(cvu_dot(&neg, &w, 1, {8, false, 2, false}), std::invalid_argument);
-  EXPECT_THROW(cvu_dot(&w, &w, 1, {5, false, 2, false}), std::invalid_argument);
+  EXPECT_THROW(cvu_dot(&neg, &w, 1, {8, false, 2, false}), palsim::ArgumentError);
+  EXPECT_THROW(cvu_dot(&w, &w, 1, {5, false, 2, false}), palsim::ArgumentError);
 }
 
 }  // namespace

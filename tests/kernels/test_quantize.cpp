@@ -9,6 +9,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/error.h"
+
 namespace palsim::kernels {
 namespace {
 
@@ -172,11 +174,11 @@ TEST(UniformQuantizer, ActivationAndWeightValues) {
 }
 
 TEST(UniformQuantizer, RejectsBadConfiguration) {
-  EXPECT_THROW((UniformQuantizer{1, 0.0f, 1.0f}.quantize(0.5f)), std::invalid_argument);
-  EXPECT_THROW((UniformQuantizer{9, 0.0f, 1.0f}.quantize(0.5f)), std::invalid_argument);
-  EXPECT_THROW((UniformQuantizer{4, 1.0f, 1.0f}.quantize(0.5f)), std::invalid_argument);
-  EXPECT_THROW((UniformQuantizer{4, 0.0f, 1.0f}.quantize(std::nanf(""))), std::invalid_argument);
-  EXPECT_THROW(palquant_weight_integer(0, 1), std::invalid_argument);
+  EXPECT_THROW((UniformQuantizer{1, 0.0f, 1.0f}.quantize(0.5f)), palsim::ArgumentError);
+  EXPECT_THROW((UniformQuantizer{9, 0.0f, 1.0f}.quantize(0.5f)), palsim::ArgumentError);
+  EXPECT_THROW((UniformQuantizer{4, 1.0f, 1.0f}.quantize(0.5f)), palsim::ArgumentError);
+  EXPECT_THROW((UniformQuantizer{4, 0.0f, 1.0f}.quantize(std::nanf(""))), palsim::ArgumentError);
+  EXPECT_THROW(palquant_weight_integer(0, 1), palsim::ArgumentError);
 }
 
 TEST(LsqQuantizer, Range) {
@@ -272,10 +274,10 @@ TEST(LsqQuantizer, DividesInSinglePrecision) {
 }
 
 TEST(LsqQuantizer, RejectsBadConfiguration) {
-  EXPECT_THROW((LsqQuantizer{4, true, 0.0f}.quantize(1.0f)), std::invalid_argument);
-  EXPECT_THROW((LsqQuantizer{4, true, -1.0f}.quantize(1.0f)), std::invalid_argument);
-  EXPECT_THROW((LsqQuantizer{10, true, 1.0f}.qmax()), std::invalid_argument);
-  EXPECT_THROW((LsqQuantizer{4, true, 1.0f}.quantize(std::nanf(""))), std::invalid_argument);
+  EXPECT_THROW((LsqQuantizer{4, true, 0.0f}.quantize(1.0f)), palsim::ArgumentError);
+  EXPECT_THROW((LsqQuantizer{4, true, -1.0f}.quantize(1.0f)), palsim::ArgumentError);
+  EXPECT_THROW((LsqQuantizer{10, true, 1.0f}.qmax()), palsim::ArgumentError);
+  EXPECT_THROW((LsqQuantizer{4, true, 1.0f}.quantize(std::nanf(""))), palsim::ArgumentError);
 }
 
 TEST(OperandRange, SignedAndUnsigned) {
@@ -287,8 +289,8 @@ TEST(OperandRange, SignedAndUnsigned) {
   EXPECT_EQ(operand_max(8, true), 127);
   EXPECT_EQ(operand_max(8, false), 255);
   EXPECT_EQ(operand_max(31, false), std::numeric_limits<int32_t>::max());
-  EXPECT_THROW(operand_min(0, true), std::invalid_argument);
-  EXPECT_THROW(operand_max(32, false), std::invalid_argument);
+  EXPECT_THROW(operand_min(0, true), palsim::ArgumentError);
+  EXPECT_THROW(operand_max(32, false), palsim::ArgumentError);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/error.h"
 #include "kernels/conv.h"
 #include "kernels/quantize.h"
 
@@ -208,26 +209,26 @@ TEST(Requantize, TensorMatchesElementwise) {
 
 TEST(Requantize, RejectsBadArguments) {
   RequantParams p = identity_params(8);
-  EXPECT_THROW(requantize_element(1, 0, 1, p), std::invalid_argument);
-  EXPECT_THROW(requantize_element(1, 0, -1, p), std::invalid_argument);
+  EXPECT_THROW(requantize_element(1, 0, 1, p), palsim::ArgumentError);
+  EXPECT_THROW(requantize_element(1, 0, -1, p), palsim::ArgumentError);
   p.frac_bits = 63;
-  EXPECT_THROW(requantize_element(1, 0, 0, p), std::invalid_argument);
+  EXPECT_THROW(requantize_element(1, 0, 0, p), palsim::ArgumentError);
   p.frac_bits = -1;
-  EXPECT_THROW(requantize_element(1, 0, 0, p), std::invalid_argument);
+  EXPECT_THROW(requantize_element(1, 0, 0, p), palsim::ArgumentError);
   p = identity_params(8, 5, 4);
-  EXPECT_THROW(requantize_element(1, 0, 0, p), std::invalid_argument);
+  EXPECT_THROW(requantize_element(1, 0, 0, p), palsim::ArgumentError);
   p = identity_params(8);
   p.offset = {0, 0};
-  EXPECT_THROW(requantize_element(1, 0, 0, p), std::invalid_argument);
+  EXPECT_THROW(requantize_element(1, 0, 0, p), palsim::ArgumentError);
   p = identity_params(8);
   const AccTensor acc(1, 2, 2, 2);
-  EXPECT_THROW(requantize(acc, p), std::invalid_argument);  // one scale, two channels
+  EXPECT_THROW(requantize(acc, p), palsim::ArgumentError);  // one scale, two channels
   p.scale = {1, 1};
   p.offset = {0, 0};
   p.has_residual = true;
-  EXPECT_THROW(requantize(acc, p), std::invalid_argument);
+  EXPECT_THROW(requantize(acc, p), palsim::ArgumentError);
   const IntTensor wrong(1, 2, 2, 3);
-  EXPECT_THROW(requantize(acc, p, &wrong), std::invalid_argument);
+  EXPECT_THROW(requantize(acc, p, &wrong), palsim::ArgumentError);
   const IntTensor right(1, 2, 2, 2);
   EXPECT_NO_THROW(requantize(acc, p, &right));
 }

@@ -8,6 +8,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "common/error.h"
+
 namespace palsim::kernels {
 namespace {
 
@@ -117,8 +119,8 @@ TEST(RoundingShiftRight, Extremes) {
   EXPECT_EQ(rounding_shift_right(static_cast<__int128>(kMax) << 62, 62), kMax);
   EXPECT_THROW(rounding_shift_right(static_cast<__int128>(kMax) << 2, 1), std::overflow_error);
   EXPECT_THROW(rounding_shift_right(static_cast<__int128>(kMax) + 1, 0), std::overflow_error);
-  EXPECT_THROW(rounding_shift_right(1, -1), std::invalid_argument);
-  EXPECT_THROW(rounding_shift_right(1, 63), std::invalid_argument);
+  EXPECT_THROW(rounding_shift_right(1, -1), palsim::ArgumentError);
+  EXPECT_THROW(rounding_shift_right(1, 63), palsim::ArgumentError);
 }
 
 }  // namespace

@@ -17,13 +17,13 @@
 #include <tuple>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/bitops.h"
 #include "frontend/builders/registry.h"
 #include "frontend/ir/network_yaml.h"
 #include "frontend/lowering/hw_graph.h"
 #include "frontend/onnx/onnx_import.h"
-#include "frontend/util/error.h"
 #include "sim/compile.h"
 #include "sim/simulator.h"
 #include "tests/cli/cli_test_util.h"

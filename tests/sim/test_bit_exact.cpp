@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace palsim::sim::test {

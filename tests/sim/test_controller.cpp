@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "sim/core/controller.h"
 #include "tests/sim/sim_test_util.h"
 

@@ -2,8 +2,8 @@
 // within the pairwise rules checked both ways, tFAW and one command per cycle.
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
-#include "frontend/util/error.h"
 #include "sim/memory/ddr4_calendar.h"
 #include "sim/memory/ddr4_timing.h"
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
-#include "frontend/util/error.h"
 #include "sim/memory/ddr4_memory.h"
 #include "sim/memory/offchip_memory.h"
 

@@ -9,8 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
-#include "frontend/util/error.h"
 #include "sim/memory/ddr4_timing.h"
 
 namespace palsim::sim {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/util/fnv1a.h"
+#include "common/fnv1a.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace palsim::sim::test {

@@ -6,9 +6,9 @@
 // tiny_palquant.yaml 107% on BPVeC.
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "frontend/arch/hw_config.h"
 #include "frontend/builders/registry.h"
-#include "frontend/util/error.h"
 #include "sim/compile.h"
 #include "sim/core/cycle_attribution.h"
 #include "sim/simulator.h"

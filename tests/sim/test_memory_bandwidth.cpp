@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "sim/memory/bandwidth_memory.h"
 
 namespace palsim::sim {

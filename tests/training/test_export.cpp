@@ -16,11 +16,11 @@
 #include <sstream>
 #include <string>
 
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/input_file.h"
 #include "frontend/ir/network_yaml.h"
 #include "frontend/lowering/int_model.h"
-#include "frontend/util/atomic_file.h"
-#include "frontend/util/error.h"
-#include "frontend/util/input_file.h"
 #include "tests/common/test_util.h"
 #include "training/array_file.h"
 #include "training/config.h"

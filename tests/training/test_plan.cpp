@@ -6,8 +6,8 @@
 #include <set>
 #include <string>
 
+#include "common/error.h"
 #include "frontend/builders/registry.h"
-#include "frontend/util/error.h"
 #include "kernels/conv.h"
 #include "training/quant_plan.h"
 

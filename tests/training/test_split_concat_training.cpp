@@ -14,8 +14,8 @@
 #include <set>
 #include <string>
 
+#include "common/error.h"
 #include "frontend/builders/registry.h"
-#include "frontend/util/error.h"
 #include "tests/common/test_util.h"
 #include "training/config.h"
 #include "training/dataset.h"

@@ -14,7 +14,7 @@
 #include <sstream>
 #include <string>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 #include "tests/common/test_util.h"
 #include "training/array_file.h"
 #include "training/config.h"

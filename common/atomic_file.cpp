@@ -1,4 +1,4 @@
-#include "frontend/util/atomic_file.h"
+#include "common/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "frontend/util/error.h"
-#include "frontend/util/temp_file.h"
+#include "common/error.h"
+#include "common/temp_file.h"
 
 namespace palsim {
 

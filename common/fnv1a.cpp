@@ -1,4 +1,4 @@
-#include "frontend/util/fnv1a.h"
+#include "common/fnv1a.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "frontend/util/data_dir.h"
+#include "common/data_dir.h"
 
 #include <filesystem>
 #include <mutex>

@@ -1,4 +1,4 @@
-#include "frontend/util/input_file.h"
+#include "common/input_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim {
 

@@ -1,4 +1,4 @@
-#include "frontend/util/progress.h"
+#include "common/progress.h"
 
 #include <fmt/format.h>
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim {
 
@@ -38,6 +38,8 @@ class Provenance {
   // The location of `path`, or of its nearest recorded ancestor, or `fallback`.
   SourceLocation find(const std::string& path) const;
   [[noreturn]] void fail(const std::string& path, const std::string& message) const;
+  // The error fail() throws, for a validation that collects every problem.
+  FileError error(const std::string& path, const std::string& message) const;
   void set_fallback_file(const std::string& file) { fallback_file_ = file; }
 
  private:

@@ -1,4 +1,4 @@
-#include "frontend/util/csv.h"
+#include "common/csv.h"
 
 namespace palsim {
 

@@ -1,4 +1,4 @@
-#include "frontend/util/text_check.h"
+#include "common/text_check.h"
 
 #include <fmt/format.h>
 

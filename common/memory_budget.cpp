@@ -1,9 +1,9 @@
-#include "frontend/util/memory_budget.h"
+#include "common/memory_budget.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "frontend/util/error.h"
+#include "common/error.h"
 
 namespace palsim {
 

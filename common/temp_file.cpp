@@ -1,4 +1,4 @@
-#include "frontend/util/temp_file.h"
+#include "common/temp_file.h"
 
 #include <signal.h>
 #include <unistd.h>

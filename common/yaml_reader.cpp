@@ -1,11 +1,11 @@
-#include "frontend/util/yaml_reader.h"
+#include "common/yaml_reader.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
-#include "frontend/util/input_file.h"
-#include "frontend/util/text_check.h"
+#include "common/input_file.h"
+#include "common/text_check.h"
 
 namespace palsim {
 
@@ -34,9 +34,13 @@ SourceLocation Provenance::find(const std::string& path) const {
   return SourceLocation{fallback_file_, 0, 0};
 }
 
-void Provenance::fail(const std::string& path, const std::string& message) const {
+FileError Provenance::error(const std::string& path, const std::string& message) const {
   const SourceLocation loc = find(path);
-  throw FileError(loc.file, loc.line, loc.column, path, message);
+  return FileError(loc.file, loc.line, loc.column, path, message);
+}
+
+void Provenance::fail(const std::string& path, const std::string& message) const {
+  throw error(path, message);
 }
 
 namespace {
