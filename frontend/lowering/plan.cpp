@@ -423,6 +423,8 @@ class NetworkPlanner {
         mb = map_op(i + 1, pb);
       } catch (const FileError&) {
         throw;
+      } catch (const ArgumentError&) {
+        throw;  // a kernel or ISA precondition, not a tiling that does not fit
       } catch (const InputError& e) {
         if (forced[i]) fail_forced(i, e.what());
         continue;  // no tiling fits beside the region: keep the DRAM round trip
